@@ -1,0 +1,241 @@
+//! The `uketsuke` command line. Each subcommand is a small function over the library; the
+//! binary in `src/main.rs` only calls [`main`].
+//!
+//! Exit status: 0 success, 1 the input could not be read, 2 the configuration or the command
+//! line is wrong.
+
+use crate::config::{Config, Overrides, Problem};
+use crate::decide::{self, Calendar, Calendars};
+use crate::understand::{self, FormSubmission, Report};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "uketsuke", version, about = "Support-report intake: reads reports, opens cases, and routes them by the support contract's business calendar.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Understand one report and show what would be decided, as one JSON object.
+    Inspect {
+        /// Policy profile to use instead of the one the configuration selects.
+        #[arg(long)]
+        policy: Option<String>,
+        /// Main configuration file (default: the configuration built into the binary).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Customers file to use instead of the one the configuration names.
+        #[arg(long)]
+        customers: Option<PathBuf>,
+        /// Time of receipt (RFC 3339); default: the newest Received header, else Date.
+        #[arg(long)]
+        at: Option<String>,
+        /// The input is a JSON form submission, not a mail message.
+        #[arg(long)]
+        form: bool,
+        /// The message file, or - for standard input.
+        file: PathBuf,
+    },
+    /// Check a configuration file and every file it names; report every problem.
+    CheckConfig {
+        /// The main configuration file, e.g. config/uketsuke.toml.
+        file: PathBuf,
+    },
+    /// List the closed days (national and company holidays) of a year.
+    Calendar {
+        /// Policy profile whose calendar to list.
+        #[arg(long)]
+        policy: Option<String>,
+        /// Main configuration file (default: the configuration built into the binary).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Print a JSON array of {date, name, kind}.
+        #[arg(long)]
+        json: bool,
+        year: i32,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Inspect { policy, config, customers, at, form, file } => {
+            inspect(config.as_deref(), Overrides { profile: policy, customers }, at.as_deref(), form, &file)
+        }
+        Command::CheckConfig { file } => check_config(&file),
+        Command::Calendar { policy, config, json, year } => {
+            calendar(config.as_deref(), Overrides { profile: policy, customers: None }, json, year)
+        }
+    }
+}
+
+fn load(config: Option<&Path>, overrides: &Overrides) -> Result<Config, ExitCode> {
+    Config::load(config, overrides).map_err(|problems| {
+        print_problems(&problems);
+        ExitCode::from(2)
+    })
+}
+
+fn print_problems(problems: &[Problem]) {
+    for p in problems {
+        eprintln!("{p}");
+    }
+    let n = problems.len();
+    eprintln!("uketsuke: {n} configuration problem{} found; fix {} and run `uketsuke check-config` again.", if n == 1 { "" } else { "s" }, if n == 1 { "it" } else { "them" });
+}
+
+fn check_config(file: &Path) -> ExitCode {
+    let problems = Config::check(file);
+    if problems.is_empty() {
+        println!("{}: configuration is valid", file.display());
+        ExitCode::SUCCESS
+    } else {
+        print_problems(&problems);
+        ExitCode::from(2)
+    }
+}
+
+fn read_input(file: &Path) -> Result<Vec<u8>, String> {
+    if file == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).map_err(|e| format!("cannot read standard input: {e}"))?;
+        Ok(buf)
+    } else {
+        std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+    }
+}
+
+fn inspect(config: Option<&Path>, overrides: Overrides, at: Option<&str>, form: bool, file: &Path) -> ExitCode {
+    let config = match load(config, &overrides) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let at = match at.map(DateTime::parse_from_rfc3339).transpose() {
+        Ok(at) => at.map(|t| t.with_timezone(&Utc)),
+        Err(e) => {
+            eprintln!("uketsuke: --at is not an RFC 3339 time ({e}); write it like 2026-11-25T11:00:00+09:00");
+            return ExitCode::from(2);
+        }
+    };
+    let bytes = match read_input(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("uketsuke: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let report = if form {
+        match serde_json::from_slice::<FormSubmission>(&bytes) {
+            Ok(f) => understand::understand_form(&f, &config),
+            Err(e) => {
+                eprintln!("uketsuke: {} is not a form submission: {e}", file.display());
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        match understand::understand_mail(&bytes, &config) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("uketsuke: {}: {e}", file.display());
+                return ExitCode::from(1);
+            }
+        }
+    };
+    // The edge of the system: the only place a clock may be read, when nothing says when
+    // the report arrived.
+    let (received, source) = match (at, report.received, report.date) {
+        (Some(t), _, _) => (t, "--at"),
+        (None, Some(t), _) => (t.with_timezone(&Utc), "the newest Received header"),
+        (None, None, Some(t)) => (t.with_timezone(&Utc), "the Date header"),
+        (None, None, None) => (Utc::now(), "the current time (the report carries no date)"),
+    };
+    let calendars = Calendars::new(&config.policy);
+    let decision = decide::decide(&report, &config.customers, &config.policy, &calendars, received);
+    let json = inspect_json(&report, &decision, &config, received, source);
+    println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    ExitCode::SUCCESS
+}
+
+fn inspect_json(report: &Report, d: &decide::Decision, config: &Config, received: DateTime<Utc>, source: &str) -> Value {
+    let time = |t: Option<DateTime<chrono_tz::Tz>>| t.map(|t| t.to_rfc3339());
+    let f = &report.fields;
+    let mut reasons = vec![format!("receipt time from {source}")];
+    reasons.extend(d.reasons.iter().cloned());
+    json!({
+        "policy": config.policy.name,
+        "channel": report.channel,
+        "from": report.from,
+        "subject": report.subject,
+        "message_id": report.message_id,
+        "received_at": received.with_timezone(&config.policy.time_zone).to_rfc3339(),
+        "language": report.language,
+        "reply_language": d.reply_language,
+        "customer_id": d.customer_id,
+        "customer_inferred": d.customer_inferred,
+        "case_ref": report.case_ref,
+        "priority": d.priority,
+        "priority_source": d.priority_source,
+        "declared_priority": report.declared_priority,
+        "feature_request": report.feature_request,
+        "fields": {
+            "repro_steps": f.repro_steps,
+            "error_messages": f.error_messages,
+            "description": f.description,
+            "expected_result": f.expected_result,
+            "circumstances": f.circumstances,
+        },
+        "missing": d.missing,
+        "missing_required": d.missing_required,
+        "signals": report.signals,
+        "attachments": report.attachments,
+        "action": d.action,
+        "rejection": d.rejection,
+        "eligible_24h": d.eligible_24h,
+        "clock": d.clock,
+        "clock_start": time(d.clock_start),
+        "release_at": time(d.release_at),
+        "response_due": time(d.response_due),
+        "reasons": reasons,
+        "warnings": report.warnings,
+        "body": report.body,
+    })
+}
+
+fn calendar(config: Option<&Path>, overrides: Overrides, json: bool, year: i32) -> ExitCode {
+    if !(1900..=2200).contains(&year) {
+        eprintln!("uketsuke: year {year} is out of range; give a year from 1900 to 2200 (national holidays are verified for 1970-2099)");
+        return ExitCode::from(2);
+    }
+    let config = match load(config, &overrides) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let days = Calendar::business(&config.policy).closed_days(year);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&days).unwrap_or_default());
+    } else {
+        println!("Closed days of {year} under the {} profile (weekends not listed):", config.policy.name);
+        for d in &days {
+            let kind = match d.kind {
+                decide::ClosureKind::National => "national",
+                decide::ClosureKind::Company => "company",
+            };
+            println!("{}  {}  {:<8}  {}", d.date, d.date.format("%a"), kind, d.name);
+        }
+    }
+    ExitCode::SUCCESS
+}

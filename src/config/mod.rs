@@ -1,0 +1,347 @@
+//! The settings of one support desk, read from TOML under `config/` and checked strictly.
+//!
+//! Operators edit these files by hand, so loading never stops at the first mistake: every
+//! problem is collected with its file, line and a sentence on how to fix it
+//! (`uketsuke check-config`). Word lists, label patterns, hours and holidays are all data here,
+//! so changing them needs no rebuild.
+
+pub mod customers;
+pub mod policy;
+pub mod reader;
+pub mod understanding;
+
+use std::path::{Path, PathBuf};
+
+pub use customers::{Customer, Customers, Tier};
+pub use policy::Policy;
+pub use reader::Problem;
+pub use understanding::Understanding;
+
+use reader::{Section, Source, TableRef};
+
+/// Everything uketsuke needs to understand and decide, loaded and validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The main configuration file.
+    pub path: PathBuf,
+    pub policy: Policy,
+    pub profiles_dir: PathBuf,
+    pub customers: Customers,
+    pub understanding: Understanding,
+    pub mail: MailIdentity,
+    pub cases: CaseNumbering,
+}
+
+/// Who we are in mail: our address, the domain of our Message-IDs and our loop header.
+#[derive(Debug, Clone)]
+pub struct MailIdentity {
+    pub support_address: String,
+    pub message_id_domain: String,
+    pub loop_header: String,
+}
+
+/// How case numbers are written: `{prefix}-{year}-{seq}`.
+#[derive(Debug, Clone)]
+pub struct CaseNumbering {
+    pub prefix: String,
+    pub width: usize,
+}
+
+/// The configuration that ships in the binary, used when no file is given: the files under
+/// `config/` of the source tree, so the embedded defaults and the shipped files never drift.
+pub mod embedded {
+    pub const MAIN: &str = include_str!("../../config/uketsuke.toml");
+    pub const CUSTOMERS: &str = include_str!("../../config/customers.toml");
+    pub const UNDERSTANDING: &str = include_str!("../../config/understanding.toml");
+    pub const PROFILES: [(&str, &str); 2] = [
+        ("three-priority", include_str!("../../config/policies/three-priority.toml")),
+        ("four-severity", include_str!("../../config/policies/four-severity.toml")),
+    ];
+}
+
+/// Where configuration text comes from: files on disk, or the embedded defaults.
+#[derive(Debug, Clone)]
+enum Origin {
+    Disk(PathBuf),
+    Embedded,
+}
+
+impl Origin {
+    fn read(&self, relative: &str, embedded: Option<&'static str>) -> Result<(PathBuf, String), (PathBuf, String)> {
+        match self {
+            Origin::Disk(dir) => {
+                let path = dir.join(relative);
+                std::fs::read_to_string(&path).map(|text| (path.clone(), text)).map_err(|e| (path, e.to_string()))
+            }
+            Origin::Embedded => {
+                let path = PathBuf::from("(embedded)").join(relative);
+                embedded.map(|t| (path.clone(), t.to_string())).ok_or((path, "no such embedded file".into()))
+            }
+        }
+    }
+}
+
+/// Options that override the main file: `--policy` and `--customers` on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub profile: Option<String>,
+    pub customers: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the main file at `path` (or the embedded defaults when `None`) and every file it
+    /// names. Returns every problem found when there is any.
+    pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Config, Vec<Problem>> {
+        let (origin, main_path, text) = match path {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                    (Origin::Disk(dir), path.to_path_buf(), text)
+                }
+                Err(e) => return Err(vec![unreadable(path, &e.to_string())]),
+            },
+            None => (Origin::Embedded, PathBuf::from("(embedded)/uketsuke.toml"), embedded::MAIN.to_string()),
+        };
+        let mut problems = Vec::new();
+        let mut source = Source::new(&main_path, text.clone());
+        let main = read_main(&mut source, &text);
+        problems.append(&mut source.problems);
+        let Some(main) = main else { return Err(problems) };
+
+        let profile = overrides.profile.clone().unwrap_or(main.profile.clone());
+        let profiles_dir = PathBuf::from(&main.profiles_dir);
+        let known_profiles = list_profiles(&origin, &profiles_dir);
+        let policy = if known_profiles.iter().any(|p| *p == profile) {
+            let file = format!("{}/{profile}.toml", main.profiles_dir);
+            let embedded = embedded::PROFILES.iter().find(|(n, _)| *n == profile).map(|(_, t)| *t);
+            load_file(&origin, &file, embedded, &mut problems, |s, t| policy::read(s, t, &origin_dir(&origin)))
+        } else {
+            let fix = if known_profiles.is_empty() {
+                format!("Put a profile file such as three-priority.toml in {}.", main.profiles_dir)
+            } else {
+                format!("Use one of: {}.", known_profiles.join(", "))
+            };
+            problems.push(Problem {
+                file: main_path.clone(),
+                line: main.profile_line,
+                column: 1,
+                message: format!("unknown policy profile `{profile}`"),
+                fix,
+            });
+            None
+        };
+        let customers = match &overrides.customers {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    let mut source = Source::new(path, text.clone());
+                    let c = customers::read(&mut source, &text);
+                    problems.append(&mut source.problems);
+                    c
+                }
+                Err(e) => {
+                    problems.push(unreadable(path, &e.to_string()));
+                    None
+                }
+            },
+            None => load_file(&origin, &main.customers, Some(embedded::CUSTOMERS), &mut problems, customers::read),
+        };
+        let understanding =
+            load_file(&origin, &main.understanding, Some(embedded::UNDERSTANDING), &mut problems, understanding::read);
+        if let (Some(customers), Some(understanding)) = (&customers, &understanding) {
+            customers.check_ids(&understanding.customer_id_pattern, &mut problems);
+        }
+        match (policy, customers, understanding) {
+            (Some(policy), Some(customers), Some(understanding)) if problems.is_empty() => Ok(Config {
+                path: main_path,
+                policy,
+                profiles_dir,
+                customers,
+                understanding,
+                mail: main.mail,
+                cases: main.cases,
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    /// Checks a main file and everything it names, including every profile in its profiles
+    /// directory (not only the selected one), so a profile an operator switches to later is
+    /// already known to be good.
+    pub fn check(path: &Path) -> Vec<Problem> {
+        let mut problems = match Config::load(Some(path), &Overrides::default()) {
+            Ok(_) => Vec::new(),
+            Err(p) => p,
+        };
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let origin = Origin::Disk(dir.clone());
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let mut source = Source::new(path, text.clone());
+            if let Some(main) = read_main(&mut source, &text) {
+                for name in list_profiles(&origin, Path::new(&main.profiles_dir)) {
+                    if name == main.profile {
+                        continue;
+                    }
+                    let file = format!("{}/{name}.toml", main.profiles_dir);
+                    load_file(&origin, &file, None, &mut problems, |s, t| policy::read(s, t, &dir));
+                }
+            }
+        }
+        problems
+    }
+}
+
+fn origin_dir(origin: &Origin) -> PathBuf {
+    match origin {
+        Origin::Disk(dir) => dir.clone(),
+        Origin::Embedded => PathBuf::from("."),
+    }
+}
+
+fn unreadable(path: &Path, error: &str) -> Problem {
+    Problem {
+        file: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the file: {error}"),
+        fix: "Check the path (relative paths are taken from the main configuration file's folder) and its permissions.".into(),
+    }
+}
+
+fn load_file<T>(
+    origin: &Origin,
+    relative: &str,
+    embedded: Option<&'static str>,
+    problems: &mut Vec<Problem>,
+    read: impl FnOnce(&mut Source, &str) -> Option<T>,
+) -> Option<T> {
+    match origin.read(relative, embedded) {
+        Ok((path, text)) => {
+            let mut source = Source::new(&path, text.clone());
+            let value = read(&mut source, &text);
+            problems.append(&mut source.problems);
+            value
+        }
+        Err((path, error)) => {
+            problems.push(unreadable(&path, &error));
+            None
+        }
+    }
+}
+
+/// The names of the profiles available: `*.toml` files in the profiles directory.
+fn list_profiles(origin: &Origin, dir: &Path) -> Vec<String> {
+    match origin {
+        Origin::Embedded => embedded::PROFILES.iter().map(|(n, _)| n.to_string()).collect(),
+        Origin::Disk(base) => {
+            let mut names: Vec<String> = std::fs::read_dir(base.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.strip_suffix(".toml").map(str::to_string)
+                })
+                .collect();
+            names.sort();
+            names
+        }
+    }
+}
+
+struct Main {
+    profile: String,
+    profile_line: usize,
+    profiles_dir: String,
+    customers: String,
+    understanding: String,
+    mail: MailIdentity,
+    cases: CaseNumbering,
+}
+
+fn read_main(source: &mut Source, text: &str) -> Option<Main> {
+    let doc = reader::parse(source, text);
+    let root = TableRef { table: doc.get_ref(), span: 0..0 };
+    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "cases"]);
+    let policy = top.table("policy");
+    let files = top.table("files");
+    let mail = top.table("mail");
+    let cases = top.table("cases");
+
+    let (profile, profile_line, profiles_dir) = match policy {
+        Some(t) => {
+            let mut s = Section::new(source, t, "[policy]", &["profile", "profiles_dir"]);
+            let profile = s.string("profile", true, "\"three-priority\"");
+            let dir = s.string("profiles_dir", false, "\"policies\"").map(|(d, _)| d).unwrap_or("policies".into());
+            let line = profile.as_ref().map_or(0, |(_, span)| line_of(text, span.start));
+            (profile.map(|(p, _)| p), line, dir)
+        }
+        None => {
+            source.problem(0..0, "the main configuration has no [policy] section", "Add [policy] with profile = \"three-priority\" or \"four-severity\".");
+            (None, 0, "policies".into())
+        }
+    };
+    let (customers, understanding) = match files {
+        Some(t) => {
+            let mut s = Section::new(source, t, "[files]", &["customers", "understanding"]);
+            (
+                s.string("customers", false, "\"customers.toml\"").map(|(v, _)| v),
+                s.string("understanding", false, "\"understanding.toml\"").map(|(v, _)| v),
+            )
+        }
+        None => (None, None),
+    };
+    let mail = match mail {
+        Some(t) => {
+            let mut s = Section::new(source, t, "[mail]", &["support_address", "message_id_domain", "loop_header"]);
+            let support_address = s.string("support_address", true, "\"support@example.jp\"");
+            let domain = s.string("message_id_domain", true, "\"example.jp\"");
+            let loop_header = s.string("loop_header", false, "\"X-Uketsuke-Loop\"");
+            if let Some((addr, span)) = &support_address {
+                if !addr.contains('@') || addr.contains(char::is_whitespace) {
+                    s.source.problem(span.clone(), format!("support_address `{addr}` is not an e-mail address"), "Write the address customers send reports to, like \"support@example.jp\".");
+                }
+            }
+            if let Some((header, span)) = &loop_header {
+                if header.is_empty() || !header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                    s.source.problem(span.clone(), format!("loop_header `{header}` is not a header name"), "Use letters, digits and '-' only, like \"X-Uketsuke-Loop\".");
+                }
+            }
+            Some(MailIdentity {
+                support_address: support_address.map(|(v, _)| v.to_ascii_lowercase()).unwrap_or_default(),
+                message_id_domain: domain.map(|(v, _)| v.to_ascii_lowercase()).unwrap_or_default(),
+                loop_header: loop_header.map(|(v, _)| v).unwrap_or("X-Uketsuke-Loop".into()),
+            })
+        }
+        None => {
+            source.problem(0..0, "the main configuration has no [mail] section", "Add [mail] with support_address and message_id_domain.");
+            None
+        }
+    };
+    let cases = match cases {
+        Some(t) => {
+            let mut s = Section::new(source, t, "[cases]", &["prefix", "width"]);
+            let prefix = s.string("prefix", false, "\"CASE\"");
+            if let Some((p, span)) = &prefix {
+                if p.is_empty() || p.len() > 16 || !p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+                    s.source.problem(span.clone(), format!("case prefix `{p}` must be 1-16 capital letters or digits"), "Use something like \"CASE\" or \"SUP\"; customers quote it in replies.");
+                }
+            }
+            let width = s.integer("width", 6, 3..13) as usize;
+            CaseNumbering { prefix: prefix.map(|(p, _)| p).unwrap_or("CASE".into()), width }
+        }
+        None => CaseNumbering { prefix: "CASE".into(), width: 6 },
+    };
+    Some(Main {
+        profile: profile?,
+        profile_line,
+        profiles_dir,
+        customers: customers.unwrap_or("customers.toml".into()),
+        understanding: understanding.unwrap_or("understanding.toml".into()),
+        mail: mail?,
+        cases,
+    })
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+}

@@ -1,0 +1,204 @@
+//! How reports are read: labels, patterns and word lists (config/understanding.toml).
+//!
+//! Customers write the same item a dozen ways; the ways are data so a support team can add
+//! the label its customers actually use without a new release.
+
+use super::reader::{self, Section, Source, TableRef};
+use crate::terms::Item;
+use crate::understand::text::fold;
+use regex::{Regex, RegexSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelKind {
+    Item(Item),
+    ExpectedResult,
+    /// A known label that belongs to no item (name, phone, priority...).
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Understanding {
+    pub customer_id_pattern: Regex,
+    /// Folded (NFKC, lower case) reply/forward prefixes.
+    pub reply_prefixes: Vec<String>,
+    /// Folded label text and what it labels, longest first.
+    pub labels: Vec<(String, LabelKind)>,
+    pub priority_labels: Vec<String>,
+    pub reply_headers: RegexSet,
+    pub quote_prefixes: Vec<String>,
+    pub signature_starts: RegexSet,
+    pub courtesy: RegexSet,
+    pub error_lines: RegexSet,
+    /// The same patterns, for pulling out a `text` group.
+    pub error_patterns: Vec<Regex>,
+    pub max_log_bytes: usize,
+    pub step_line: Regex,
+    pub feature_words: Vec<String>,
+    pub ignore_precedence: Vec<String>,
+    pub ignore_headers: Vec<String>,
+    pub ignore_senders: Vec<String>,
+}
+
+impl Understanding {
+    pub fn label(&self, folded: &str) -> Option<LabelKind> {
+        self.labels.iter().find(|(l, _)| l == folded).map(|(_, k)| *k)
+    }
+}
+
+const ITEM_KEYS: [(&str, LabelKind); 7] = [
+    ("customer_id", LabelKind::Item(Item::CustomerId)),
+    ("repro_steps", LabelKind::Item(Item::ReproSteps)),
+    ("error_messages", LabelKind::Item(Item::ErrorMessages)),
+    ("description", LabelKind::Item(Item::Description)),
+    ("expected_result", LabelKind::ExpectedResult),
+    ("circumstances", LabelKind::Item(Item::Circumstances)),
+    ("other", LabelKind::Other),
+];
+
+pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
+    let doc = reader::parse(source, text);
+    let root = TableRef { table: doc.get_ref(), span: 0..0 };
+    let mut top = Section::new(
+        source,
+        root,
+        "understanding.toml",
+        &[
+            "customer_id_pattern", "reply_prefixes", "labels", "priority", "quotes", "signatures",
+            "courtesy", "errors", "steps", "feature_request", "ignore",
+        ],
+    );
+    let customer_id_pattern = top
+        .string("customer_id_pattern", true, "'[A-Z]{2,8}-[0-9]{3,6}'")
+        .and_then(|(p, span)| regex(top.source, &p, span));
+    let reply_prefixes = top.strings("reply_prefixes", "[\"re\", \"返信\"]").into_iter().map(|(p, _)| fold(&p)).collect();
+    let tables = [
+        top.table("labels"),
+        top.table("priority"),
+        top.table("quotes"),
+        top.table("signatures"),
+        top.table("courtesy"),
+        top.table("errors"),
+        top.table("steps"),
+        top.table("feature_request"),
+        top.table("ignore"),
+    ];
+    let [labels_t, priority_t, quotes_t, signatures_t, courtesy_t, errors_t, steps_t, feature_t, ignore_t] = tables;
+    let top_span = top.span.clone();
+    let need = |source: &mut Source, t, name| need_section(source, top_span.clone(), t, name);
+
+    let mut labels: Vec<(String, LabelKind)> = Vec::new();
+    if let Some(t) = need(source, labels_t, "labels") {
+        let names: Vec<&str> = ITEM_KEYS.iter().map(|(k, _)| *k).collect();
+        let mut s = Section::new(source, t, "[labels]", &names);
+        for (key, kind) in ITEM_KEYS {
+            for (label, _) in s.strings(key, "[\"再現手順\", \"Steps to reproduce\"]") {
+                let folded = label_key(&label);
+                // The first meaning given wins (an item beats "other").
+                if !folded.is_empty() && !labels.iter().any(|(l, _)| *l == folded) {
+                    labels.push((folded, kind));
+                }
+            }
+        }
+    }
+    labels.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+
+    let priority_labels = match need(source, priority_t, "priority") {
+        Some(t) => Section::new(source, t, "[priority]", &["labels"]).strings("labels", "[\"優先度\", \"Priority\"]").into_iter().map(|(l, _)| label_key(&l)).collect(),
+        None => Vec::new(),
+    };
+
+    let (mut reply_headers, mut quote_prefixes) = (None, Vec::new());
+    if let Some(t) = need(source, quotes_t, "quotes") {
+        let mut s = Section::new(source, t, "[quotes]", &["reply_headers", "line_prefixes"]);
+        let patterns = s.strings("reply_headers", "['^On .* wrote:$']");
+        reply_headers = regex_set(s.source, patterns);
+        quote_prefixes = s.strings("line_prefixes", "[\">\"]").into_iter().map(|(p, _)| p).filter(|p| !p.is_empty()).collect();
+    }
+    let signature_starts = need(source, signatures_t, "signatures").and_then(|t| {
+        let mut s = Section::new(source, t, "[signatures]", &["starts"]);
+        let patterns = s.strings("starts", "['^-- $']");
+        regex_set(s.source, patterns)
+    });
+    let courtesy = need(source, courtesy_t, "courtesy").and_then(|t| {
+        let mut s = Section::new(source, t, "[courtesy]", &["lines"]);
+        let patterns = s.strings("lines", "['^お世話になっております.*$']");
+        regex_set(s.source, patterns)
+    });
+    let (mut error_lines, mut error_patterns, mut max_log_bytes) = (None, Vec::new(), 1 << 20);
+    if let Some(t) = need(source, errors_t, "errors") {
+        let mut s = Section::new(source, t, "[errors]", &["lines", "max_log_bytes"]);
+        let patterns = s.strings("lines", "['^Error: .*$']");
+        error_patterns = patterns.iter().filter_map(|(p, span)| regex(s.source, p, span.clone())).collect();
+        error_lines = regex_set(s.source, patterns);
+        max_log_bytes = s.integer("max_log_bytes", 1 << 20, 0..(64 << 20)) as usize;
+    }
+    let step_line = need(source, steps_t, "steps").and_then(|t| {
+        let mut s = Section::new(source, t, "[steps]", &["line"]);
+        let (p, span) = s.string("line", true, "'^\\s*[0-9]+[.)]'")?;
+        regex(s.source, &p, span)
+    });
+    let feature_words = match need(source, feature_t, "feature_request") {
+        Some(t) => Section::new(source, t, "[feature_request]", &["words"]).strings("words", "[\"機能追加\", \"feature request\"]").into_iter().map(|(w, _)| fold(&w)).filter(|w| !w.is_empty()).collect(),
+        None => Vec::new(),
+    };
+    let (mut ignore_precedence, mut ignore_headers, mut ignore_senders) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(t) = need(source, ignore_t, "ignore") {
+        let mut s = Section::new(source, t, "[ignore]", &["precedence", "headers", "senders"]);
+        ignore_precedence = s.strings("precedence", "[\"bulk\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
+        ignore_headers = s.strings("headers", "[\"List-Id\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
+        ignore_senders = s.strings("senders", "[\"mailer-daemon\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
+    }
+
+    Some(Understanding {
+        customer_id_pattern: customer_id_pattern?,
+        reply_prefixes,
+        labels,
+        priority_labels,
+        reply_headers: reply_headers?,
+        quote_prefixes,
+        signature_starts: signature_starts?,
+        courtesy: courtesy?,
+        error_lines: error_lines?,
+        error_patterns,
+        max_log_bytes,
+        step_line: step_line?,
+        feature_words,
+        ignore_precedence,
+        ignore_headers,
+        ignore_senders,
+    })
+}
+
+fn need_section<'t, 'i>(source: &mut Source, span: std::ops::Range<usize>, t: Option<TableRef<'t, 'i>>, name: &str) -> Option<TableRef<'t, 'i>> {
+    if t.is_none() {
+        source.problem(span, format!("understanding.toml has no [{name}]"), format!("Add the [{name}] section; the shipped config/understanding.toml shows its keys."));
+    }
+    t
+}
+
+/// The form labels are compared in: folded, without spaces.
+pub fn label_key(label: &str) -> String {
+    fold(label).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn regex(source: &mut Source, pattern: &str, span: std::ops::Range<usize>) -> Option<Regex> {
+    match Regex::new(pattern) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let detail = e.to_string().lines().last().unwrap_or("").trim().to_string();
+            source.problem(span, format!("bad regular expression `{pattern}`: {detail}"), "Fix the pattern (Rust regex syntax; use single quotes so backslashes stay as written).");
+            None
+        }
+    }
+}
+
+fn regex_set(source: &mut Source, patterns: Vec<(String, std::ops::Range<usize>)>) -> Option<RegexSet> {
+    let mut ok = true;
+    for (p, span) in &patterns {
+        ok &= regex(source, p, span.clone()).is_some();
+    }
+    if !ok {
+        return None;
+    }
+    RegexSet::new(patterns.iter().map(|(p, _)| p)).ok()
+}

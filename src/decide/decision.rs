@@ -1,0 +1,321 @@
+//! The decision at receipt (POLICY.md section 5): one pure function from an understood
+//! report, the customers registry, the policy and the time of receipt to what happens now,
+//! when the case is released, when the first response is due, and why.
+
+use super::calendar::{Calendar, weekday_name};
+use crate::config::policy::{AfterHoursClock, FeatureRequests, Policy};
+use crate::config::{Customer, Customers};
+use crate::terms::{Item, Language};
+use crate::understand::Report;
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+/// What happens to a report now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Machine mail: recorded, never answered.
+    Ignore,
+    /// Not from an authorized contact, or the customer is suspended: answered, no case.
+    Reject,
+    /// A reply to an existing case.
+    Followup,
+    /// An enhancement request where the contract excludes them.
+    NotCovered,
+    /// Required items are missing: the clock waits for them.
+    AwaitInfo,
+    /// Inside business hours: to the team now.
+    Dispatch,
+    /// Outside business hours but eligible for 24-hour handling: to on-call now.
+    Escalate,
+    /// Outside business hours: acknowledged now, to the team when support opens.
+    Hold,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Ignore => "ignore",
+            Action::Reject => "reject",
+            Action::Followup => "followup",
+            Action::NotCovered => "not_covered",
+            Action::AwaitInfo => "await_info",
+            Action::Dispatch => "dispatch",
+            Action::Escalate => "escalate",
+            Action::Hold => "hold",
+        }
+    }
+}
+
+/// Why a report was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejection {
+    Unauthorized,
+    Suspended,
+}
+
+/// Where the priority came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrioritySource {
+    Declared,
+    FeatureRequest,
+    Keyword,
+    Default,
+}
+
+/// Which calendar the response clock runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    Business,
+    #[serde(rename = "24x7")]
+    Always,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub action: Action,
+    pub rejection: Option<Rejection>,
+    pub customer_id: Option<String>,
+    /// The customer ID was inferred from the sender, not read from the text.
+    pub customer_inferred: bool,
+    pub priority: String,
+    pub priority_source: PrioritySource,
+    /// Items (a)-(e) not supplied (an inferred customer ID counts as supplied).
+    pub missing: Vec<Item>,
+    /// The missing items this contract requires before the clock starts.
+    pub missing_required: Vec<Item>,
+    pub eligible_24h: bool,
+    pub clock: ClockKind,
+    pub clock_start: Option<DateTime<Tz>>,
+    pub release_at: Option<DateTime<Tz>>,
+    pub response_due: Option<DateTime<Tz>>,
+    /// The language to answer in: the customer's preference, else the report's.
+    pub reply_language: Language,
+    pub reasons: Vec<String>,
+}
+
+/// The calendars of one policy, built once and reused for every decision.
+#[derive(Debug, Clone)]
+pub struct Calendars {
+    pub business: Calendar,
+    pub always: Calendar,
+}
+
+impl Calendars {
+    pub fn new(policy: &Policy) -> Calendars {
+        Calendars { business: Calendar::business(policy), always: Calendar::always(policy.time_zone) }
+    }
+}
+
+/// Decides what happens to `report`, received at `received`.
+pub fn decide(report: &Report, customers: &Customers, policy: &Policy, calendars: &Calendars, received: DateTime<Utc>) -> Decision {
+    let tz = policy.time_zone;
+    let mut reasons = Vec::new();
+    let local = received.with_timezone(&tz);
+    reasons.push(format!("received {} {}", weekday_name(local.weekday()), local.format("%Y-%m-%d %H:%M %Z")));
+
+    // Who is writing, and for which customer.
+    let sender = report.from.as_deref().unwrap_or("");
+    let sender_customers = customers.of_sender(sender);
+    let (customer, customer_id, inferred) = resolve_customer(report, customers, &sender_customers, &mut reasons);
+
+    // Priority: declared, then (three-priority) feature requests, then keywords, then default.
+    let (priority, priority_source) = priority(report, policy, &mut reasons);
+
+    let mut missing = report.items_missing_from_text();
+    if customer_id.is_some() {
+        missing.retain(|i| *i != Item::CustomerId);
+    }
+    let missing_required: Vec<Item> = missing.iter().copied().filter(|i| policy.required_items.contains(i)).collect();
+    let reply_language = customer.map_or(report.language, |c| c.language);
+    let eligible = eligible(policy, &priority, customer, report.language);
+    let clock = if eligible && policy.after_hours_clock == AfterHoursClock::Always { ClockKind::Always } else { ClockKind::Business };
+    let calendar = match clock {
+        ClockKind::Always => &calendars.always,
+        ClockKind::Business => &calendars.business,
+    };
+
+    let mut decision = Decision {
+        action: Action::Ignore,
+        rejection: None,
+        customer_id,
+        customer_inferred: inferred,
+        priority: priority.clone(),
+        priority_source,
+        missing: missing.clone(),
+        missing_required: missing_required.clone(),
+        eligible_24h: eligible,
+        clock,
+        clock_start: None,
+        release_at: None,
+        response_due: None,
+        reply_language,
+        reasons: Vec::new(),
+    };
+
+    // The table of POLICY.md section 5, top to bottom.
+    if !report.signals.is_empty() {
+        let names: Vec<String> = report.signals.iter().map(|s| format!("{s:?}")).collect();
+        reasons.push(format!("written by a machine ({}): never acknowledged", names.join(", ")));
+        decision.action = Action::Ignore;
+        decision.reasons = reasons;
+        return decision;
+    }
+    if policy.authorized_contacts_only && !authorized(sender, customer, &sender_customers, &mut reasons) {
+        decision.action = Action::Reject;
+        decision.rejection = Some(Rejection::Unauthorized);
+        decision.reasons = reasons;
+        return decision;
+    }
+    if let Some(c) = customer.filter(|c| c.suspended) {
+        reasons.push(format!("customer {} is suspended (payment overdue): support resumes when it is settled", c.id));
+        decision.action = Action::Reject;
+        decision.rejection = Some(Rejection::Suspended);
+        decision.reasons = reasons;
+        return decision;
+    }
+    if let Some(case) = &report.case_ref {
+        reasons.push(format!("follow-up to {case}: attached to that case"));
+        decision.action = Action::Followup;
+        decision.reasons = reasons;
+        return decision;
+    }
+    if report.feature_request && policy.feature_requests == FeatureRequests::NotCovered {
+        reasons.push("an enhancement request: outside the support contract".into());
+        decision.action = Action::NotCovered;
+        decision.reasons = reasons;
+        return decision;
+    }
+    if !missing_required.is_empty() {
+        let names: Vec<&str> = missing_required.iter().map(|i| i.as_str()).collect();
+        reasons.push(format!("required items missing ({}): the response clock starts when they arrive", names.join(", ")));
+        decision.action = Action::AwaitInfo;
+        decision.reasons = reasons;
+        return decision;
+    }
+
+    let open = calendars.business.is_open(received);
+    decision.action = if open {
+        reasons.push("inside business hours: dispatched to the team now".into());
+        Action::Dispatch
+    } else if eligible {
+        reasons.push(format!("outside business hours; {priority} is eligible for 24-hour handling: escalated to on-call now"));
+        Action::Escalate
+    } else {
+        let release = calendars.business.next_open(received).with_timezone(&tz);
+        reasons.push(format!(
+            "outside business hours and not eligible for 24-hour handling: held until support opens {} {}",
+            weekday_name(release.weekday()),
+            release.format("%Y-%m-%d %H:%M")
+        ));
+        decision.release_at = Some(release);
+        Action::Hold
+    };
+    let clock_start = received;
+    decision.clock_start = Some(clock_start.with_timezone(&tz));
+    if let Some(target) = policy.target(&priority) {
+        let due = calendar.add_target(clock_start, target).with_timezone(&tz);
+        let (n, unit) = match target {
+            crate::config::policy::Target::Hours(h) => (h, "hours"),
+            crate::config::policy::Target::Days(d) => (d, "days"),
+        };
+        let kind = if clock == ClockKind::Always { "24x7" } else { "business" };
+        reasons.push(format!("first response due {} {}: {n} {kind} {unit} for {priority}", weekday_name(due.weekday()), due.format("%Y-%m-%d %H:%M")));
+        decision.response_due = Some(due);
+    }
+    decision.reasons = reasons;
+    decision
+}
+
+/// The customer a report is about: named in the text, or the one customer the sender is a
+/// contact of.
+fn resolve_customer<'c>(report: &Report, customers: &'c Customers, sender_customers: &[&'c Customer], reasons: &mut Vec<String>) -> (Option<&'c Customer>, Option<String>, bool) {
+    if let Some(id) = &report.customer_id {
+        return match customers.by_id(id) {
+            Some(c) => {
+                reasons.push(format!("customer {} ({}) named in the report", c.id, c.name));
+                (Some(c), Some(c.id.clone()), false)
+            }
+            None => {
+                reasons.push(format!("customer ID {id} is named in the report but is not in the customers registry"));
+                (None, Some(id.clone()), false)
+            }
+        };
+    }
+    match sender_customers {
+        [one] => {
+            reasons.push(format!("customer {} inferred from the sender, one of its contacts", one.id));
+            (Some(*one), Some(one.id.clone()), true)
+        }
+        [] => {
+            reasons.push("the sender is not a contact of any customer, and the report names no customer ID".into());
+            (None, None, false)
+        }
+        many => {
+            let ids: Vec<&str> = many.iter().map(|c| c.id.as_str()).collect();
+            reasons.push(format!("the sender is a contact of several customers ({}); the report must name which", ids.join(", ")));
+            (None, None, false)
+        }
+    }
+}
+
+/// Four-severity 4.1: only authorized contacts may report, for their own customer.
+fn authorized(sender: &str, customer: Option<&Customer>, sender_customers: &[&Customer], reasons: &mut Vec<String>) -> bool {
+    if sender_customers.is_empty() {
+        reasons.push(format!("sender {sender:?} is not an authorized contact of any customer: rejected"));
+        return false;
+    }
+    if let Some(c) = customer {
+        if !sender_customers.iter().any(|s| s.id == c.id) {
+            reasons.push(format!("sender {sender} is not an authorized contact of {}: rejected", c.id));
+            return false;
+        }
+    }
+    reasons.push(format!("sender {sender} is an authorized contact"));
+    true
+}
+
+fn priority(report: &Report, policy: &Policy, reasons: &mut Vec<String>) -> (String, PrioritySource) {
+    if let Some(word) = &report.declared_priority {
+        if let Some(p) = policy.declared_priority(word) {
+            reasons.push(format!("priority {p}: declared as {word:?}"));
+            return (p.to_string(), PrioritySource::Declared);
+        }
+        reasons.push(format!("declared priority {word:?} means nothing in the {} profile; ignored", policy.name));
+    }
+    if report.feature_request {
+        if let FeatureRequests::AsPriority(p) = &policy.feature_requests {
+            reasons.push(format!("priority {p}: an enhancement request"));
+            return (p.clone(), PrioritySource::FeatureRequest);
+        }
+    }
+    let text = format!(
+        "{}\n{}\n{}\n{}",
+        crate::understand::text::normalize(&report.subject),
+        report.fields.description.as_deref().unwrap_or(""),
+        report.fields.error_messages.join("\n"),
+        report.fields.circumstances.as_deref().unwrap_or("")
+    )
+    .to_lowercase();
+    for rule in &policy.keywords {
+        if let Some(word) = rule.words.iter().find(|w| text.contains(w.as_str())) {
+            reasons.push(format!("priority {}: the report mentions {word:?}", rule.priority));
+            return (rule.priority.clone(), PrioritySource::Keyword);
+        }
+    }
+    reasons.push(format!("priority {}: the profile's default", policy.default_priority));
+    (policy.default_priority.clone(), PrioritySource::Default)
+}
+
+/// Whether an item gets 24-hour handling: any eligibility rule matches.
+fn eligible(policy: &Policy, priority: &str, customer: Option<&Customer>, language: Language) -> bool {
+    policy.eligible.iter().any(|rule| {
+        rule.priorities.as_ref().is_none_or(|ps| ps.iter().any(|p| p == priority))
+            && rule.tiers.as_ref().is_none_or(|ts| customer.is_some_and(|c| ts.contains(&c.tier)))
+            && rule.languages.as_ref().is_none_or(|ls| ls.contains(&language))
+    })
+}

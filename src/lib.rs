@@ -1,0 +1,14 @@
+//! uketsuke (受付, "reception desk"): takes customer support reports by e-mail and web form,
+//! reads the incident items out of them, and handles each as a Japanese SaaS support contract
+//! says it must be handled.
+//!
+//! The data flows through one folder per layer:
+//! **understand** (MIME, charsets, fields; pure) -> **decide** (calendar, priority, clocks,
+//! action; pure, time passed in). `config` holds the operator's settings; `cli` is the
+//! command line the `uketsuke` binary is a thin shell over.
+
+pub mod cli;
+pub mod config;
+pub mod decide;
+pub mod terms;
+pub mod understand;

@@ -1,0 +1,493 @@
+//! Reading the incident items (a)-(e) out of the text a customer wrote.
+//!
+//! Real reports label their items in many layouts: `Label: value` lines, headings with the
+//! content below, 【見出し】 and ■ 見出し blocks, numbered steps with no label at all, error
+//! output pasted without a word of introduction. Quoted earlier messages and signatures are
+//! cut off first, so nothing from them lands in a field. Greetings and closings of business
+//! mail belong to no field.
+
+use super::text::{fold, normalize};
+use crate::config::understanding::{LabelKind, label_key};
+use crate::config::Understanding;
+use crate::terms::Item;
+use serde::Serialize;
+
+/// The incident items found, as the customer wrote them (after NFKC normalisation).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Fields {
+    pub repro_steps: Option<String>,
+    pub error_messages: Vec<String>,
+    pub description: Option<String>,
+    pub expected_result: Option<String>,
+    pub circumstances: Option<String>,
+}
+
+/// What the text says beyond the fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    pub fields: Fields,
+    pub customer_id: Option<String>,
+    /// The declared priority word, folded (e.g. "高", "high", "1").
+    pub declared_priority: Option<String>,
+    /// The customer's own text: quotes and signature removed, normalised.
+    pub own_text: String,
+}
+
+/// A line that opens a labelled block.
+struct LabelLine {
+    kind: LabelKind,
+    priority: bool,
+    /// Text after the label on the same line.
+    rest: String,
+}
+
+pub fn read(body: &str, rules: &Understanding) -> Reading {
+    let lines: Vec<String> = body.lines().map(|l| normalize(l.trim_end())).collect();
+    let end = own_text_end(&lines, rules);
+    let own: Vec<&str> = lines[..end]
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !rules.quote_prefixes.iter().any(|p| l.trim_start().starts_with(p.as_str())))
+        .collect();
+
+    let mut reading = Reading { own_text: own.join("\n").trim().to_string(), ..Reading::default() };
+    let mut blocks: Vec<(LabelKind, Vec<&str>)> = Vec::new();
+    let mut free: Vec<&str> = Vec::new();
+    // The block being filled, and whether it ends at the next blank line (an inline value).
+    let mut open: Option<(usize, bool)> = None;
+    let mut pending_customer_id = false;
+    let mut pending_priority = false;
+
+    for (i, line) in own.iter().enumerate() {
+        let trimmed = line.trim();
+        if pending_customer_id && !trimmed.is_empty() {
+            pending_customer_id = false;
+            if reading.customer_id.is_none() {
+                reading.customer_id = find_customer_id(trimmed, rules);
+                if reading.customer_id.is_some() {
+                    continue;
+                }
+            }
+        }
+        if pending_priority && !trimmed.is_empty() {
+            pending_priority = false;
+            reading.declared_priority = declared_word(trimmed);
+            continue;
+        }
+        if let Some(label) = parse_label(trimmed, rules) {
+            if label.priority {
+                if reading.declared_priority.is_none() {
+                    if label.rest.is_empty() {
+                        pending_priority = true;
+                    } else {
+                        reading.declared_priority = declared_word(&label.rest);
+                    }
+                }
+                open = None;
+                continue;
+            }
+            match label.kind {
+                LabelKind::Item(Item::CustomerId) => {
+                    if reading.customer_id.is_none() {
+                        reading.customer_id = find_customer_id(&label.rest, rules);
+                        pending_customer_id = reading.customer_id.is_none() && label.rest.is_empty();
+                    }
+                    open = None;
+                }
+                LabelKind::Other => open = None,
+                kind => {
+                    let inline = !label.rest.is_empty();
+                    blocks.push((kind, Vec::new()));
+                    if inline {
+                        let rest: &str = own[i].trim();
+                        // Keep the value as a slice of the line: find it at the end.
+                        let start = rest.len() - label.rest.len().min(rest.len());
+                        blocks.last_mut().map(|b| b.1.push(&rest[start..]));
+                    }
+                    open = Some((blocks.len() - 1, inline));
+                }
+            }
+            continue;
+        }
+        if reading.customer_id.is_none() {
+            reading.customer_id = inline_customer_id(trimmed, rules);
+        }
+        match open {
+            Some((_, true)) if trimmed.is_empty() => {
+                open = None;
+                free.push(line);
+            }
+            Some((b, _)) => blocks[b].1.push(line),
+            None => free.push(line),
+        }
+    }
+
+    // Labelled blocks.
+    let mut labelled_errors = Vec::new();
+    for (kind, content) in &blocks {
+        let text = tidy(content.iter().copied().filter(|l| !is_courtesy(l, rules)));
+        if text.is_empty() {
+            continue;
+        }
+        let slot = match kind {
+            LabelKind::Item(Item::ReproSteps) => &mut reading.fields.repro_steps,
+            LabelKind::Item(Item::Description) => &mut reading.fields.description,
+            LabelKind::Item(Item::Circumstances) => &mut reading.fields.circumstances,
+            LabelKind::ExpectedResult => &mut reading.fields.expected_result,
+            LabelKind::Item(Item::ErrorMessages) => {
+                labelled_errors.push(text);
+                continue;
+            }
+            _ => continue,
+        };
+        append(slot, text);
+    }
+
+    // Unlabelled text: error output, numbered steps, and the rest is the description.
+    let mut errors: Vec<String> = Vec::new();
+    let mut prose: Vec<&str> = Vec::new();
+    let mut steps: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < free.len() {
+        let line = free[i];
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            prose.push("");
+            i += 1;
+            continue;
+        }
+        if is_courtesy(trimmed, rules) {
+            i += 1;
+            continue;
+        }
+        // A run of error output (a stack trace is one message).
+        let mut run = Vec::new();
+        let mut captured = Vec::new();
+        let mut j = i;
+        while j < free.len() {
+            match error_line(free[j], rules) {
+                Some(ErrorLine::Whole) => run.push(free[j].trim_end()),
+                Some(ErrorLine::Part(text)) => {
+                    captured.push(text);
+                    break;
+                }
+                None => break,
+            }
+            j += 1;
+        }
+        if !run.is_empty() {
+            errors.push(run.join("\n").trim().to_string());
+            i = j;
+            continue;
+        }
+        if !captured.is_empty() {
+            errors.extend(captured);
+            prose.push(line);
+            i += 1;
+            continue;
+        }
+        // A run of two or more numbered lines is the steps.
+        let mut k = i;
+        while k < free.len() && rules.step_line.is_match(free[k]) {
+            k += 1;
+        }
+        if k - i >= 2 {
+            steps.extend(&free[i..k]);
+            i = k;
+            continue;
+        }
+        prose.push(line);
+        i += 1;
+    }
+    if reading.fields.repro_steps.is_none() && !steps.is_empty() {
+        reading.fields.repro_steps = Some(tidy(steps.into_iter()));
+    } else if !steps.is_empty() {
+        prose.extend(steps);
+    }
+    let prose = tidy(prose.into_iter());
+    if reading.fields.description.is_none() && !prose.is_empty() {
+        reading.fields.description = Some(prose);
+    }
+    labelled_errors.extend(errors);
+    let mut seen = std::collections::HashSet::new();
+    labelled_errors.retain(|e| !e.is_empty() && seen.insert(e.clone()));
+    reading.fields.error_messages = labelled_errors;
+    reading
+}
+
+fn append(slot: &mut Option<String>, text: String) {
+    match slot {
+        Some(existing) => {
+            existing.push('\n');
+            existing.push_str(&text);
+        }
+        None => *slot = Some(text),
+    }
+}
+
+/// Joins lines, trimming each and collapsing blank runs.
+fn tidy<'a>(lines: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    let mut blank = false;
+    for line in lines {
+        let line = line.trim_end();
+        if line.trim().is_empty() {
+            blank = !out.is_empty();
+            continue;
+        }
+        if blank {
+            out.push('\n');
+            blank = false;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(line.trim_start_matches(['\u{3000}']));
+    }
+    out.trim().to_string()
+}
+
+fn is_courtesy(line: &str, rules: &Understanding) -> bool {
+    rules.courtesy.is_match(line.trim())
+}
+
+enum ErrorLine {
+    /// The whole line is error output.
+    Whole,
+    /// Only this part of the line is the error text (「...」と表示されます).
+    Part(String),
+}
+
+fn error_line(line: &str, rules: &Understanding) -> Option<ErrorLine> {
+    let matches = rules.error_lines.matches(line);
+    if !matches.matched_any() {
+        return None;
+    }
+    for i in matches.iter() {
+        if let Some(caps) = rules.error_patterns.get(i).and_then(|r| r.captures(line)) {
+            if let Some(text) = caps.name("text") {
+                return Some(ErrorLine::Part(text.as_str().trim().to_string()));
+            }
+        }
+    }
+    Some(ErrorLine::Whole)
+}
+
+/// Where the customer's own text ends: at the first quoted earlier message or the signature.
+fn own_text_end(lines: &[String], rules: &Understanding) -> usize {
+    let mut end = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        if rules.reply_headers.is_match(t) || outlook_header_block(lines, i) {
+            end = i;
+            break;
+        }
+    }
+    // The signature: the first signature start after which no labelled item follows.
+    for i in 0..end {
+        let t = lines[i].trim();
+        if !t.is_empty() && rules.signature_starts.is_match(t) {
+            let labelled_after = lines[i + 1..end].iter().any(|l| {
+                parse_label(l.trim(), rules).is_some_and(|l| !matches!(l.kind, LabelKind::Other))
+            });
+            if !labelled_after {
+                return i;
+            }
+        }
+    }
+    end
+}
+
+/// Outlook's quoted header: `From:`/`差出人:` followed closely by `Sent:`/`送信日時:` etc.
+fn outlook_header_block(lines: &[String], i: usize) -> bool {
+    const FROM: [&str; 3] = ["from:", "差出人:", "送信者:"];
+    const NEXT: [&str; 10] = ["sent:", "date:", "to:", "subject:", "送信日時:", "日時:", "宛先:", "件名:", "cc:", "送信:"];
+    let starts = |l: &str, set: &[&str]| {
+        let f = l.trim().to_lowercase();
+        set.iter().any(|p| f.starts_with(p))
+    };
+    starts(&lines[i], &FROM) && lines[i + 1..].iter().take(3).any(|l| starts(l, &NEXT))
+}
+
+/// Recognises a label at the start of a line in any of the layouts customers use.
+fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
+    if line.is_empty() {
+        return None;
+    }
+    let stripped = strip_marker(line);
+    // 【Label】rest, [Label] rest, <Label> rest, 〔Label〕, 《Label》, 〈Label〉
+    for (open, close) in [('【', '】'), ('[', ']'), ('<', '>'), ('〔', '〕'), ('《', '》'), ('〈', '〉'), ('〖', '〗')] {
+        if let Some(inner) = stripped.strip_prefix(open) {
+            if let Some(end) = inner.find(close) {
+                let label = &inner[..end];
+                let rest = inner[end + close.len_utf8()..].trim().trim_start_matches(':').trim();
+                if let Some(l) = classify(label, rest, rules) {
+                    return Some(l);
+                }
+            }
+        }
+    }
+    // Label: value
+    if let Some(colon) = stripped.find(':') {
+        let (label, rest) = stripped.split_at(colon);
+        if let Some(l) = classify(label, rest[1..].trim(), rules) {
+            return Some(l);
+        }
+    }
+    // A heading alone on its line (## Label, Label, Label（必須）).
+    if let Some(l) = classify(stripped, "", rules) {
+        return Some(l);
+    }
+    // "重要度レベル 1": a priority label followed by its value after a space.
+    let key = label_key(stripped);
+    for p in &rules.priority_labels {
+        if let Some(rest) = key.strip_prefix(p.as_str()) {
+            if !rest.is_empty() && rest.chars().count() <= 12 {
+                return Some(LabelLine { kind: LabelKind::Other, priority: true, rest: rest.to_string() });
+            }
+        }
+    }
+    None
+}
+
+fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine> {
+    let label = label.trim().trim_start_matches('#').trim();
+    if label.is_empty() || label.chars().count() > 40 {
+        return None;
+    }
+    let mut key = label_key(label);
+    // "再現手順（必須）", "Error message (full text)": a trailing parenthetical is not the label.
+    if key.ends_with(')') {
+        if let Some(open) = key.rfind('(') {
+            key.truncate(open);
+        }
+    }
+    let key = key.trim_end_matches(['.', '。']).to_string();
+    let priority = rules.priority_labels.iter().any(|p| *p == key);
+    let kind = rules.label(&key);
+    if !priority && kind.is_none() {
+        return None;
+    }
+    Some(LabelLine { kind: kind.unwrap_or(LabelKind::Other), priority, rest: rest.to_string() })
+}
+
+/// Removes heading markers and item numbering: ■ ◆ ● ▼ □ ◇ ▽ ・ # *, "1." "(1)" "(a)" "a)".
+fn strip_marker(line: &str) -> &str {
+    let mut s = line.trim_start_matches(['■', '◆', '●', '▼', '□', '◇', '▽', '・', '#', '*', '◎', '○', '★', '☆', '▶', '►', '→']).trim();
+    // Numbering: up to two digits or one letter, followed by '.', ')' or wrapped in ().
+    let bytes = s.as_bytes();
+    let mut n = 0;
+    let wrapped = bytes.first() == Some(&b'(');
+    if wrapped {
+        n += 1;
+    }
+    let start = n;
+    while n < bytes.len() && n - start < 2 && (bytes[n].is_ascii_digit() || (n == start && bytes[n].is_ascii_lowercase() && bytes.get(n + 1).is_some_and(|b| matches!(b, b')' | b'.')))) {
+        n += 1;
+    }
+    if n > start {
+        let close = bytes.get(n).copied();
+        if (wrapped && close == Some(b')')) || (!wrapped && matches!(close, Some(b'.') | Some(b')'))) {
+            s = s[n + 1..].trim();
+        }
+    }
+    s
+}
+
+/// The customer ID after a label on the same line, if it fits the configured pattern.
+fn find_customer_id(text: &str, rules: &Understanding) -> Option<String> {
+    let upper = text.to_uppercase();
+    rules.customer_id_pattern.find(&upper).map(|m| m.as_str().to_string())
+}
+
+/// "お客様番号はACME-0012です": an ID label inside a sentence.
+fn inline_customer_id(line: &str, rules: &Understanding) -> Option<String> {
+    let folded = fold(line);
+    for (label, kind) in &rules.labels {
+        if *kind != LabelKind::Item(Item::CustomerId) || label.chars().count() < 3 {
+            continue;
+        }
+        let compact: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
+        if let Some(pos) = compact.find(label.as_str()) {
+            return find_customer_id(&compact[pos + label.len()..], rules);
+        }
+    }
+    None
+}
+
+/// The declaration word of a priority value: "高（業務停止）" -> "高", "Severity 2" -> "2".
+fn declared_word(value: &str) -> Option<String> {
+    let folded = fold(value);
+    let folded = folded.trim_matches(|c: char| c == '「' || c == '」' || c == '"' || c.is_whitespace() || c == ':');
+    let compact: String = folded.chars().filter(|c| !c.is_whitespace() && *c != '-' && *c != '_').collect();
+    // sev1, severity1, level1, レベル1, s1, p1, 重要度1 -> the digit
+    for prefix in ["severity", "sev", "level", "レベル", "priority", "s", "p", ""] {
+        if let Some(rest) = compact.strip_prefix(prefix) {
+            let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+            let after = rest[digits.len()..].chars().next();
+            if digits.len() == 1 && after.is_none_or(|c| !c.is_alphanumeric() || !c.is_ascii()) {
+                return Some(digits);
+            }
+        }
+    }
+    let word: String = folded
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '/' | '、' | ',' | '。' | '.' | '・' | '[' | ']' | '【' | '】'))
+        .find(|w| !w.is_empty())?
+        .to_string();
+    // 高い/高め -> 高; 低い -> 低; 中程度 -> 中
+    let first = word.chars().next()?;
+    if matches!(first, '高' | '中' | '低') && word.chars().count() <= 3 && word != "中止" {
+        return Some(first.to_string());
+    }
+    Some(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> Understanding {
+        crate::config::Config::load(None, &Default::default()).expect("embedded config").understanding
+    }
+
+    #[test]
+    fn declared_words() {
+        assert_eq!(declared_word("高（業務停止）").as_deref(), Some("高"));
+        assert_eq!(declared_word("High - everyone is affected").as_deref(), Some("high"));
+        assert_eq!(declared_word("Severity 2").as_deref(), Some("2"));
+        assert_eq!(declared_word("Sev1").as_deref(), Some("1"));
+        assert_eq!(declared_word("１").as_deref(), Some("1"));
+        assert_eq!(declared_word("レベル１").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn markers() {
+        assert_eq!(strip_marker("■ 再現手順"), "再現手順");
+        assert_eq!(strip_marker("(2) エラー内容"), "エラー内容");
+        assert_eq!(strip_marker("b) Description"), "Description");
+        assert_eq!(strip_marker("1. ログインする"), "ログインする");
+    }
+
+    #[test]
+    fn labelled_report_with_quote_and_signature() {
+        let body = "いつもお世話になっております。\n\nお客様番号：ＡＣＭＥ－００１２\n\n【現象】\n管理画面にログインできません。\n\n【再現手順】\n１．ログイン画面を開く\n２．IDを入力する\n\n【エラーメッセージ】\n認証に失敗しました（E-4012）\n\n■ 発生状況\n本日9時から全員\n\nよろしくお願いいたします。\n--\n山田 太郎\nTEL 03-1234-5678\n\n2026年11月24日(火) 10:00 サポート <support@uketsuke.example.jp>:\n> 【再現手順】古い手順\n";
+        let r = read(body, &rules());
+        assert_eq!(r.customer_id.as_deref(), Some("ACME-0012"));
+        assert_eq!(r.fields.description.as_deref(), Some("管理画面にログインできません。"));
+        assert_eq!(r.fields.repro_steps.as_deref(), Some("1.ログイン画面を開く\n2.IDを入力する"));
+        assert_eq!(r.fields.error_messages, vec!["認証に失敗しました(E-4012)".to_string()]);
+        assert_eq!(r.fields.circumstances.as_deref(), Some("本日9時から全員"));
+        assert!(!r.own_text.contains("古い手順"));
+        assert!(!r.own_text.contains("03-1234"));
+    }
+
+    #[test]
+    fn unlabelled_english_report() {
+        let body = "Hi team,\n\nSince this morning our users cannot export reports.\n\n1. Open Reports\n2. Click Export\n\nError: java.lang.IllegalStateException: export queue full\n\tat com.example.Export.run(Export.java:42)\n\nThanks,\nJane\n";
+        let r = read(body, &rules());
+        assert_eq!(r.fields.description.as_deref(), Some("Since this morning our users cannot export reports."));
+        assert_eq!(r.fields.repro_steps.as_deref(), Some("1. Open Reports\n2. Click Export"));
+        assert_eq!(r.fields.error_messages.len(), 1);
+        assert!(r.fields.error_messages[0].contains("Export.java:42"));
+    }
+}

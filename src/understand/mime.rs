@@ -1,0 +1,184 @@
+//! Taking a raw RFC 5322 message apart: headers, the text the customer wrote, attachments.
+//!
+//! mail-parser finds the MIME structure; the text of every part is then decoded again from
+//! the raw bytes through [`charset`](super::charset), because the labels on Japanese mail are
+//! too often missing or wrong to trust. HTML-only messages are read through
+//! [`html`](super::html).
+
+use super::{charset, header, html};
+use chrono::{DateTime, FixedOffset, TimeZone};
+use mail_parser::{Encoding, MessageParser, MimeHeaders, PartType};
+use serde::Serialize;
+
+/// The parts of a message that understanding needs.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub from: Option<String>,
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub date: Option<DateTime<FixedOffset>>,
+    /// The date of the newest (topmost) Received header.
+    pub received: Option<DateTime<FixedOffset>>,
+    /// Header names (lower case) and decoded values, in order.
+    pub headers: Vec<(String, String)>,
+    pub content_type: String,
+    pub report_type: Option<String>,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub size: usize,
+    /// The decoded text of a small text attachment (a log the customer attached).
+    #[serde(skip)]
+    pub text: Option<String>,
+}
+
+/// Why a message could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MimeError {
+    Empty,
+    NotAMessage,
+}
+
+impl std::fmt::Display for MimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MimeError::Empty => write!(f, "the input is empty: there is no message to read"),
+            MimeError::NotAMessage => write!(f, "the input is not a mail message: it has no mail headers (From, Date, Subject, Message-ID ...)"),
+        }
+    }
+}
+
+const KNOWN_HEADERS: [&str; 9] =
+    ["from", "to", "date", "subject", "message-id", "received", "content-type", "mime-version", "return-path"];
+
+pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(MimeError::Empty);
+    }
+    let message = MessageParser::default().parse(raw).ok_or(MimeError::NotAMessage)?;
+    let mut parsed = Parsed::default();
+    let raw = message.raw_message();
+
+    for h in message.root_part().headers() {
+        let name = h.name.as_str().to_ascii_lowercase();
+        let value = raw.get(h.offset_start as usize..h.offset_end as usize).unwrap_or_default();
+        parsed.headers.push((name, header::decode_header(value)));
+    }
+    if !parsed.headers.iter().any(|(n, _)| KNOWN_HEADERS.contains(&n.as_str())) {
+        return Err(MimeError::NotAMessage);
+    }
+    let header = |name: &str| parsed.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    parsed.subject = header("subject").unwrap_or_default();
+    if let Some(addr) = message.from().and_then(|a| a.first()) {
+        parsed.from = addr.address.as_deref().map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty());
+        parsed.from_name = addr.name.as_deref().map(str::to_string);
+    }
+    parsed.message_id = message.message_id().map(str::to_string);
+    parsed.in_reply_to = ids(message.in_reply_to());
+    parsed.references = ids(message.references());
+    parsed.date = message.date().and_then(to_chrono);
+    parsed.received = message.received().and_then(|r| r.date.as_ref()).and_then(to_chrono);
+    if let Some(ct) = message.root_part().content_type() {
+        parsed.content_type = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase();
+        parsed.report_type = ct.attribute("report-type").map(str::to_ascii_lowercase);
+    } else {
+        parsed.content_type = "text/plain".into();
+    }
+
+    // The body: text parts as written; HTML parts only when there is no text alternative.
+    let mut texts = Vec::new();
+    let mut htmls = Vec::new();
+    for &id in &message.text_body {
+        if let Some(part) = message.parts.get(id as usize) {
+            match &part.body {
+                PartType::Text(_) => texts.push(decode_part(raw, part, &mut parsed.warnings)),
+                PartType::Html(_) => htmls.push(html::html_to_text(&decode_part(raw, part, &mut parsed.warnings))),
+                _ => {}
+            }
+        }
+    }
+    if texts.is_empty() {
+        for &id in &message.html_body {
+            if let Some(part) = message.parts.get(id as usize).filter(|p| matches!(p.body, PartType::Html(_))) {
+                htmls.push(html::html_to_text(&decode_part(raw, part, &mut parsed.warnings)));
+            }
+        }
+    }
+    parsed.body = if texts.is_empty() { htmls.join("\n\n") } else { texts.join("\n\n") };
+    parsed.body = parsed.body.replace("\r\n", "\n");
+
+    for &id in &message.attachments {
+        let Some(part) = message.parts.get(id as usize) else { continue };
+        let content_type = part
+            .content_type()
+            .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase())
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let filename = part.attachment_name().map(|n| {
+            if n.contains('\u{FFFD}') || n.contains('\u{1b}') {
+                header::decode_header(n.as_bytes())
+            } else {
+                n.to_string()
+            }
+        });
+        let is_log = content_type == "text/plain"
+            || filename.as_deref().is_some_and(|n| {
+                let n = n.to_ascii_lowercase();
+                n.ends_with(".log") || n.ends_with(".txt")
+            });
+        let size = part.len();
+        let text = (is_log && size <= max_log_bytes && !matches!(part.body, PartType::Message(_)))
+            .then(|| match &part.body {
+                PartType::Text(_) => decode_part(raw, part, &mut parsed.warnings),
+                _ => charset::decode(part.contents(), None).text,
+            });
+        parsed.attachments.push(Attachment { filename, content_type, size, text });
+    }
+    Ok(parsed)
+}
+
+fn ids(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
+    match value {
+        mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
+        mail_parser::HeaderValue::TextList(list) => list.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn to_chrono(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
+    let offset = (d.tz_hour as i32 * 3600 + d.tz_minute as i32 * 60) * if d.tz_before_gmt { -1 } else { 1 };
+    FixedOffset::east_opt(offset)?
+        .with_ymd_and_hms(d.year as i32, d.month as u32, d.day as u32, d.hour as u32, d.minute as u32, d.second as u32)
+        .single()
+}
+
+/// Decodes a text part from its raw bytes: transfer encoding, then charset (with detection).
+fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut Vec<String>) -> String {
+    let body = raw.get(part.offset_body as usize..part.offset_end as usize).unwrap_or_default();
+    let bytes = match part.encoding {
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
+        Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(body),
+        Encoding::None => Some(body.to_vec()),
+    };
+    let Some(bytes) = bytes else {
+        // The transfer encoding is broken; mail-parser's best effort is better than nothing.
+        warnings.push("a text part has a broken transfer encoding; its text may be incomplete".into());
+        return part.text_contents().unwrap_or_default().to_string();
+    };
+    let label = part.content_type().and_then(|ct| ct.attribute("charset"));
+    let decoded = charset::decode(&bytes, label);
+    if let Some(w) = decoded.warning {
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
+    }
+    decoded.text
+}

@@ -1,0 +1,264 @@
+//! Understanding one report: from raw mail bytes (or a form submission) to the facts the
+//! policy decides on. Pure: no I/O, no clock, no store; the same bytes always give the same
+//! [`Report`].
+//!
+//! The steps, each in its own module: [`mime`] takes the message apart and decodes every
+//! charset Japanese mail uses ([`charset`], [`header`], [`html`]); [`signals`] spots machine
+//! mail; [`fields`] reads the incident items; this module adds the case reference of a
+//! follow-up, the language and the feature-request wording.
+
+pub mod charset;
+pub mod fields;
+pub mod header;
+pub mod html;
+pub mod mime;
+pub mod signals;
+pub mod text;
+
+use crate::config::{Config, Understanding};
+use crate::terms::{Item, Language};
+use chrono::{DateTime, FixedOffset};
+pub use fields::Fields;
+pub use mime::{Attachment, MimeError};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+pub use signals::Signal;
+
+/// How a report reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Mail,
+    Form,
+}
+
+/// Everything understood about one report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub channel: Channel,
+    /// The sender's address, lower case.
+    pub from: Option<String>,
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub date: Option<DateTime<FixedOffset>>,
+    /// When the newest Received header says the message arrived.
+    pub received: Option<DateTime<FixedOffset>>,
+    pub language: Language,
+    /// The customer ID the text names (not inferred from the sender: that is policy).
+    pub customer_id: Option<String>,
+    /// The case this report follows up, from the subject tag or our Message-ID it replies to.
+    pub case_ref: Option<String>,
+    /// The priority word the customer declared, if any.
+    pub declared_priority: Option<String>,
+    pub feature_request: bool,
+    pub fields: Fields,
+    pub attachments: Vec<Attachment>,
+    /// Signs that a machine wrote this; any one means it is never answered.
+    pub signals: Vec<Signal>,
+    /// The decoded text body as the customer sent it (not normalised).
+    pub body: String,
+    /// Things that were wrong with the message but did not stop it being read.
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// The incident items this report does not carry. Item (a) counts as present when the
+    /// text names a customer ID; inferring it from the sender is the policy's business.
+    pub fn items_missing_from_text(&self) -> Vec<Item> {
+        let f = &self.fields;
+        let mut missing = Vec::new();
+        if self.customer_id.is_none() {
+            missing.push(Item::CustomerId);
+        }
+        if f.repro_steps.is_none() {
+            missing.push(Item::ReproSteps);
+        }
+        if f.error_messages.is_empty() {
+            missing.push(Item::ErrorMessages);
+        }
+        if f.description.is_none() {
+            missing.push(Item::Description);
+        }
+        if f.circumstances.is_none() {
+            missing.push(Item::Circumstances);
+        }
+        missing
+    }
+}
+
+/// Understands raw mail bytes. Fails only when the bytes are not a mail message at all;
+/// anything with headers gives a best-effort report with warnings.
+pub fn understand_mail(raw: &[u8], config: &Config) -> Result<Report, MimeError> {
+    let rules = &config.understanding;
+    let parsed = mime::parse(raw, rules.max_log_bytes)?;
+    let signals = signals::detect(&parsed, rules, &config.mail);
+    let mut reading = fields::read(&parsed.body, rules);
+    // Small text attachments are logs: the customer supplied the error text with them.
+    for attachment in &parsed.attachments {
+        if let Some(log) = &attachment.text {
+            let errors = log_errors(log, rules);
+            let name = attachment.filename.clone().unwrap_or_else(|| "attachment".into());
+            if errors.is_empty() {
+                reading.fields.error_messages.push(format!("(attached log {name})"));
+            } else {
+                reading.fields.error_messages.extend(errors);
+            }
+        }
+    }
+    let subject_norm = text::normalize(&parsed.subject);
+    let case_ref = case_ref_in_subject(&subject_norm, config)
+        .or_else(|| case_ref_in_ids(parsed.in_reply_to.iter().chain(&parsed.references), config));
+    let language = language_of(&subject_norm, &reading.own_text);
+    let feature_request = mentions_any(&format!("{subject_norm}\n{}", reading.own_text), &rules.feature_words);
+    Ok(Report {
+        channel: Channel::Mail,
+        from: parsed.from,
+        from_name: parsed.from_name,
+        subject: parsed.subject,
+        message_id: parsed.message_id,
+        in_reply_to: parsed.in_reply_to,
+        references: parsed.references,
+        date: parsed.date,
+        received: parsed.received,
+        language,
+        customer_id: reading.customer_id,
+        case_ref,
+        declared_priority: reading.declared_priority,
+        feature_request,
+        fields: reading.fields,
+        attachments: parsed.attachments,
+        signals,
+        body: parsed.body,
+        warnings: parsed.warnings,
+    })
+}
+
+/// A report submitted through the web form: one field per item.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FormSubmission {
+    pub customer_id: String,
+    pub email: String,
+    pub name: String,
+    pub language: String,
+    pub priority: String,
+    pub subject: String,
+    pub description: String,
+    pub repro_steps: String,
+    pub error_messages: String,
+    pub expected_result: String,
+    pub circumstances: String,
+}
+
+/// Understands a form submission. The form has a field per item, so nothing is guessed
+/// from layout; the text still goes through the same normalisation, and the customer ID
+/// through the same pattern.
+pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
+    let rules = &config.understanding;
+    let clean = |s: &str| {
+        let t = text::normalize(s.trim()).replace("\r\n", "\n");
+        (!t.is_empty()).then_some(t)
+    };
+    let customer_id = clean(&form.customer_id).and_then(|id| {
+        let upper = id.to_uppercase();
+        rules.customer_id_pattern.find(&upper).map(|m| m.as_str().to_string())
+    });
+    let error_messages: Vec<String> = clean(&form.error_messages).into_iter().collect();
+    let fields = Fields {
+        repro_steps: clean(&form.repro_steps),
+        error_messages,
+        description: clean(&form.description),
+        expected_result: clean(&form.expected_result),
+        circumstances: clean(&form.circumstances),
+    };
+    let subject = form.subject.trim().to_string();
+    let subject_norm = text::normalize(&subject);
+    let all_text = [&form.description, &form.repro_steps, &form.error_messages, &form.expected_result, &form.circumstances]
+        .iter()
+        .map(|s| text::normalize(s))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let language = Language::parse(&form.language).unwrap_or_else(|| language_of(&subject_norm, &all_text));
+    let declared = text::fold(&form.priority);
+    let email = form.email.trim().to_ascii_lowercase();
+    Report {
+        channel: Channel::Form,
+        from: (!email.is_empty()).then_some(email),
+        from_name: clean(&form.name),
+        subject,
+        message_id: None,
+        in_reply_to: Vec::new(),
+        references: Vec::new(),
+        date: None,
+        received: None,
+        language,
+        customer_id,
+        case_ref: case_ref_in_subject(&subject_norm, config),
+        declared_priority: (!declared.is_empty()).then_some(declared),
+        feature_request: mentions_any(&format!("{subject_norm}\n{all_text}"), &rules.feature_words),
+        fields,
+        attachments: Vec::new(),
+        signals: Vec::new(),
+        body: all_text,
+        warnings: Vec::new(),
+    }
+}
+
+fn language_of(subject: &str, own_text: &str) -> Language {
+    let sample: String = own_text.chars().take(4000).collect();
+    if text::is_japanese(&format!("{subject}\n{sample}")) { Language::Ja } else { Language::En }
+}
+
+fn mentions_any(text: &str, words: &[String]) -> bool {
+    let folded = text.to_lowercase();
+    words.iter().any(|w| folded.contains(w.as_str()))
+}
+
+/// The case tag in a (normalised) subject, in any bracket style: [CASE-2026-000123],
+/// 【CASE-2026-000123】, ＃CASE-2026-000123 (full-width forms are ASCII after NFKC).
+fn case_ref_in_subject(subject: &str, config: &Config) -> Option<String> {
+    case_pattern(config).captures(subject).map(|c| format_case(&c, config))
+}
+
+/// A case number in one of our own Message-IDs that the message replies to.
+fn case_ref_in_ids<'a>(ids: impl Iterator<Item = &'a String>, config: &Config) -> Option<String> {
+    let domain = &config.mail.message_id_domain;
+    ids.filter(|id| id.trim_matches(['<', '>']).to_ascii_lowercase().ends_with(&format!("@{domain}")))
+        .find_map(|id| case_pattern(config).captures(id).map(|c| format_case(&c, config)))
+}
+
+fn case_pattern(config: &Config) -> Regex {
+    // Built per call from config; cheap next to MIME parsing and only run on two strings.
+    let prefix = regex::escape(&config.cases.prefix);
+    Regex::new(&format!(r"(?i)(?:^|[^A-Z0-9])({prefix})\s*-\s*([0-9]{{4}})\s*-\s*([0-9]{{1,12}})(?:[^0-9]|$)"))
+        .expect("the case prefix is escaped")
+}
+
+fn format_case(c: &regex::Captures<'_>, config: &Config) -> String {
+    let seq: u64 = c[3].parse().unwrap_or(0);
+    format!("{}-{}-{:0width$}", config.cases.prefix, &c[2], seq, width = config.cases.width)
+}
+
+/// Error lines of an attached log: runs of error output, at most 20 messages.
+fn log_errors(log: &str, rules: &Understanding) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    for line in log.lines() {
+        if rules.error_lines.is_match(line) {
+            run.push(line.trim_end());
+        } else if !run.is_empty() {
+            out.push(text::normalize(&run.join("\n")));
+            run.clear();
+        }
+        if out.len() >= 20 {
+            break;
+        }
+    }
+    if !run.is_empty() && out.len() < 20 {
+        out.push(text::normalize(&run.join("\n")));
+    }
+    out
+}

@@ -1,0 +1,77 @@
+//! Normalising text for matching: NFKC, so full-width letters, digits and punctuation
+//! (ＡＣＭＥ－００１２, ：) match their ASCII forms, and lower case for comparisons.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// NFKC normalisation. Also turns the dash look-alikes Japanese input methods produce
+/// (－ ‐ – — ― ー between ASCII) into '-' where NFKC alone does not, so IDs compare equal.
+pub fn normalize(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_string();
+    }
+    let nfkc: String = text.nfkc().collect();
+    let mut out = String::with_capacity(nfkc.len());
+    let chars: Vec<char> = nfkc.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let dash_like = matches!(c, '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' | '\u{30FC}');
+        if dash_like {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let next = chars.get(i + 1).copied();
+            // Only between ASCII letters or digits: ー inside katakana stays a long vowel mark.
+            if prev.is_some_and(|p| p.is_ascii_alphanumeric()) && next.is_some_and(|n| n.is_ascii_alphanumeric()) {
+                out.push('-');
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Normalised, lower case and trimmed: the form words and labels are compared in.
+pub fn fold(text: &str) -> String {
+    normalize(text.trim()).to_lowercase()
+}
+
+/// True when the text is mostly Japanese: kana present, or CJK ideographs with few Latin
+/// letters. Word-frequency language detectors call kanji-only text Chinese; for a Japanese
+/// support desk that choice is always wrong.
+pub fn is_japanese(text: &str) -> bool {
+    let (mut kana, mut kanji, mut latin) = (0usize, 0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '\u{3040}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}' => kana += 1,
+            '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' => kanji += 1,
+            c if c.is_ascii_alphabetic() => latin += 1,
+            _ => {}
+        }
+    }
+    // Japanese prose has kana; an English report quoting a Japanese error has little of it
+    // compared with its Latin letters.
+    let japanese = kana * 3 + kanji * 2;
+    japanese > 0 && japanese * 2 >= latin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_width_ids_and_colons() {
+        assert_eq!(normalize("お客様番号：ＡＣＭＥ－００１２"), "お客様番号:ACME-0012");
+        assert_eq!(normalize("ＡＣＭＥ‐００１２"), "ACME-0012");
+        assert_eq!(normalize("ＡＣＭＥー００１２"), "ACME-0012");
+        assert_eq!(normalize("ログイン"), "ログイン");
+        assert_eq!(normalize("ｶﾀｶﾅ"), "カタカナ");
+        assert_eq!(fold("  Steps To Reproduce "), "steps to reproduce");
+    }
+
+    #[test]
+    fn language() {
+        assert!(is_japanese("ログインできません"));
+        assert!(is_japanese("請求書再発行依頼"));
+        assert!(!is_japanese("Login fails with error 「認証エラー」 since this morning, all users affected"));
+        assert!(!is_japanese("Hello"));
+        assert!(!is_japanese(""));
+    }
+}
