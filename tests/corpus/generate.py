@@ -418,7 +418,7 @@ def mail(name, *, who, subject, when, body=None, codec="jis", cte="7bit", label=
         name_codec = {"sjis": "sjis", "utf8": "utf8"}.get(codec, "jis")
     pairs = []
     if recv:
-        host, ip = HOSTS[domain]
+        host, ip = HOSTS.get(domain, ("mail." + domain, "192.0.2.200"))
         rt = datetime.datetime(y, mo, d, hh, mi, ss, tzinfo=JST) + datetime.timedelta(seconds=3)
         pairs.append(("Return-Path", return_path if return_path is not None else "<%s>" % email))
         pairs.append(("Received", received(host, ip, format_datetime(rt) + " (JST)", name)))
@@ -1683,3 +1683,1411 @@ java.lang.NullPointerException: Cannot invoke "java.nio.file.Path.getFileName()"
                  "circumstances": ["SFTPフォルダの構成を変更しています"]},
              fields_exclude=["03-1234-5678"],
              attachments=[{"filename": logname, "content_type": "text/plain"}]))
+
+
+OGAWA_QUOTE_NAME = "配車センター 小川"
+
+
+def mails_structure():
+    # ---- English, labelled, all items (Outlook, Globex); subject as UTF-8 Q encoded-word.
+    body = T("""
+Hello Support Team,
+
+We have a problem with SAML single sign-on since this morning.
+
+Customer ID: GLOBEX-0042
+
+Description:
+Users who sign in through our identity provider are redirected back to the login page after authenticating.
+
+Steps to reproduce:
+1. Open https://app.example.jp/login
+2. Click "Sign in with SSO"
+3. Authenticate at the IdP with any user of the globex.example.com domain
+
+Error message:
+SAML response rejected: InResponseTo does not match any request (code SSO-4407)
+
+Expected result:
+The user lands on the dashboard.
+
+Environment:
+Chrome 131 and Firefox 133 on Windows 11. It started after we rotated the IdP signing certificate on Nov 24.
+
+Best regards,
+John Miller
+IT Operations | Globex Corporation
++1 555 0100 2000
+""")
+    subj = "SSO login loop \u2014 users are sent back to the login page"
+    mail("english-labelled-all-items", who=MILLER, when=(2026, 11, 25, 10, 2, 0), codec="ascii",
+         label="us-ascii", subject=subj,
+         subject_hdr="SSO login loop " + ew("\u2014", "utf8", "Q", label="utf-8") + " users are sent back to the login page",
+         body=body, exp=expect(
+             language="en", customer_id="GLOBEX-0042", feature_request=False, signals=[], missing=[],
+             fields_contain={
+                 "description": ["redirected back to the login page after authenticating", "The user lands on the dashboard."],
+                 "repro_steps": ["Click \"Sign in with SSO\""],
+                 "error_messages": ["SAML response rejected: InResponseTo does not match any request (code SSO-4407)"],
+                 "circumstances": ["rotated the IdP signing certificate on Nov 24"]},
+             fields_exclude=["Best regards", "+1 555 0100 2000", "IT Operations | Globex Corporation"],
+             subject_contains=[subj]))
+
+    # ---- English free text with an unlabelled Python traceback (Umbrella).
+    body = T("""
+Hi,
+
+Our order sync script fails with the error below every time it calls your API.
+
+Traceback (most recent call last):
+  File "/opt/sync/sync_orders.py", line 142, in <module>
+    main()
+  File "/opt/sync/sync_orders.py", line 131, in main
+    orders = client.list_orders(since=cursor)
+  File "/opt/sync/uketsuke_client.py", line 57, in list_orders
+    resp.raise_for_status()
+requests.exceptions.HTTPError: 502 Server Error: Bad Gateway for url: https://api.example.jp/v2/orders?since=2026-11-24T00%3A00%3A00Z
+
+Could you check whether something is wrong on your side?
+
+Thanks,
+Kenji Ito
+Umbrella Systems K.K. | IT Desk
+""")
+    mail("english-freetext-python-traceback", who=UMBRELLA, when=(2026, 11, 25, 8, 15, 0), codec="ascii",
+         label="us-ascii", client="thunderbird", subject="API returns 502 for /v2/orders", body=body,
+         exp=expect(
+             language="en", customer_id="UMBRELLA-0100", feature_request=False, signals=[],
+             missing=["repro_steps", "circumstances"],
+             fields_contain={
+                 "description": ["Our order sync script fails"],
+                 "error_messages": ["requests.exceptions.HTTPError: 502 Server Error: Bad Gateway",
+                                    "uketsuke_client.py\", line 57, in list_orders"]},
+             fields_exclude=["Umbrella Systems K.K. | IT Desk", "Kenji Ito"],
+             subject_contains=["API returns 502 for /v2/orders"]))
+
+    # ---- English Outlook: new report above an internal thread quoted in Outlook's
+    #      "From: / Sent: / To: / Subject:" block, unprefixed.
+    body = T("""
+Hi team,
+
+Please see the report from our warehouse team below. I can reproduce it on my PC as well.
+
+Description: the stock transfer screen shows "Saving..." forever when the quantity has more than two decimal places.
+
+Steps to reproduce:
+1. Inventory > Transfers > New
+2. Enter quantity 1.255 for any item
+3. Click Save
+
+Error message: nothing on the screen; the browser console shows
+Uncaught (in promise) ValidationError: quantity must have at most 2 decimal places
+
+Thanks,
+John
+
+John Miller
+IT Operations | Globex Corporation
++1 555 0100 2000
+
+________________________________
+From: Lukas Weber <l.weber@globex.example.com>
+Sent: Tuesday, November 24, 2026 6:12 PM
+To: John Miller <j.miller@globex.example.com>
+Subject: Transfers stuck on Saving
+
+Hi John,
+
+Environment: happens on both warehouse PCs since the update last Friday.
+Could you raise it with the vendor? We can work around it by rounding to 2 decimals.
+
+Lukas
+""")
+    mail("english-outlook-from-sent-block", who=MILLER, when=(2026, 11, 25, 10, 30, 0), codec="ascii",
+         label="us-ascii", subject="FW: Transfers stuck on Saving", body=body, exp=expect(
+             language="en", customer_id="GLOBEX-0042", feature_request=False, signals=[],
+             missing=["circumstances"],
+             fields_contain={
+                 "description": ["shows \"Saving...\" forever"],
+                 "repro_steps": ["Enter quantity 1.255 for any item", "Click Save"],
+                 "error_messages": ["ValidationError: quantity must have at most 2 decimal places"]},
+             fields_exclude=["happens on both warehouse PCs", "Could you raise it with the vendor",
+                             "l.weber@globex.example.com", "+1 555 0100 2000", "rounding to 2 decimals"]))
+
+    # ---- Japanese Outlook with "-----Original Message-----": the quoted internal mail has a
+    #      labelled 発生状況 that must not be taken (so circumstances is missing).
+    body = T("""
+ウケツケ サポートセンター 御中
+
+お世話になっております。さくら物流の鈴木です。
+社内から以下の問い合わせがありましたので、ご報告いたします。
+
+【現象】
+配車計画画面で、12月以降の日付を選択するとカレンダーが表示されません。
+
+【再現手順】
+1. 配車管理 > 配車計画 を開く
+2. 日付欄のカレンダーアイコンを押し、「次月」へ進む
+
+【エラーメッセージ】
+Uncaught RangeError: Invalid time value
+
+よろしくお願いいたします。
+
+-----Original Message-----
+From: 配車センター 小川 <ogawa@sakura-logi.example.jp>
+Sent: Tuesday, November 24, 2026 5:40 PM
+To: 鈴木 一郎 <suzuki@sakura-logi.example.jp>
+Subject: 配車計画のカレンダー
+
+鈴木さん
+
+発生状況：今日の夕方から、配車センターの全員のPCで起きています。
+急ぎではありませんが、確認をお願いします。
+
+小川
+""")
+    mail("outlook-original-message-block", who=SUZUKI, when=(2026, 11, 25, 9, 20, 0),
+         subject="配車計画画面のカレンダーが表示されない", body=body, exp=expect(
+             language="ja", customer_id="SAKURA-0301", feature_request=False, signals=[],
+             missing=["circumstances"],
+             fields_contain={
+                 "description": ["12月以降の日付を選択するとカレンダーが表示されません"],
+                 "repro_steps": ["配車管理 > 配車計画 を開く"],
+                 "error_messages": ["Uncaught RangeError: Invalid time value"]},
+             fields_exclude=["配車センターの全員のPC", "急ぎではありませんが", "ogawa@sakura-logi.example.jp",
+                             "鈴木さん"]))
+
+    # ---- Unknown sender (Gmail), description only, no customer ID anywhere.
+    body = T("""
+お世話になります。
+
+御社のサービスを利用している会社の者ですが、スマートフォンから管理画面を開くとメニューが画面からはみ出してしまい、操作できません。
+対応予定があれば教えてください。
+
+田中
+""")
+    mail("unknown-sender-description-only", who=STRANGER, when=(2026, 11, 25, 21, 5, 0), client="gmail",
+         codec="utf8", cte="base64", subject="スマホで管理画面が操作できない", body=body, exp=expect(
+             language="ja", customer_id=None, feature_request=False, signals=[],
+             missing=["customer_id", "repro_steps", "error_messages", "circumstances"],
+             fields_contain={"description": ["メニューが画面からはみ出してしまい、操作できません"]},
+             fields_exclude=["お世話になります"]))
+
+    # ---- consultant@partner.example.net is a contact of two customers and names neither.
+    body = T("""
+ウケツケ サポートセンター御中
+
+お世話になっております。パートナーコンサルティングの渡辺です。
+
+CSVインポートで日付が1日前にずれて登録される事象を確認しましたので、ご報告いたします。
+
+再現手順：
+1. 顧客マスタ > CSVインポート を開く
+2. 「契約開始日」列に 2026/12/01 を入力したCSVを取り込む
+3. 登録された顧客の契約開始日が 2026/11/30 になっている
+
+エラーメッセージ：
+エラーは表示されず、取込結果は「成功 1件」と表示されます。
+
+期待される結果：
+CSVに入力した日付（2026/12/01）で登録されること。
+
+よろしくお願いいたします。
+
+渡辺 健太
+パートナーコンサルティング株式会社
+""")
+    mail("consultant-two-customers-no-id", who=CONSULTANT, when=(2026, 11, 25, 13, 10, 0),
+         subject="CSVインポートで日付が1日ずれる", body=body, exp=expect(
+             language="ja", customer_id=None, feature_request=False, signals=[],
+             missing=["customer_id", "circumstances"],
+             fields_contain={
+                 "description": ["日付が1日前にずれて登録される", "CSVに入力した日付(2026/12/01)で登録されること"],
+                 "repro_steps": ["「契約開始日」列に 2026/12/01 を入力したCSVを取り込む"],
+                 "error_messages": ["「成功 1件」"]},
+             fields_exclude=["パートナーコンサルティング株式会社"]))
+
+    # ---- tanaka@acme.example.jp: same domain as a contact address, but the contacts are only
+    #      yamada@acme.example.jp and @ops.acme.example.jp, so no customer is inferred.
+    body = T("""
+サポートご担当者様
+
+お世話になっております。
+株式会社アクメ 経理部の田中と申します。
+
+経費精算の承認依頼メールが承認者に届かなくなりました。
+
+発生状況：
+11月20日以降に申請した経費について、承認者に通知メールが届いていません。
+それ以前の申請では届いていました。
+
+よろしくお願いいたします。
+""")
+    mail("same-domain-not-a-contact", who=TANAKA, when=(2026, 11, 25, 14, 45, 0), client="outlook",
+         subject="経費精算の承認依頼メールが届きません", body=body, exp=expect(
+             language="ja", customer_id=None, feature_request=False, signals=[],
+             missing=["customer_id", "repro_steps", "error_messages"],
+             fields_contain={
+                 "description": ["承認依頼メールが承認者に届かなくなりました"],
+                 "circumstances": ["11月20日以降に申請した経費について"]},
+             fields_exclude=["お世話になっております"]))
+
+    # ---- Suspended customer (INITECH): reject whatever the content.
+    body = T("""
+サポートセンター様
+
+お世話になっております。イニテックの小林です。
+
+TPSレポートの出力画面が開きません。
+
+エラーメッセージ：
+HTTP 403 Forbidden
+
+至急確認をお願いします。
+
+小林 直樹
+イニテック株式会社 システム課
+""")
+    mail("suspended-customer-initech", who=KOBAYASHI, when=(2026, 11, 25, 11, 11, 0), client="outlook",
+         subject="TPSレポートの出力画面が開きません", body=body, exp=expect(
+             language="ja", customer_id="INITECH-0007", feature_request=False, signals=[], action="reject",
+             fields_contain={"error_messages": ["HTTP 403 Forbidden"],
+                             "description": ["TPSレポートの出力画面が開きません"]},
+             fields_exclude=["イニテック株式会社 システム課"]))
+
+
+def mails_priority():
+    # ---- 優先度：高 declared, production down.
+    body = T("""
+サポートご担当者様
+
+お世話になっております。アクメ運用チームの髙橋です。
+
+優先度：高
+
+本番環境の管理画面に全ユーザーがログインできません。
+現在、受注業務が停止しております。
+
+エラーメッセージ：
+502 Bad Gateway
+
+発生状況：
+11月26日 6:50頃から。社内ネットワーク・社外ネットワークのどちらからでも同じです。
+
+至急ご対応をお願いいたします。
+髙橋
+""")
+    mail("priority-declared-high-ja", who=TAKAHASHI, when=(2026, 11, 26, 7, 2, 0),
+         subject="【緊急】本番環境にログインできません", body=body, exp=expect(
+             language="ja", customer_id="ACME-0012", priority="high", feature_request=False, signals=[],
+             missing=["repro_steps"],
+             fields_contain={
+                 "description": ["全ユーザーがログインできません"],
+                 "error_messages": ["502 Bad Gateway"],
+                 "circumstances": ["6:50頃から"]},
+             fields_exclude=["至急ご対応をお願いいたします"],
+             subject_contains=["【緊急】本番環境にログインできません"]))
+
+    # ---- 優先度: 中 (ASCII colon) declared; a problem with a workaround.
+    body = T("""
+ご担当者様
+
+いつもお世話になっております。さくら物流の吉田です。
+
+優先度: 中
+
+現象：
+出荷ラベルの印刷プレビューで、住所が3行を超えると4行目以降が切れて表示されます。
+
+再現手順：
+1. 出荷管理 > 出荷ラベル を開く
+2. 住所が4行になる出荷先（例：出荷番号 S-20261125-0033）を選択する
+3. 「印刷プレビュー」を押す
+
+エラーメッセージ：
+エラー表示はありません。
+
+発生状況：
+ラベルサイズを「A6」に変更すると全行表示されるため、当面はA6で運用しています。
+
+よろしくお願いいたします。
+""")
+    mail("priority-declared-medium-ja", who=YOSHIDA, when=(2026, 11, 25, 15, 20, 0), client="gmail",
+         codec="utf8", cte="base64", subject="出荷ラベルの住所が途中で切れる", body=body, exp=expect(
+             language="ja", customer_id="SAKURA-0301", priority="medium", feature_request=False, signals=[],
+             fields_contain={
+                 "description": ["4行目以降が切れて表示されます"],
+                 "repro_steps": ["出荷番号 S-20261125-0033"],
+                 "circumstances": ["当面はA6で運用しています"]},
+             fields_exclude=["いつもお世話になっております"]))
+
+    # ---- 優先度：低 declared; a question.
+    body = T("""
+ウケツケ サポートセンター御中
+
+お世話になっております。北斗システムの伊藤です。
+
+優先度：低
+
+APIのレート制限について質問です。
+受注APIの1分あたりの呼び出し上限は、テナント単位でしょうか、それともAPIキー単位でしょうか。
+来月からバッチ処理を並列化する予定のため、設計の参考にしたいと考えております。
+
+お手すきの際にご回答いただけますと幸いです。
+""")
+    mail("priority-declared-low-question", who=ITO, when=(2026, 11, 25, 16, 10, 0),
+         subject="APIのレート制限について（質問）", body=body, exp=expect(
+             language="ja", customer_id="HOKUTO-0555", priority="low", feature_request=False, signals=[],
+             fields_contain={"description": ["テナント単位でしょうか、それともAPIキー単位でしょうか"]},
+             fields_exclude=["お手すきの際にご回答いただけますと幸いです"]))
+
+    # ---- Nothing declared, no urgency at all: a how-to question -> profile default "low".
+    body = T("""
+サポートご担当者様
+
+いつもお世話になっております。アクメの山田です。
+
+操作方法について教えてください。
+受注一覧で絞り込んだ条件を、次回も同じ条件で開けるように保存しておくことはできますでしょうか。
+マニュアルの「受注一覧」の章を確認しましたが、該当する記載が見つかりませんでした。
+
+お手数ですが、ご教示いただけますと幸いです。
+よろしくお願いいたします。
+""")
+    mail("default-low-howto-question", who=YAMADA, when=(2026, 11, 25, 17, 30, 0),
+         subject="受注一覧の絞り込み条件の保存方法について", body=body, exp=expect(
+             language="ja", customer_id="ACME-0012", priority="low", signals=[],
+             fields_contain={"description": ["同じ条件で開けるように保存しておくことはできますでしょうか"]}))
+
+    # ---- English "Priority: Medium" declared (Umbrella).
+    body = T("""
+Hello,
+
+Priority: Medium
+
+Summary: CSV exports of the audit log contain timestamps in UTC although the tenant time zone is Asia/Tokyo.
+
+Steps to reproduce:
+1. Settings > Audit log
+2. Filter on Nov 24, 2026 and click "Export CSV"
+3. Compare the "timestamp" column with the screen
+
+Expected result: the export uses the tenant time zone like the screen does.
+
+Environment: production tenant umbrella-jp; we convert the column by hand in the meantime.
+
+Regards,
+Kenji Ito
+Umbrella Systems K.K. | IT Desk
+""")
+    mail("priority-declared-medium-en", who=UMBRELLA, when=(2026, 11, 25, 13, 0, 0), codec="ascii",
+         label="us-ascii", client="thunderbird", subject="Audit log CSV export uses UTC", body=body, exp=expect(
+             language="en", customer_id="UMBRELLA-0100", priority="medium", feature_request=False, signals=[],
+             missing=["error_messages"],
+             fields_contain={
+                 "description": ["timestamps in UTC although the tenant time zone is Asia/Tokyo",
+                                 "the export uses the tenant time zone"],
+                 "repro_steps": ["click \"Export CSV\""],
+                 "circumstances": ["production tenant umbrella-jp"]},
+             fields_exclude=["Umbrella Systems K.K. | IT Desk"]))
+
+
+def mails_four_severity():
+    FS = "four-severity"
+    # ---- Severity: 2, Account ID label, all items present (English, Globex platinum).
+    body = T("""
+Hi Support,
+
+Severity: 2
+Account ID: GLOBEX-0042
+
+Description:
+The purchase approval workflow no longer sends approval requests. Orders stay in "Pending approval" and nobody is notified, so purchasing is blocked for orders above 10,000 USD.
+
+Steps to reproduce:
+1. Create a purchase order above 10,000 USD
+2. Submit it for approval
+3. Check the approver's inbox and the notification bell
+
+Error message:
+Workflow engine log: WF-ERR-0193 No approver resolved for rule "PO>10000" (role "finance-approver" is empty)
+
+Expected result:
+The approver receives the request within a minute.
+
+Circumstances:
+Our HR sync deactivated two finance managers on Nov 24; smaller orders still work.
+
+Best regards,
+Anna Schmidt
+Procurement Systems, Globex Corporation
+""")
+    mail("four-severity-sev2-all-items-en", who=SCHMIDT, when=(2026, 11, 25, 10, 45, 0), codec="ascii",
+         label="us-ascii", subject="Purchase approvals not sent (Severity 2)", body=body, exp=expect(
+             policy=FS, language="en", customer_id="GLOBEX-0042", priority="sev2", feature_request=False,
+             signals=[], missing=[],
+             fields_contain={
+                 "description": ["Orders stay in \"Pending approval\"", "The approver receives the request within a minute."],
+                 "repro_steps": ["Submit it for approval"],
+                 "error_messages": ["WF-ERR-0193 No approver resolved for rule \"PO>10000\""],
+                 "circumstances": ["deactivated two finance managers on Nov 24"]},
+             fields_exclude=["Best regards", "Procurement Systems, Globex Corporation"]))
+
+    # ---- 重要度：1, Japanese, all items (ACME gold).
+    body = T("""
+サポートご担当者様
+
+いつもお世話になっております。株式会社アクメの山田です。
+
+重要度：1
+お客様番号：ACME-0012
+
+【現象】
+本番環境で受注データが保存されず、全拠点で受注業務が停止しています。
+
+【再現手順】
+1. 受注管理 > 新規受注 を開く
+2. 任意の得意先・商品を入力して「保存」を押す
+
+【エラーメッセージ】
+データベースに接続できません。(DB-0001)
+java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request timed out after 30000ms.
+
+【期待される結果】
+受注が保存され、受注番号が採番されること。
+
+【発生状況】
+11月25日 14:05 から全ユーザーで発生しています。
+
+大至急ご対応をお願いいたします。
+""")
+    mail("four-severity-sev1-all-items-ja", who=YAMADA, when=(2026, 11, 25, 14, 12, 0),
+         subject="【重要度1】本番環境で受注が保存できません", body=body, exp=expect(
+             policy=FS, language="ja", customer_id="ACME-0012", priority="sev1", feature_request=False,
+             signals=[], missing=[],
+             fields_contain={
+                 "description": ["全拠点で受注業務が停止しています", "受注番号が採番されること"],
+                 "repro_steps": ["任意の得意先・商品を入力して「保存」を押す"],
+                 "error_messages": ["データベースに接続できません。(DB-0001)", "HikariPool-1 - Connection is not available"],
+                 "circumstances": ["14:05 から全ユーザーで発生しています"]},
+             fields_exclude=["大至急ご対応をお願いいたします", "いつもお世話になっております"],
+             subject_contains=["【重要度1】"]))
+
+    # ---- 重要度レベル 1 declared, but steps and error text missing -> await_info.
+    body = T("""
+ウケツケ サポートセンター 御中
+
+お世話になっております。さくら物流の鈴木です。
+
+重要度レベル 1
+
+本日朝から、倉庫の出荷指示画面が真っ白のまま表示されず、出荷作業が止まっています。
+全倉庫（5拠点）で同じ状態です。
+
+至急ご確認ください。
+
+鈴木
+""")
+    mail("four-severity-sev1-items-missing", who=SUZUKI, when=(2026, 11, 25, 8, 20, 0),
+         subject="出荷指示画面が表示されず出荷が止まっています", body=body, exp=expect(
+             policy=FS, language="ja", customer_id="SAKURA-0301", priority="sev1", feature_request=False,
+             signals=[], action="await_info",
+             missing=["repro_steps", "error_messages", "circumstances"],
+             fields_contain={"description": ["出荷指示画面が真っ白のまま表示されず"]}))
+
+    # ---- Not an authorized contact (four-severity 4.1) -> reject.
+    body = T("""
+Hello,
+
+I work with Globex on their warehouse project. The label printer integration returns an error for every shipment.
+
+Error message: PRINT-4403 printer profile not found
+
+Could you take a look?
+
+Thanks,
+Someone
+""")
+    mail("four-severity-unauthorized-sender", who=STRANGER, when=(2026, 11, 25, 11, 0, 0), client="gmail",
+         codec="utf8", cte="7bit", subject="Label printer integration error", body=body, exp=expect(
+             policy=FS, language="en", customer_id=None, feature_request=False, signals=[], action="reject",
+             fields_contain={"error_messages": ["PRINT-4403 printer profile not found"]}))
+
+    # ---- Consultant of two customers, no ID in the text: customer_id missing -> await_info.
+    body = T("""
+ウケツケ サポートセンター御中
+
+お世話になっております。パートナーコンサルティングの渡辺です。
+
+現象：
+ダッシュボードの「今月の売上」ウィジェットが、11月分を表示せず10月分のままになっています。
+
+再現手順：
+1. ダッシュボードを開く
+2. 「今月の売上」ウィジェットの対象月を確認する
+
+エラーメッセージ：
+ウィジェット右上に「データの取得に失敗しました (DSH-0502)」と表示されます。
+
+よろしくお願いいたします。
+""")
+    mail("four-severity-consultant-no-id", who=CONSULTANT, when=(2026, 11, 25, 10, 5, 0),
+         subject="ダッシュボードの売上ウィジェットが更新されない", body=body, exp=expect(
+             policy=FS, language="ja", customer_id=None, feature_request=False, signals=[],
+             action="await_info", missing=["customer_id", "circumstances"],
+             fields_contain={
+                 "description": ["10月分のままになっています"],
+                 "repro_steps": ["「今月の売上」ウィジェットの対象月を確認する"],
+                 "error_messages": ["データの取得に失敗しました (DSH-0502)"]}))
+
+    # ---- 重要度：4 (minimal impact), all items present.
+    body = T("""
+ご担当者様
+
+お世話になっております。北斗システムの伊藤です。
+
+重要度：4
+お客様番号：HOKUTO-0555
+
+現象：
+設定画面のヘルプリンク「詳しくはこちら」のリンク先が404になります。
+
+再現手順：
+1. 設定 > 通知設定 を開く
+2. 画面下部の「詳しくはこちら」を押す
+
+エラーメッセージ：
+404 Not Found - The requested URL /help/notify-v1 was not found on this server.
+
+発生状況：
+11月24日のリリース以降です。業務への影響はほとんどありません。
+
+よろしくお願いいたします。
+""")
+    mail("four-severity-sev4-all-items", who=ITO, when=(2026, 11, 25, 16, 40, 0),
+         subject="通知設定画面のヘルプリンクが404になる", body=body, exp=expect(
+             policy=FS, language="ja", customer_id="HOKUTO-0555", priority="sev4", feature_request=False,
+             signals=[], missing=[],
+             fields_contain={
+                 "description": ["リンク先が404になります"],
+                 "repro_steps": ["画面下部の「詳しくはこちら」を押す"],
+                 "error_messages": ["The requested URL /help/notify-v1 was not found on this server."],
+                 "circumstances": ["11月24日のリリース以降です"]}))
+
+    # ---- How-to question under four-severity: nothing declared, no urgency -> sev3 (default);
+    #      steps and error text absent -> await_info.
+    body = T("""
+Hello,
+
+Could you tell us how to add a second administrator to our tenant? We could not find the setting in the admin guide.
+
+Kind regards,
+Kenji Ito
+Umbrella Systems K.K. | IT Desk
+""")
+    mail("four-severity-howto-default-sev3", who=UMBRELLA, when=(2026, 11, 25, 15, 0, 0), codec="ascii",
+         label="us-ascii", client="thunderbird", subject="How to add a second administrator", body=body,
+         exp=expect(
+             policy=FS, language="en", customer_id="UMBRELLA-0100", priority="sev3", feature_request=False,
+             signals=[], action="await_info", missing=["repro_steps", "error_messages", "circumstances"],
+             fields_contain={"description": ["how to add a second administrator to our tenant"]},
+             fields_exclude=["Kind regards"]))
+
+
+def mails_feature_requests():
+    # ---- 機能改善要求, three-priority -> low.
+    body = T("""
+サポートご担当者様
+
+いつもお世話になっております。アクメの山田です。
+
+機能改善要求として、以下をご検討いただけますでしょうか。
+
+内容：
+受注一覧で、表示列の並び順と列幅をユーザーごとに保存できるようにしていただきたいです。
+
+背景：
+現在は画面を開くたびに既定の列に戻るため、受注担当者が毎朝設定し直しています。
+
+よろしくお願いいたします。
+""")
+    mail("feature-request-kaizen-youkyuu", who=YAMADA, when=(2026, 11, 25, 11, 30, 0),
+         subject="【機能改善要求】受注一覧の列設定の保存", body=body, exp=expect(
+             language="ja", customer_id="ACME-0012", priority="low", feature_request=True, signals=[],
+             fields_contain={"description": ["列幅をユーザーごとに保存できるようにしていただきたいです"]},
+             subject_contains=["【機能改善要求】"]))
+
+    # ---- 機能追加, four-severity -> not_covered.
+    body = T("""
+ご担当者様
+
+お世話になっております。さくら物流の中村です。
+
+出荷管理について、機能追加のお願いです。
+
+概要：
+出荷指示をExcelファイルから一括登録できる機能を追加していただけないでしょうか。
+現在は1件ずつ画面から入力しており、繁忙期は1日300件ほどになります。
+
+ご検討のほど、よろしくお願いいたします。
+""")
+    mail("four-severity-feature-addition", who=NAKAMURA, when=(2026, 11, 25, 14, 0, 0),
+         subject="出荷指示の一括登録機能の追加について", body=body, exp=expect(
+             policy="four-severity", language="ja", customer_id="SAKURA-0301", feature_request=True,
+             signals=[], action="not_covered",
+             fields_contain={"description": ["Excelファイルから一括登録できる機能を追加していただけないでしょうか"]}))
+
+    # ---- "feature request", English, three-priority -> low.
+    body = T("""
+Hi team,
+
+This is a feature request rather than a problem report.
+
+Summary: we would like to be able to schedule report exports (daily at 06:00 JST) and have them e-mailed to a distribution list.
+
+At the moment somebody on our finance team runs the export by hand every morning.
+
+Best regards,
+Priya Nair
+Finance Systems | Globex Corporation
+Phone +1 555 0100 2231
+""")
+    mail("feature-request-english", who=NAIR, when=(2026, 11, 25, 12, 0, 0), codec="ascii", label="us-ascii",
+         subject="Feature request: scheduled report exports", body=body, exp=expect(
+             language="en", customer_id="GLOBEX-0042", priority="low", feature_request=True, signals=[],
+             fields_contain={"description": ["schedule report exports (daily at 06:00 JST)"]},
+             fields_exclude=["Phone +1 555 0100 2231"]))
+
+    # ---- "enhancement", English, four-severity -> not_covered.
+    body = T("""
+Hello,
+
+We would like to submit an enhancement: please allow API keys to be restricted to a list of source IP ranges.
+
+Our security team requires this before we can roll out the integration to our subsidiaries.
+
+Regards,
+Kenji Ito
+Umbrella Systems K.K. | IT Desk
+""")
+    mail("four-severity-enhancement-english", who=UMBRELLA, when=(2026, 11, 25, 9, 40, 0), codec="ascii",
+         label="us-ascii", client="thunderbird", subject="Enhancement: IP allow-list for API keys", body=body,
+         exp=expect(
+             policy="four-severity", language="en", customer_id="UMBRELLA-0100", feature_request=True,
+             signals=[], action="not_covered",
+             fields_contain={"description": ["restricted to a list of source IP ranges"]}))
+
+
+ACK_EXCLUDE_JA = ["お問い合わせを受け付けました", "以下の情報が不足しております", "表示されたエラーメッセージの全文",
+                  "件名の受付番号を変更せずに"]
+
+
+def ack_quote_en(case: str, name: str) -> str:
+    return T("""
+> Dear %s,
+>
+> Thank you for contacting Uketsuke Support. We have received your report.
+> Case number: %s
+> Priority: Medium
+> Please keep the case number in the subject of every reply.
+>
+> To investigate, we still need:
+> - steps to reproduce the problem
+> - the exact text of every error message
+""" % (name, case))
+
+
+ACK_EXCLUDE_EN = ["We have received your report", "steps to reproduce the problem",
+                  "the exact text of every error message", "Please keep the case number"]
+
+
+def mails_followups():
+    # ---- 返信: [CASE-...] (Japanese client prefix), quoting our acknowledgment with the
+    #      Japanese "2026年11月24日(火) 10:00 ... <...>:" attribution line.
+    body = T("""
+ウケツケ サポートセンター
+ご担当者様
+
+お世話になっております。アクメの山田です。
+ご依頼の情報をお送りいたします。
+
+【再現手順】
+1. 受注管理 > 受注一覧 を開く
+2. 得意先コード「C-0451」で検索する
+3. 検索結果の1件目の「詳細」を押す
+
+【エラーメッセージ】
+ページを表示できませんでした。時間をおいて再度お試しください。(ERR-5000)
+
+よろしくお願いいたします。
+
+2026年11月24日(火) 10:00 ウケツケ サポートセンター <support@uketsuke.example.jp>:
+""") + ACK_QUOTE_JA
+    mail("followup-henshin-square-brackets", who=YAMADA, when=(2026, 11, 24, 13, 5, 0), client="thunderbird",
+         subject="返信: [CASE-2026-000123] Re: 受注詳細画面が開けません", body=body,
+         in_reply_to="<3f9a0c1b7e2d.91c4aa07@uketsuke.example.jp>",
+         references="<TYCPR01MB1A2B3C4D5E6F7A8B9C0D@TYCPR01MB1A2B.jpnprd01.prod.outlook.example.com>\n <3f9a0c1b7e2d.91c4aa07@uketsuke.example.jp>",
+         exp=expect(
+             language="ja", customer_id="ACME-0012", case_ref="CASE-2026-000123", action="followup", signals=[],
+             fields_contain={
+                 "repro_steps": ["得意先コード「C-0451」で検索する"],
+                 "error_messages": ["ページを表示できませんでした。時間をおいて再度お試しください。(ERR-5000)"]},
+             fields_exclude=ACK_EXCLUDE_JA + ["2026年11月24日(火) 10:00 ウケツケ サポートセンター"],
+             subject_contains=["[CASE-2026-000123]"]))
+
+    # ---- RE：【CASE-...】 with a full-width colon; "> " quotes without attribution.
+    body = T("""
+ウケツケ サポートセンター 御中
+
+お世話になっております。さくら物流の鈴木です。
+追加でわかったことをお知らせいたします。
+
+発生状況：
+配送伝票の一括印刷は、Google Chrome では51件目以降も印刷できました。
+Microsoft Edge でのみ発生しているようです。
+
+以上、よろしくお願いいたします。
+
+> 鈴木 一郎 様
+>
+> ウケツケ サポートセンターです。お問い合わせを受け付けました。
+> 受付番号：CASE-2026-000124
+> ご利用のブラウザとバージョンをお知らせいただけますでしょうか。
+""")
+    mail("followup-re-fullwidth-colon-lenticular", who=SUZUKI, when=(2026, 11, 24, 17, 2, 0),
+         subject="RE：【CASE-2026-000124】配送伝票の一括印刷で51件目以降が印刷されない", body=body,
+         subject_hdr=ew_words(["RE：【CASE-2026-000124】", "配送伝票の一括印刷で", "51件目以降が印刷されない"]),
+         exp=expect(
+             language="ja", customer_id="SAKURA-0301", case_ref="CASE-2026-000124", action="followup", signals=[],
+             fields_contain={"circumstances": ["Microsoft Edge でのみ発生しているようです"]},
+             fields_exclude=["お問い合わせを受け付けました", "ご利用のブラウザとバージョンをお知らせいただけますでしょうか"],
+             subject_contains=["【CASE-2026-000124】"]))
+
+    # ---- Re: Re: ［ＣＡＳＥ－２０２６－０００１２５］ full-width tag (ISO-2022-JP subject).
+    body = T("""
+ご担当者様
+
+お世話になっております。北斗システムの伊藤です。
+
+ご依頼のあったブラウザのコンソール出力を貼り付けます。
+
+エラーメッセージ：
+Uncaught TypeError: Cannot read properties of undefined (reading 'approverId')
+    at ApprovalPanel.onApprove (approval-panel.js:311:42)
+    at HTMLButtonElement.<anonymous> (approval-panel.js:118:9)
+
+よろしくお願いいたします。
+
+> 伊藤 翔 様
+> 受付番号：ＣＡＳＥ－２０２６－０００１２５
+> ブラウザのコンソールに表示されているエラーの全文をお送りください。
+""")
+    mail("followup-rere-fullwidth-tag", who=ITO, when=(2026, 11, 24, 15, 30, 0), client="outlook",
+         subject="Re: Re: ［ＣＡＳＥ－２０２６－０００１２５］ 承認ボタンで画面が固まる", body=body,
+         exp=expect(
+             language="ja", customer_id="HOKUTO-0555", case_ref="CASE-2026-000125", action="followup",
+             signals=[],
+             fields_contain={"error_messages": ["approval-panel.js:311:42"]},
+             fields_exclude=["ブラウザのコンソールに表示されているエラーの全文をお送りください"],
+             subject_contains=["［ＣＡＳＥ－２０２６－０００１２５］"]))
+
+    # ---- 転送: ＃CASE-... ; the forwarded part is not asserted either way (see README).
+    body = T("""
+ウケツケ サポートセンター
+ご担当者様
+
+お世話になっております。アクメ運用チームの髙橋です。
+先ほどの件について、現場担当から届いたメールを転送いたします。
+
+補足です。
+発生状況：
+出荷倉庫（厚木）の端末3台すべてで発生しており、本社の端末では発生しません。
+
+よろしくお願いいたします。
+
+-------- 転送メッセージ --------
+件名: 倉庫端末でログインできない
+日付: Tue, 24 Nov 2026 10:40:12 +0900
+差出人: 厚木倉庫 端末担当 <atsugi-wh@ops.acme.example.jp>
+宛先: 髙橋 健一 <takahashi@ops.acme.example.jp>
+
+髙橋さん
+
+倉庫の端末3台とも、朝からログインできません。
+画面には「このデバイスは登録されていません (DEV-0104)」と出ます。
+""")
+    mail("followup-tensou-fullwidth-hash", who=TAKAHASHI, when=(2026, 11, 24, 11, 15, 0), client="thunderbird",
+         subject="転送: ＃CASE-2026-000126 倉庫端末でログインできない", body=body, exp=expect(
+             language="ja", customer_id="ACME-0012", case_ref="CASE-2026-000126", action="followup", signals=[],
+             fields_contain={"circumstances": ["本社の端末では発生しません"]},
+             subject_contains=["＃CASE-2026-000126"]))
+
+    # ---- Fwd: [CASE-...] English Gmail with "On ... wrote:" quote.
+    body = T("""
+Hi,
+
+Adding the details you asked for.
+
+Steps to reproduce:
+1. Log in as a user whose display name contains an apostrophe (e.g. O'Brien)
+2. Open Profile > Notifications
+3. Click Save
+
+Error message:
+Unexpected token ''', "'O'Brien'" is not valid JSON
+
+Thanks,
+John
+
+On Tue, Nov 24, 2026 at 4:02 PM Uketsuke Support <support@uketsuke.example.jp> wrote:
+""") + ack_quote_en("CASE-2026-000127", "John Miller")
+    mail("followup-fwd-english-on-wrote", who=MILLER, when=(2026, 11, 24, 16, 45, 0), client="gmail",
+         codec="utf8", cte="quoted-printable",
+         subject="Fwd: [CASE-2026-000127] Re: Notification settings cannot be saved", body=body, exp=expect(
+             language="en", customer_id="GLOBEX-0042", case_ref="CASE-2026-000127", action="followup",
+             signals=[],
+             fields_contain={
+                 "repro_steps": ["display name contains an apostrophe (e.g. O'Brien)"],
+                 "error_messages": ["Unexpected token ''', \"'O'Brien'\" is not valid JSON"]},
+             fields_exclude=ACK_EXCLUDE_EN + ["Uketsuke Support <support@uketsuke.example.jp> wrote"]))
+
+    # ---- FW: [CASE-...] Outlook (Umbrella) with the English Outlook header block.
+    body = T("""
+Hello,
+
+Sorry for the delay. Here is the missing information.
+
+Error message:
+ERR_SSL_VERSION_OR_CIPHER_MISMATCH when the kiosk browser opens https://kiosk.example.jp
+
+Environment:
+Kiosk terminals run Windows 10 IoT LTSC 2016 with Internet Explorer mode enabled.
+
+Regards,
+Kenji Ito
+
+________________________________
+From: Uketsuke Support <support@uketsuke.example.jp>
+Sent: Tuesday, November 24, 2026 2:10 PM
+To: Umbrella IT Desk <it-desk@umbrella.example.com>
+Subject: [CASE-2026-000128] Re: Kiosk terminals cannot connect
+
+Dear Umbrella IT Desk,
+
+Thank you for contacting Uketsuke Support. We have received your report.
+Case number: CASE-2026-000128
+Please tell us the exact error text and the operating system of the kiosk terminals.
+""")
+    mail("followup-fw-outlook-english", who=UMBRELLA, when=(2026, 11, 24, 15, 20, 0), codec="ascii",
+         label="us-ascii", subject="FW: [CASE-2026-000128] Re: Kiosk terminals cannot connect", body=body,
+         exp=expect(
+             language="en", customer_id="UMBRELLA-0100", case_ref="CASE-2026-000128", action="followup",
+             signals=[],
+             fields_contain={
+                 "error_messages": ["ERR_SSL_VERSION_OR_CIPHER_MISMATCH"],
+                 "circumstances": ["Windows 10 IoT LTSC 2016"]},
+             fields_exclude=["We have received your report", "Please tell us the exact error text"]))
+
+    # ---- AW: [CASE-...] German Outlook ("Von: / Gesendet: / An: / Betreff:").
+    body = T("""
+Hello,
+
+the steps are below.
+
+Steps to reproduce:
+1. Open Purchasing > Suppliers
+2. Sort the list by "Last order" descending
+3. Go to page 2
+
+Error message:
+HTTP 500 - java.lang.IllegalArgumentException: Comparison method violates its general contract!
+
+Best regards
+Anna Schmidt
+
+Von: Uketsuke Support <support@uketsuke.example.jp>
+Gesendet: Dienstag, 24. November 2026 11:02
+An: Anna Schmidt <a.schmidt@globex.example.com>
+Betreff: [CASE-2026-000129] Re: Supplier list crashes when sorting
+
+Dear Anna Schmidt,
+
+Thank you for contacting Uketsuke Support. We have received your report.
+Case number: CASE-2026-000129
+To investigate, we still need the steps to reproduce the problem.
+""")
+    mail("followup-aw-german-outlook", who=SCHMIDT, when=(2026, 11, 24, 11, 40, 0), codec="ascii",
+         label="us-ascii", subject="AW: [CASE-2026-000129] Re: Supplier list crashes when sorting", body=body,
+         exp=expect(
+             language="en", customer_id="GLOBEX-0042", case_ref="CASE-2026-000129", action="followup",
+             signals=[],
+             fields_contain={
+                 "repro_steps": ["Sort the list by \"Last order\" descending"],
+                 "error_messages": ["Comparison method violates its general contract!"]},
+             fields_exclude=["We have received your report", "Gesendet: Dienstag", "we still need the steps"]))
+
+    # ---- Reply with our Message-ID in In-Reply-To but the tag removed from the subject.
+    body = T("""
+サポートご担当者様
+
+お世話になっております。アクメの山田です。
+件名から受付番号を消してしまい失礼いたしました。
+
+エラーメッセージ：
+出力処理中にエラーが発生しました。(エラーコード: E-4012)
+詳細コード: EXP-CSV-TIMEOUT-120
+
+よろしくお願いいたします。
+
+-----Original Message-----
+From: ウケツケ サポートセンター <support@uketsuke.example.jp>
+Sent: Tuesday, November 24, 2026 10:20 AM
+To: 山田 太郎 <yamada@acme.example.jp>
+Subject: [CASE-2026-000130] Re: 受注一覧のCSV出力でエラー（E-4012）が発生し、データをダウンロードできません
+
+山田 太郎 様
+お問い合わせを受け付けました。
+""")
+    mail("followup-in-reply-to-ours-no-tag", who=YAMADA, when=(2026, 11, 24, 10, 55, 0),
+         subject="RE: 受注一覧のCSV出力でエラー（E-4012）が発生し、データをダウンロードできません", body=body,
+         in_reply_to="<b2c4e6a8d0f1.1a2b3c4d@uketsuke.example.jp>",
+         references="<b2c4e6a8d0f1.1a2b3c4d@uketsuke.example.jp>", exp=expect(
+             language="ja", customer_id="ACME-0012", action="followup", signals=[],
+             fields_contain={"error_messages": ["EXP-CSV-TIMEOUT-120"]},
+             fields_exclude=["お問い合わせを受け付けました", "件名から受付番号を消してしまい"]))
+
+    # ---- four-severity: a case-tagged reply from a private address (not an authorized
+    #      contact) -> reject, not followup.
+    body = T("""
+サポートご担当者様
+
+アクメの山田です。外出先のため個人のアドレスから失礼します。
+
+エラーメッセージ：
+データベースに接続できません。(DB-0001)
+
+よろしくお願いいたします。
+
+> 受付番号：CASE-2026-000132
+""")
+    mail("four-severity-followup-unauthorized-reject", who=PRIVATE_YAMADA, when=(2026, 11, 25, 14, 40, 0),
+         client="gmail", codec="utf8", cte="base64",
+         subject="Re: [CASE-2026-000132] 本番環境で受注が保存できません", body=body, exp=expect(
+             policy="four-severity", language="ja", customer_id=None, case_ref="CASE-2026-000132",
+             action="reject", signals=[],
+             fields_contain={"error_messages": ["(DB-0001)"]}))
+
+    # ---- three-priority: the same kind of reply from an unknown sender is a followup.
+    body = T("""
+お世話になります。先日スマートフォンの表示についてお問い合わせした田中です。
+
+機種は iPhone 15（iOS 18.1）、ブラウザは Safari です。
+
+よろしくお願いします。
+
+2026年11月25日(水) 21:30 ウケツケ サポートセンター <support@uketsuke.example.jp>:
+> 田中様
+> お問い合わせを受け付けました。
+> 受付番号：CASE-2026-000133
+> ご利用の機種とブラウザをお知らせください。
+""")
+    mail("followup-unknown-sender-three-priority", who=STRANGER, when=(2026, 11, 26, 8, 10, 0), client="gmail",
+         codec="utf8", cte="base64", subject="Re: [CASE-2026-000133] スマホで管理画面が操作できない", body=body,
+         exp=expect(
+             language="ja", customer_id=None, case_ref="CASE-2026-000133", action="followup", signals=[],
+             fields_contain={"description": ["iPhone 15(iOS 18.1)"]},
+             fields_exclude=["ご利用の機種とブラウザをお知らせください", "お問い合わせを受け付けました"]))
+
+    # ---- four-severity: the consultant supplies the missing customer ID in a follow-up.
+    body = T("""
+ウケツケ サポートセンター御中
+
+お世話になっております。パートナーコンサルティングの渡辺です。
+お客様番号の記載が漏れており、失礼いたしました。
+
+お客様番号：HOKUTO-0555
+
+発生状況：
+北斗システム様のテナントのみで発生しており、他のお客様のテナントでは発生していません。
+
+よろしくお願いいたします。
+
+> 渡辺 健太 様
+> 受付番号：CASE-2026-000134
+> 報告にお客様番号が含まれていないため、お客様番号をお知らせください。
+""")
+    mail("four-severity-followup-supplies-customer-id", who=CONSULTANT, when=(2026, 11, 25, 10, 40, 0),
+         subject="Re: [CASE-2026-000134] ダッシュボードの売上ウィジェットが更新されない", body=body, exp=expect(
+             policy="four-severity", language="ja", customer_id="HOKUTO-0555", case_ref="CASE-2026-000134",
+             action="followup", signals=[],
+             fields_contain={"circumstances": ["北斗システム様のテナントのみで発生しており"]},
+             fields_exclude=["報告にお客様番号が含まれていないため"]))
+
+
+def mails_ignore():
+    IGN = "ignore"
+    # ---- Out-of-office reply to our acknowledgment: Auto-Submitted: auto-replied; the case tag
+    #      in the subject must not make it a followup.
+    body = T("""
+このメールは自動応答です。
+
+山田は11月24日(火)から11月27日(金)まで出張のため不在にしております。
+期間中はメールを確認できませんので、お急ぎの方は情報システム部（03-1234-5600）までご連絡ください。
+
+株式会社アクメ 情報システム部 山田 太郎
+""")
+    mail("auto-submitted-auto-replied-ooo", who=YAMADA, when=(2026, 11, 24, 10, 0, 5),
+         subject="自動応答: [CASE-2026-000123] Re: 受注詳細画面が開けません", body=body,
+         subject_hdr="=?ISO-2022-JP?B?" + base64.b64encode(jis("自動応答")).decode() + "?=: [CASE-2026-000123] Re:\n "
+         + ew("受注詳細画面が開けません"),
+         in_reply_to="<3f9a0c1b7e2d.91c4aa07@uketsuke.example.jp>",
+         extra=[("Auto-Submitted", "auto-replied")], exp=expect(
+             action=IGN, signals=["auto_submitted"], subject_contains=["[CASE-2026-000123]"]))
+
+    # ---- Monitoring alert: Auto-Submitted: auto-generated (looks like an incident, is a robot).
+    body = T("""
+障害が発生しました。
+
+ホスト: order-api-01.ops.acme.example.jp
+トリガー: 受注API 応答なし (HTTP check failed)
+深刻度: High
+発生時刻: 2026/11/25 03:12:44
+エラー: Connection timed out after 10001 milliseconds
+
+このメールは監視システムから自動送信されています。
+""")
+    mail("auto-submitted-auto-generated-monitoring", who=("Zabbix", "zabbix@ops.acme.example.jp"),
+         when=(2026, 11, 25, 3, 12, 50), client="none", codec="utf8", cte="8bit",
+         subject="【障害通知】PROBLEM: 受注API 応答なし", body=body,
+         extra=[("Auto-Submitted", "auto-generated"), ("X-Mailer", "Zabbix 7.0")], exp=expect(
+             action=IGN, signals=["auto_submitted"]))
+
+    # ---- Auto-Submitted: no is a HUMAN (RFC 3834).
+    body = T("""
+サポートご担当者様
+
+お世話になっております。アクメ運用チームの佐藤です。
+
+現象：
+請求書メールの差出人名が「no-reply」になり、お取引先から問い合わせを受けています。
+
+再現手順：
+1. 請求管理 > 請求書発行 で請求書をメール送信する
+2. 受信したメールの差出人名を確認する
+
+エラーメッセージ：
+エラーは表示されません。
+
+発生状況：
+11月24日のリリース以降に送信した請求書メールすべてで発生しています。
+
+よろしくお願いいたします。
+""")
+    mail("auto-submitted-no-is-human", who=SATO, when=(2026, 11, 25, 10, 25, 0), client="none",
+         subject="請求書メールの差出人名が変わってしまう", body=body,
+         extra=[("Auto-Submitted", "no"), ("X-Mailer", "Roundcube Webmail/1.6.9")], exp=expect(
+             language="ja", customer_id="ACME-0012", feature_request=False, signals=[], missing=[],
+             fields_contain={
+                 "description": ["差出人名が「no-reply」になり"],
+                 "repro_steps": ["受信したメールの差出人名を確認する"],
+                 "circumstances": ["11月24日のリリース以降に送信した請求書メールすべて"]}))
+
+    # ---- Precedence: bulk (newsletter).
+    body = T("""
+ウケツケ サポートセンター 御中
+
+平素より格別のご高配を賜り、厚く御礼申し上げます。
+「クラウド業務改善ニュース」11月号をお届けします。
+
+■ 今月の特集：年末調整をクラウドで効率化する5つのポイント
+■ セミナーのご案内：12月10日(木) オンライン開催
+
+配信停止はこちら: https://news.example.com/unsubscribe?id=8812
+""")
+    mail("precedence-bulk-newsletter", who=("クラウド業務改善ニュース", "news@news.example.com"),
+         when=(2026, 11, 25, 7, 0, 0), client="none", codec="utf8", cte="base64", recv=False,
+         subject="【クラウド業務改善ニュース】11月号：年末調整の効率化", body=body,
+         extra=[("Precedence", "bulk"), ("List-Unsubscribe", "<https://news.example.com/unsubscribe?id=8812>")],
+         exp=expect(action=IGN, signals=["precedence"]))
+
+    # ---- Precedence: junk.
+    body = T("""
+おめでとうございます！
+あなたのアカウントが特別キャンペーンに当選しました。
+以下のURLから48時間以内に受け取り手続きを完了してください。
+http://prize.example.org/claim?u=support
+""")
+    mail("precedence-junk", who=(None, "campaign@prize.example.org"), when=(2026, 11, 25, 4, 33, 0),
+         client="none", codec="utf8", cte="8bit", recv=False, subject="【当選のお知らせ】特別キャンペーン",
+         body=body, extra=[("Precedence", "junk")], exp=expect(action=IGN, signals=["precedence"]))
+
+    # ---- Mailman list traffic: Precedence: list + List-Id.
+    body = T("""
+運用チーム各位
+
+本日22:00から受注APIサーバのOSアップデートを行います。
+作業中は受注APIが最大10分停止します。
+
+佐藤
+_______________________________________________
+acme-ops mailing list
+acme-ops@lists.acme.example.jp
+""")
+    mail("precedence-list-and-list-id", who=SATO, when=(2026, 11, 25, 16, 0, 0), client="none",
+         subject="[acme-ops:0412] 本日22:00 受注APIサーバ作業のお知らせ", body=body,
+         to="acme-ops@lists.acme.example.jp", cc=SUPPORT, return_path="<acme-ops-bounces@lists.acme.example.jp>",
+         extra=[("Precedence", "list"), ("List-Id", "ACME operations <acme-ops.lists.acme.example.jp>"),
+                ("List-Post", "<mailto:acme-ops@lists.acme.example.jp>"), ("Sender", "acme-ops-bounces@lists.acme.example.jp"),
+                ("X-Mailman-Version", "2.1.39")],
+         exp=expect(action=IGN, signals=["precedence", "list_id"]))
+
+    # ---- List-Id only (Sympa list without a Precedence header).
+    body = T("""
+Sakura Logistics IT announcements
+
+The VPN gateway certificate will be renewed on Nov 28 between 01:00 and 01:30 JST.
+No action is required from users.
+""")
+    mail("list-id-only", who=("Sakura IT", "it-announce@sakura-logi.example.jp"), when=(2026, 11, 25, 12, 0, 0),
+         client="none", codec="ascii", label="us-ascii", subject="[it-announce] VPN certificate renewal on Nov 28",
+         body=body, to="it-announce@lists.sakura-logi.example.jp", cc=SUPPORT,
+         return_path="<it-announce-owner@lists.sakura-logi.example.jp>",
+         extra=[("List-Id", "<it-announce.lists.sakura-logi.example.jp>"),
+                ("List-Unsubscribe", "<mailto:sympa@lists.sakura-logi.example.jp?subject=unsubscribe%20it-announce>")],
+         exp=expect(action=IGN, signals=["list_id"]))
+
+    # ---- Precedence: auto_reply (groupware auto-reply).
+    body = T("""
+※このメールは自動返信です。
+
+お問い合わせありがとうございます。
+北斗システム株式会社 情報システム窓口です。
+内容を確認のうえ、担当者より2営業日以内にご連絡いたします。
+""")
+    mail("precedence-auto-reply", who=("北斗システム 情報システム窓口", "helpdesk@hokuto.example.jp"),
+         when=(2026, 11, 24, 14, 0, 2), client="none", codec="jis",
+         subject="【自動返信】お問い合わせを受け付けました", body=body,
+         extra=[("Precedence", "auto_reply"), ("X-Mailer", "Garoon mail 5.15")],
+         exp=expect(action=IGN, signals=["precedence"]))
+
+    # ---- X-Autoreply: yes.
+    body = T("""
+只今、休暇のため不在にしております。
+11月30日(月)より順次対応いたします。
+
+さくら物流株式会社 中村
+""")
+    mail("x-autoreply", who=NAKAMURA, when=(2026, 11, 26, 9, 0, 1), client="none", codec="sjis", cte="8bit",
+         subject="不在通知: Re: [CASE-2026-000135] 入荷予定の取込", body=body,
+         subject_hdr=ew("不在通知", "sjis") + ": Re: [CASE-2026-000135]\n " + ew("入荷予定の取込", "sjis"),
+         extra=[("X-Autoreply", "yes")], exp=expect(action=IGN, signals=["x_autoreply"]))
+
+    # ---- X-Autorespond.
+    body = T("""
+Thank you for your message. I am out of the office until Monday, November 30 with limited access to e-mail.
+For urgent matters please contact it-desk@umbrella.example.com.
+""")
+    mail("x-autorespond", who=("Kenji Ito", "kenji.ito@umbrella.example.com"), when=(2026, 11, 26, 9, 30, 0),
+         client="none", codec="ascii", label="us-ascii", subject="Out of Office: [CASE-2026-000128] Re: Kiosk terminals cannot connect",
+         body=body, extra=[("X-Autorespond", "Out of Office"), ("X-Mailer", "Zimbra 9.0.0_GA_4546")],
+         return_path="<kenji.ito@umbrella.example.com>", recv=False,
+         exp=expect(action=IGN, signals=["x_autorespond"]))
+
+    # ---- X-Auto-Response-Suppress only (workflow notification).
+    body = T("""
+A new item was added to the list "IT Incidents" by Flow Service.
+
+Title: Weekly report job finished
+Status: Completed
+""")
+    mail("x-auto-response-suppress-only", who=("Umbrella Workflow", "flow-noreply@umbrella.example.com"),
+         when=(2026, 11, 25, 6, 0, 0), client="none", codec="ascii", label="us-ascii",
+         subject="Item added: Weekly report job finished", body=body, recv=False,
+         extra=[("X-Auto-Response-Suppress", "All")], exp=expect(action=IGN, signals=["x_auto_response_suppress"]))
+
+    # ---- Exchange out-of-office: Auto-Submitted + X-Auto-Response-Suppress.
+    body = T("""
+Vielen Dank fuer Ihre Nachricht. Ich bin bis einschliesslich 27.11.2026 nicht im Buero.
+Thank you for your message. I am out of the office until November 27, 2026.
+
+Anna Schmidt
+""")
+    mail("exchange-ooo-auto-submitted-and-suppress", who=SCHMIDT, when=(2026, 11, 24, 11, 3, 0),
+         codec="ascii", label="us-ascii",
+         subject="Automatische Antwort: [CASE-2026-000129] Re: Supplier list crashes when sorting", body=body,
+         extra=[("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All"),
+                ("X-MS-Exchange-Inbox-Rules-Loop", "a.schmidt@globex.example.com")],
+         exp=expect(action=IGN, signals=["auto_submitted", "x_auto_response_suppress"]))
+
+    # ---- Null Return-Path only (system notification sent with an empty envelope sender).
+    body = T("""
+受注システムからのお知らせです。
+
+11月25日分の受注データのバックアップが完了しました。
+件数: 3,412件
+""")
+    mail("null-return-path-only", who=("受注システム", "noreply@acme.example.jp"), when=(2026, 11, 25, 23, 30, 0),
+         client="none", subject="【受注システム】バックアップ完了のお知らせ", body=body, return_path="<>",
+         exp=expect(action=IGN, signals=["null_return_path"]))
+
+    # ---- Postfix bounce of one of our acknowledgments: MAILER-DAEMON, null Return-Path,
+    #      Auto-Submitted, multipart/report.  The returned headers carry our Message-ID and loop
+    #      header, but those are inside the report, not this message's own headers.
+    ours = "<5d7e9f10a2b3.c4d5e6f7@uketsuke.example.jp>"
+    notice = T("""
+This is the mail system at host mail.acme.example.jp.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients. It's attached below.
+
+                   The mail system
+
+<kondo@acme.example.jp>: host mail.acme.example.jp[192.0.2.10] said: 550 5.1.1
+    <kondo@acme.example.jp>: Recipient address rejected: User unknown in local
+    recipient table (in reply to RCPT TO command)
+""")
+    status = T("""
+Reporting-MTA: dns; mail.acme.example.jp
+X-Postfix-Queue-ID: 4Fq2Yx1LmNz9
+X-Postfix-Sender: rfc822; support@uketsuke.example.jp
+Arrival-Date: Tue, 24 Nov 2026 10:20:05 +0900 (JST)
+
+Final-Recipient: rfc822; kondo@acme.example.jp
+Original-Recipient: rfc822;kondo@acme.example.jp
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mail.acme.example.jp
+Diagnostic-Code: smtp; 550 5.1.1 <kondo@acme.example.jp>: Recipient address
+    rejected: User unknown in local recipient table
+""")
+    returned = T("""
+Return-Path: <support@uketsuke.example.jp>
+From: =?UTF-8?B?44Km44Kx44OE44KxIOOCteODneODvOODiOOCu+ODs+OCv+ODvA==?= <support@uketsuke.example.jp>
+To: kondo@acme.example.jp
+Subject: [CASE-2026-000136] Re: =?UTF-8?B?5Y+X5rOo44OH44O844K/44Gu56K66KqN?=
+Date: Tue, 24 Nov 2026 10:20:04 +0900
+Message-ID: %s
+Auto-Submitted: auto-replied
+X-Uketsuke-Loop: support@uketsuke.example.jp
+""" % ours)
+    bnd = "4Fq2Yx1LmNz9.1764033605/mail.acme.example.jp"
+    content = ([("Content-Description", "Notification"),
+                ("Content-Type", 'multipart/report; report-type=delivery-status;\n\tboundary="%s"' % bnd),
+                ("Content-Transfer-Encoding", "8bit")],
+               multipart(bnd, [
+                   entity([("Content-Description", "Notification"), ("Content-Type", "text/plain; charset=us-ascii")],
+                          notice.encode("ascii")),
+                   entity([("Content-Description", "Delivery report"), ("Content-Type", "message/delivery-status")],
+                          status.encode("ascii")),
+                   entity([("Content-Description", "Undelivered Message Headers"), ("Content-Type", "text/rfc822-headers")],
+                          returned.encode("ascii"))],
+                   preamble=b"This is a MIME-encapsulated message.\n\n"))
+    mail("bounce-mailer-daemon-postfix", who=("Mail Delivery System", "MAILER-DAEMON@mail.acme.example.jp"),
+         when=(2026, 11, 24, 10, 20, 6), client="none", subject="Undelivered Mail Returned to Sender",
+         content=content, return_path="<>", to=SUPPORT,
+         from_hdr="MAILER-DAEMON@mail.acme.example.jp (Mail Delivery System)",
+         extra=[("Auto-Submitted", "auto-replied")],
+         exp=expect(action=IGN, signals=["auto_submitted", "null_return_path", "mailer_daemon", "delivery_report"]))
+
+    # ---- Exchange NDR: multipart/report only (stored without Return-Path).
+    status = T("""
+Reporting-MTA: dns;TY0PR01MB9988.jpnprd01.prod.outlook.example.com
+Received-From-MTA: dns;mx1.uketsuke.example.jp
+Arrival-Date: Wed, 25 Nov 2026 02:14:09 +0000
+
+Final-Recipient: rfc822;old-admin@umbrella.example.com
+Action: failed
+Status: 5.1.10
+Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup
+""")
+    notice = T("""
+Delivery has failed to these recipients or groups:
+
+old-admin@umbrella.example.com
+The email address you entered couldn't be found. Please check the recipient's email address and try to resend the message.
+""")
+    bnd = "_000_6F2A1C3B4D5E6F708192A3B4C5D6E7F8TY0PR01MB9988jpnp_"
+    content = ([("Content-Type", 'multipart/report; report-type=delivery-status;\n\tboundary="%s"' % bnd)],
+               multipart(bnd, [
+                   entity([("Content-Type", "text/plain; charset=us-ascii"), ("Content-Transfer-Encoding", "7bit")],
+                          notice.encode("ascii")),
+                   entity([("Content-Type", "message/delivery-status")], status.encode("ascii"))]))
+    mail("bounce-exchange-ndr-report-only", who=("Microsoft Outlook", "postmaster@umbrella.example.com"),
+         when=(2026, 11, 25, 11, 14, 10), client="none", subject="Undeliverable: [CASE-2026-000137] Re: VPN access",
+         content=content, recv=False, exp=expect(action=IGN, signals=["delivery_report"]))
+
+    # ---- A message whose own Message-ID is ours (an agent's reply that came back through a
+    #      customer-side forward that kept the original headers).
+    body = T("""
+鈴木 一郎 様
+
+ウケツケ サポートセンターの森田です。
+配送伝票の一括印刷の件、Microsoft Edge 131 で発生する不具合を確認いたしました。
+修正版のリリース日が決まりましたら、あらためてご連絡いたします。
+""")
+    mail("own-message-id-came-back", who=("ウケツケ サポートセンター", SUPPORT), when=(2026, 11, 25, 10, 0, 0),
+         client="none", subject="[CASE-2026-000124] Re: 配送伝票の一括印刷で51件目以降が印刷されない", body=body,
+         to="suzuki@sakura-logi.example.jp", recv=False, message_id="<c0ffee12ab34.5678cdef@uketsuke.example.jp>",
+         return_path="<suzuki@sakura-logi.example.jp>",
+         extra=[("Resent-From", "suzuki@sakura-logi.example.jp"), ("Resent-To", SUPPORT),
+                ("Resent-Date", date(2026, 11, 25, 10, 3, 0))],
+         exp=expect(action=IGN, signals=["own_message_id"]))
+
+    # ---- Our loop header on a message with a foreign Message-ID (customer's redirect rule).
+    body = T("""
+山田 太郎 様
+
+ウケツケ サポートセンターです。お問い合わせを受け付けました。
+受付番号：CASE-2026-000138
+""")
+    mail("loop-header-only", who=YAMADA, when=(2026, 11, 25, 12, 1, 0), client="outlook",
+         subject="[CASE-2026-000138] Re: 受注一覧の表示が遅い", body=body,
+         extra=[("X-Uketsuke-Loop", "support@uketsuke.example.jp"),
+                ("X-MS-Exchange-Inbox-Rules-Loop", "yamada@acme.example.jp")],
+         exp=expect(action=IGN, signals=["loop_header"]))
+
+    # ---- Our own acknowledgment looped back verbatim.
+    body = T("""
+株式会社アクメ
+山田 太郎 様
+
+ウケツケ サポートセンターです。お問い合わせを受け付けました。
+受付番号：CASE-2026-000139
+優先度：中
+""")
+    mail("own-ack-looped-back", who=("ウケツケ サポートセンター", SUPPORT), when=(2026, 11, 25, 12, 5, 0),
+         client="none", codec="utf8", cte="base64", subject="[CASE-2026-000139] Re: 受注一覧の表示が遅い", body=body,
+         message_id="<9e8d7c6b5a49.38271605@uketsuke.example.jp>", recv=False, return_path="<>",
+         in_reply_to="<TYCPR01MB5F6E7D8C9B0A1F2E3D4C@TYCPR01MB5F6E.jpnprd01.prod.outlook.example.com>",
+         extra=[("Auto-Submitted", "auto-replied"), ("X-Uketsuke-Loop", "support@uketsuke.example.jp")],
+         exp=expect(action=IGN, signals=["auto_submitted", "null_return_path", "own_message_id", "loop_header"]))
+
+    # ---- Precedence: normal is not one of bulk/junk/list/auto_reply: a human.
+    body = T("""
+サポートご担当者様
+
+お世話になっております。北斗システムの木村です。
+
+現象：
+APIキーを再発行すると、古いキーが即時に無効になり、夜間バッチが失敗しました。
+
+エラーメッセージ：
+401 Unauthorized: {"error":"invalid_api_key"}
+
+期待される結果：
+再発行後も一定時間は古いキーが使えること、またはその旨が画面に表示されること。
+
+よろしくお願いいたします。
+""")
+    mail("precedence-normal-is-human", who=KIMURA, when=(2026, 11, 25, 9, 5, 0), client="none",
+         subject="APIキー再発行で古いキーが即時無効になる", body=body,
+         extra=[("Precedence", "normal"), ("X-Mailer", "Active! mail 6")], exp=expect(
+             language="ja", customer_id="HOKUTO-0555", feature_request=False, signals=[],
+             missing=["repro_steps", "circumstances"],
+             fields_contain={
+                 "description": ["古いキーが即時に無効になり"],
+                 "error_messages": ["401 Unauthorized: {\"error\":\"invalid_api_key\"}"]}))
+
+    # ---- A human reply whose In-Reply-To is our Message-ID: not our mail coming back.
+    #      (covered by followup-in-reply-to-ours-no-tag)
