@@ -394,9 +394,9 @@ def _subject_header(subject: str, codec: str, chunk: int = 11) -> str:
 
 
 def add_mail(name, raw: bytes, exp: dict, subject: str = "", body: str = "", extra_text: str = "",
-             attachments=()):
+             attachments=(), hidden: str = ""):
     MAILS.append((name, raw, exp, {"subject": subject, "body": body, "extra": extra_text,
-                                    "attachments": list(attachments)}))
+                                    "attachments": list(attachments), "hidden": hidden}))
 
 
 def mail(name, *, who, subject, when, body=None, codec="jis", cte="7bit", label="default",
@@ -404,7 +404,7 @@ def mail(name, *, who, subject, when, body=None, codec="jis", cte="7bit", label=
          recv=True, extra=(), content=None, body_src=None, extra_text="", attachments=(),
          no_ctype=False, mime_version=True, ctype="text/plain", ctype_extra="", return_path=None,
          line_end="crlf", exp=None, message_id=None, from_hdr=None, name_codec=None,
-         date_hdr=None):
+         date_hdr=None, hidden=""):
     """Assemble one message.  `body` (text) is encoded with `codec` and `cte` into a single
     text part, unless `content` = (content headers, body bytes) is given (multipart etc.)."""
     disp, email = who
@@ -458,7 +458,7 @@ def mail(name, *, who, subject, when, body=None, codec="jis", cte="7bit", label=
     if line_end == "crlf":
         raw = crlf(raw)
     add_mail(name, raw, exp, subject=subject, body=body_src if body_src is not None else (body or ""),
-             extra_text=extra_text, attachments=attachments)
+             extra_text=extra_text, attachments=attachments, hidden=hidden)
 
 
 def text_part(text: str, codec: str, cte: str, label: str | None = "default", ctype="text/plain",
@@ -1165,7 +1165,7 @@ Wi-Fi・モバイル回線のどちらでも発生します。写真を添付し
                    text_part(html, "utf8", "base64", "UTF-8", ctype="text/html")]))
     mail("gmail-utf8-base64-alternative", who=PRIVATE_YAMADA, when=(2026, 11, 25, 9, 12, 44),
          client="gmail", subject="モバイルアプリで写真付きの出荷指示が送信できません", codec="utf8",
-         content=content, body_src=body, exp=expect(
+         content=content, body_src=body, hidden=html, exp=expect(
              language="ja", customer_id="ACME-0012", feature_request=False, signals=[], missing=[],
              fields_contain={
                  "description": ["出荷指示に写真を添付して送信すると送信に失敗します"],
@@ -1490,7 +1490,7 @@ TEL 011-555-0100
     mail("html-only-entities-style-script", who=ITO, when=(2026, 11, 25, 15, 5, 0), client="none",
          extra=[("X-Mailer", "Microsoft Outlook on the web")],
          codec="utf8", cte="quoted-printable", label="utf-8", ctype="text/html",
-         subject="取引先名に & を含むと検索できません", body=html, body_src=rendered, exp=expect(
+         subject="取引先名に & を含むと検索できません", body=html, body_src=rendered, hidden=html, exp=expect(
              language="ja", customer_id="HOKUTO-0555", feature_request=False, signals=[], missing=[],
              fields_contain={
                  "description": ["「A&B商事」を指定して検索すると、検索結果が0件になります"],
@@ -1562,7 +1562,7 @@ Phone +1 555 0100 2231
 """)
     mail("outlook-html-only-english-priority-high", who=NAIR, when=(2026, 11, 25, 18, 40, 0),
          codec="ascii", cte="quoted-printable", label="us-ascii", ctype="text/html",
-         subject="URGENT: invoice PDFs are blank since 02:00 UTC", body=html, body_src=rendered,
+         subject="URGENT: invoice PDFs are blank since 02:00 UTC", body=html, body_src=rendered, hidden=html,
          extra=[("Thread-Topic", "URGENT: invoice PDFs are blank since 02:00 UTC"),
                 ("Accept-Language", "en-US"), ("Content-Language", "en-US"), ("X-MS-Has-Attach", ""),
                 ("X-MS-TNEF-Correlator", "")],
@@ -2739,8 +2739,7 @@ def mails_ignore():
 """)
     mail("auto-submitted-auto-replied-ooo", who=YAMADA, when=(2026, 11, 24, 10, 0, 5),
          subject="自動応答: [CASE-2026-000123] Re: 受注詳細画面が開けません", body=body,
-         subject_hdr="=?ISO-2022-JP?B?" + base64.b64encode(jis("自動応答")).decode() + "?=: [CASE-2026-000123] Re:\n "
-         + ew("受注詳細画面が開けません"),
+         subject_hdr=ew("自動応答:") + " [CASE-2026-000123] Re:\n " + ew("受注詳細画面が開けません"),
          in_reply_to="<3f9a0c1b7e2d.91c4aa07@uketsuke.example.jp>",
          extra=[("Auto-Submitted", "auto-replied")], exp=expect(
              action=IGN, signals=["auto_submitted"], subject_contains=["[CASE-2026-000123]"]))
@@ -2880,7 +2879,7 @@ No action is required from users.
 """)
     mail("x-autoreply", who=NAKAMURA, when=(2026, 11, 26, 9, 0, 1), client="none", codec="sjis", cte="8bit",
          subject="不在通知: Re: [CASE-2026-000135] 入荷予定の取込", body=body,
-         subject_hdr=ew("不在通知", "sjis") + ": Re: [CASE-2026-000135]\n " + ew("入荷予定の取込", "sjis"),
+         subject_hdr=ew("不在通知:", "sjis") + " Re: [CASE-2026-000135]\n " + ew("入荷予定の取込", "sjis"),
          extra=[("X-Autoreply", "yes")], exp=expect(action=IGN, signals=["x_autoreply"]))
 
     # ---- X-Autorespond.
@@ -3091,3 +3090,524 @@ APIキーを再発行すると、古いキーが即時に無効になり、夜�
 
     # ---- A human reply whose In-Reply-To is our Message-ID: not our mail coming back.
     #      (covered by followup-in-reply-to-ours-no-tag)
+
+
+# ============================================================================================
+# FORM SUBMISSIONS
+# ============================================================================================
+
+def form(name, data: dict, exp: dict):
+    FORMS.append((name, data, exp))
+
+
+def forms():
+    form("ja-all-fields-priority-kou", {
+        "customer_id": "ACME-0012", "email": "yamada@acme.example.jp", "name": "山田 太郎", "language": "ja",
+        "priority": "高", "subject": "本番環境の受注確定処理が完了しません",
+        "description": "受注確定ボタンを押すと処理中のまま5分以上経過し、受注が確定されません。全ユーザーで発生しており、受注業務が止まっています。",
+        "repro_steps": "1. 受注管理 > 受注一覧 を開く\n2. 任意の受注を選択する\n3. 「受注確定」を押す",
+        "error_messages": "処理がタイムアウトしました。(TX-0408)",
+        "expected_result": "数秒で受注が確定し、ステータスが「確定済」になること。",
+        "circumstances": "11月25日 13:40頃から発生。直前に当社側の変更はありません。",
+    }, expect(language="ja", customer_id="ACME-0012", priority="high", feature_request=False, missing=[],
+              fields_contain={"description": ["受注が確定されません", "ステータスが「確定済」になること"],
+                              "repro_steps": ["「受注確定」を押す"],
+                              "error_messages": ["処理がタイムアウトしました。(TX-0408)"],
+                              "circumstances": ["13:40頃から発生"]}))
+
+    form("en-undeclared-no-circumstances", {
+        "customer_id": "GLOBEX-0042", "email": "j.miller@globex.example.com", "name": "John Miller",
+        "language": "en", "priority": "", "subject": "Report builder drops the last column",
+        "description": "When a custom report has more than 20 columns, the last column is missing from the Excel export.",
+        "repro_steps": "1. Reports > Builder\n2. Add 21 columns to a report\n3. Export to Excel",
+        "error_messages": "No error is shown; the exported file has 20 columns.",
+        "expected_result": "All 21 columns are exported.",
+        "circumstances": "",
+    }, expect(language="en", customer_id="GLOBEX-0042", feature_request=False, missing=["circumstances"],
+              fields_contain={"description": ["the last column is missing from the Excel export", "All 21 columns are exported."],
+                              "repro_steps": ["Add 21 columns to a report"],
+                              "error_messages": ["the exported file has 20 columns"]}))
+
+    form("four-severity-priority-2-all-fields", {
+        "customer_id": "UMBRELLA-0100", "email": "it-desk@umbrella.example.com", "name": "Kenji Ito",
+        "language": "en", "priority": "2", "subject": "Payroll export fails for one subsidiary",
+        "description": "The payroll export for the subsidiary 'Umbrella Osaka' fails; the other subsidiaries export fine. Payroll is due on Nov 27.",
+        "repro_steps": "1. Payroll > Export\n2. Select company 'Umbrella Osaka' and period 2026-11\n3. Click Export",
+        "error_messages": "EXP-5120 Export failed: bank code 0009 is not valid for transfer type 21",
+        "expected_result": "The bank transfer file is generated.",
+        "circumstances": "Umbrella Osaka changed its main bank on Nov 20.",
+    }, expect(policy="four-severity", language="en", customer_id="UMBRELLA-0100", priority="sev2",
+              feature_request=False, missing=[],
+              fields_contain={"error_messages": ["EXP-5120 Export failed"],
+                              "circumstances": ["changed its main bank on Nov 20"],
+                              "description": ["The bank transfer file is generated."]}))
+
+    form("four-severity-sev1-items-missing", {
+        "customer_id": "HOKUTO-0555", "email": "ito@hokuto.example.jp", "name": "伊藤 翔", "language": "ja",
+        "priority": "sev1", "subject": "全画面が表示されません",
+        "description": "本日9時頃から、全ての画面が表示されず業務が停止しています。",
+        "repro_steps": "", "error_messages": "",
+        "expected_result": "", "circumstances": "",
+    }, expect(policy="four-severity", language="ja", customer_id="HOKUTO-0555", priority="sev1",
+              feature_request=False, action="await_info",
+              missing=["repro_steps", "error_messages", "circumstances"],
+              fields_contain={"description": ["全ての画面が表示されず業務が停止しています"]}))
+
+    form("fullwidth-customer-id-priority-chuu", {
+        "customer_id": "ＡＣＭＥ－００１２", "email": "sato@ops.acme.example.jp", "name": "佐藤 花子", "language": "ja",
+        "priority": "中", "subject": "帳票のロゴ画像が粗く印刷される",
+        "description": "請求書PDFのロゴ画像が粗く（ぼやけて）印刷されます。画面のプレビューでは問題ありません。",
+        "repro_steps": "１．設定 ＞ 帳票設定 でロゴ画像（PNG、600dpi）を登録する\n２．請求書をPDF出力して印刷する",
+        "error_messages": "エラーは表示されません。",
+        "expected_result": "登録した解像度のまま印刷されること。",
+        "circumstances": "JPEG形式で登録した場合も同じです。",
+    }, expect(language="ja", customer_id="ACME-0012", priority="medium", feature_request=False, missing=[],
+              fields_contain={"repro_steps": ["設定 > 帳票設定 でロゴ画像(PNG、600dpi)を登録する"],
+                              "description": ["ロゴ画像が粗く(ぼやけて)印刷されます"],
+                              "circumstances": ["JPEG形式で登録した場合も同じです"]}))
+
+    form("consultant-no-customer-id", {
+        "email": "consultant@partner.example.net", "name": "渡辺 健太", "language": "ja", "priority": "",
+        "subject": "ユーザー招待メールが届かない",
+        "description": "新規ユーザーを招待しても、招待メールが届きません。",
+        "repro_steps": "1. 管理 > ユーザー > 招待 を開く\n2. メールアドレスを入力して「招待」を押す",
+        "error_messages": "画面には「招待を送信しました」と表示されますが、メールが届きません。",
+        "circumstances": "Gmail・Outlook.com のどちらの宛先でも同じです。",
+    }, expect(language="ja", customer_id=None, feature_request=False, missing=["customer_id"],
+              fields_contain={"repro_steps": ["メールアドレスを入力して「招待」を押す"],
+                              "circumstances": ["どちらの宛先でも同じです"]}))
+
+    form("feature-request-priority-tei", {
+        "customer_id": "SAKURA-0301", "email": "suzuki@sakura-logi.example.jp", "name": "鈴木 一郎", "language": "ja",
+        "priority": "低", "subject": "機能追加のご要望：配送伝票のバーコード形式",
+        "description": "機能追加のご要望です。配送伝票のバーコードを、現在のCODE128に加えてQRコードでも出力できるようにしていただきたいです。",
+        "repro_steps": "", "error_messages": "", "expected_result": "", "circumstances": "",
+    }, expect(language="ja", customer_id="SAKURA-0301", priority="low", feature_request=True,
+              fields_contain={"description": ["QRコードでも出力できるようにしていただきたいです"]}))
+
+    form("unknown-email-with-customer-id-medium", {
+        "customer_id": "SAKURA-0301", "email": "temp-staff01@gmail.example.com", "name": "大野 まゆみ", "language": "ja",
+        "priority": "medium", "subject": "ハンディ端末の再ログインが頻繁に求められる",
+        "description": "ハンディ端末で、15分ほど操作しないと再ログインを求められます。",
+        "repro_steps": "1. ハンディ端末でログインする\n2. 15分間操作せずに置く\n3. 任意のボタンを押す",
+        "error_messages": "セッションの有効期限が切れました。再度ログインしてください。(S-440)",
+        "expected_result": "業務時間中はログイン状態が保たれること。",
+        "circumstances": "派遣スタッフのため、会社のメールアドレスを持っていません。",
+    }, expect(language="ja", customer_id="SAKURA-0301", priority="medium", feature_request=False, missing=[],
+              fields_contain={"error_messages": ["(S-440)"],
+                              "repro_steps": ["15分間操作せずに置く"]}))
+
+    form("four-severity-enhancement-not-covered", {
+        "customer_id": "GLOBEX-0042", "email": "p.nair@globex.example.com", "name": "Priya Nair", "language": "en",
+        "priority": "", "subject": "Enhancement: multi-currency totals on the dashboard",
+        "description": "Enhancement request: show dashboard totals converted to a reporting currency chosen by the user.",
+    }, expect(policy="four-severity", language="en", customer_id="GLOBEX-0042", feature_request=True,
+              action="not_covered",
+              fields_contain={"description": ["converted to a reporting currency"]}))
+
+    form("suspended-customer-reject", {
+        "customer_id": "INITECH-0007", "email": "kobayashi@initech.example.jp", "name": "小林 直樹", "language": "ja",
+        "priority": "", "subject": "TPSレポートのカバーシートが出力されない",
+        "description": "TPSレポートを出力すると、カバーシートのページが含まれません。",
+        "repro_steps": "1. レポート > TPS を開く\n2. 「カバーシートを含める」にチェックして出力する",
+        "error_messages": "", "circumstances": "",
+    }, expect(language="ja", customer_id="INITECH-0007", action="reject", feature_request=False))
+
+
+# ============================================================================================
+# BROKEN INPUTS
+# ============================================================================================
+
+def broken(name, raw: bytes, outcome: str):
+    BROKEN.append((name, raw, {"outcome": outcome}))
+
+
+def lcg_bytes(n: int, seed: int, exclude=b"") -> bytes:
+    """Deterministic pseudo-random bytes (64-bit LCG), skipping the excluded byte values."""
+    out, x = bytearray(), seed
+    while len(out) < n:
+        x = (x * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        b = (x >> 33) & 0xFF
+        if b not in exclude:
+            out.append(b)
+    return bytes(out)
+
+
+def broken_inputs():
+    base = [("From", addr(*YAMADA)), ("To", SUPPORT), ("Date", date(2026, 11, 25, 10, 0, 0)),
+            ("Message-ID", msgid("outlook", "broken")), ("MIME-Version", "1.0")]
+    text = T("""
+サポートご担当者様
+
+お世話になっております。アクメの山田です。
+受注一覧のCSV出力でエラーが発生します。
+
+エラーメッセージ：
+出力処理中にエラーが発生しました。(エラーコード: E-4012)
+""")
+
+    # multipart whose closing boundary never comes
+    raw = entity(base + [("Subject", ew("CSV出力のエラー（境界未終了）")),
+                         ("Content-Type", 'multipart/mixed; boundary="=_never_closed_"')],
+                 multipart("=_never_closed_", [text_part(text, "jis", "7bit")]).rsplit(b"--=_never_closed_--", 1)[0])
+    broken("truncated-boundary-never-closed", crlf(raw), "best_effort")
+
+    # cut in the middle of a header (inside an encoded-word)
+    raw = hdrs(base + [("Subject", ew("受注一覧のCSV出力でエラーが発生します"))])
+    raw = raw[:raw.index(b"Subject: ") + 30]
+    broken("truncated-mid-header", crlf(raw), "best_effort")
+
+    # cut in the middle of a base64 body (mid-line, length not a multiple of 4)
+    full = entity(base + [("Subject", ew("添付ログ")), ("Content-Type", "text/plain; charset=ISO-2022-JP"),
+                          ("Content-Transfer-Encoding", "base64")], base64.encodebytes(jis(text * 3)))
+    broken("truncated-mid-base64", crlf(full[:len(full) - 47]), "best_effort")
+
+    # headers only: no blank line, no body
+    raw = hdrs(base + [("Subject", ew("本文なし")), ("Content-Type", "text/plain; charset=ISO-2022-JP")])
+    broken("header-only", crlf(raw), "best_effort")
+
+    # binary garbage without any header (no ':' anywhere, no line structure to speak of)
+    broken("binary-garbage", b"\x89\xfe\x00\x17" + lcg_bytes(4092, 20261125, exclude=b":"), "error")
+
+    # empty file
+    broken("empty", b"", "error")
+
+    # NUL bytes inside a text body
+    body = ("お世話になっております。\n受注一覧が表示されません。\n").encode("utf-8") + b"\x00\x00ERR\x00CODE: E-\x00" \
+        + b"4012\n" + b"\x00" * 64 + "よろしくお願いいたします。\n".encode("utf-8")
+    raw = entity(base + [("Subject", "NUL bytes in body"), ("Content-Type", "text/plain; charset=UTF-8"),
+                         ("Content-Transfer-Encoding", "8bit")], body)
+    broken("nul-bytes-in-body", crlf(raw), "best_effort")
+
+    # 500 levels of nested multipart
+    inner = text_part("deepest part: 受注一覧のCSV出力でエラーが発生します。\n", "utf8", "8bit", "UTF-8")
+    for level in range(500, 0, -1):
+        b = "n%03d" % level
+        inner = entity([("Content-Type", 'multipart/mixed; boundary="%s"' % b)], multipart(b, [inner]))
+    raw = hdrs(base + [("Subject", "deeply nested multipart")]) + inner
+    broken("nested-multipart-500-levels", crlf(raw), "best_effort")
+
+    # one 200 KB line without any newline at the end
+    unit = "受注一覧のCSV出力でエラーが発生します。ERROR E-4012 "
+    line = (unit * (200 * 1024 // len(unit.encode("utf-8")) + 1)).encode("utf-8")[:200 * 1024]
+    line = line.decode("utf-8", "ignore").encode("utf-8")
+    raw = crlf(hdrs(base + [("Subject", "200 KB line"), ("Content-Type", "text/plain; charset=UTF-8"),
+                            ("Content-Transfer-Encoding", "8bit")]) + b"\n") + line
+    broken("long-line-200kb-no-newline", raw, "best_effort")
+
+    # invalid base64 (characters outside the alphabet, broken padding)
+    raw = entity(base + [("Subject", ew("不正なBase64")), ("Content-Type", "text/plain; charset=UTF-8"),
+                         ("Content-Transfer-Encoding", "base64")],
+                 b"44GK5LiW6Kmx44Gr!!!44Gq44Gj44Gm44GK@@@44KK44G+44GZ\n=44CC5Y+X5rOo==\n***tail=*=\n")
+    broken("invalid-base64", crlf(raw), "best_effort")
+
+    # unknown charset label on the body
+    raw = entity(base + [("Subject", ew("未知の文字コード")), ("Content-Type", "text/plain; charset=x-unknown-9"),
+                         ("Content-Transfer-Encoding", "8bit")], sjis(text))
+    broken("unknown-body-charset", crlf(raw), "best_effort")
+
+    # encoded-word with an unknown charset in the Subject (and a normal body)
+    raw = entity(base + [("Subject", "=?x-unknown-9?B?%s?= =?x-unknown-9?Q?=82=A0=82=A2?=" %
+                          base64.b64encode(sjis("受注一覧のCSV出力")).decode()),
+                         ("Content-Type", "text/plain; charset=ISO-2022-JP")], jis(text))
+    broken("encoded-word-unknown-charset", crlf(raw), "best_effort")
+
+    # ISO-2022-JP whose kanji mode is never closed (no ESC ( B at line or message end)
+    body = jis(text).replace(ESC_ASCII, b"")
+    raw = entity(base + [("Subject", ew("エスケープ未終了")), ("Content-Type", "text/plain; charset=ISO-2022-JP")], body)
+    broken("iso2022jp-unterminated-escape", crlf(raw), "best_effort")
+
+
+# ============================================================================================
+# Consistency checks (typo guards only: they do not derive any expectation)
+# ============================================================================================
+
+def _check_expect(where, exp, text, subject="", body="", attachments=(), raw_text=""):
+    problems = []
+    for k in exp:
+        if k not in KEY_ORDER:
+            problems.append("unknown key %s" % k)
+    if "policy" in exp and exp["policy"] not in ("three-priority", "four-severity"):
+        problems.append("policy")
+    four = exp.get("policy") == "four-severity"
+    if "priority" in exp:
+        ok = ("sev1", "sev2", "sev3", "sev4") if four else ("high", "medium", "low")
+        if exp["priority"] not in ok:
+            problems.append("priority %r not valid for the policy" % exp["priority"])
+    if "language" in exp and exp["language"] not in ("ja", "en"):
+        problems.append("language")
+    for m in exp.get("missing", []):
+        if m not in ITEMS:
+            problems.append("missing item %r" % m)
+    if "missing" in exp and "customer_id" in exp:
+        if (exp["customer_id"] is None) != ("customer_id" in exp["missing"]):
+            problems.append("customer_id null <-> missing customer_id disagree")
+    if "missing" in exp and "fields_contain" in exp:
+        for f in exp["fields_contain"]:
+            if f in exp["missing"]:
+                problems.append("%s both missing and expected to contain text" % f)
+    for s in exp.get("signals", []):
+        if s not in SIGNALS:
+            problems.append("signal %r" % s)
+    if exp.get("signals") and exp.get("action") != "ignore":
+        problems.append("signals fired but action is not ignore")
+    if exp.get("action") == "ignore" and not exp.get("signals"):
+        problems.append("ignore without a signal")
+    if exp.get("signals"):
+        order = [SIGNALS.index(s) for s in exp["signals"]]
+        if order != sorted(order):
+            problems.append("signals not in canonical order")
+    if "case_ref" in exp and exp["case_ref"] is not None:
+        if not re.fullmatch(r"CASE-\d{4}-\d{6}", exp["case_ref"]):
+            problems.append("case_ref format")
+    if exp.get("customer_id") is not None and not re.fullmatch(r"[A-Z]+-\d{4}", exp["customer_id"]):
+        problems.append("customer_id format")
+    ntext = nfkc(text)
+    for field, subs in exp.get("fields_contain", {}).items():
+        if field not in ("repro_steps", "error_messages", "description", "circumstances"):
+            problems.append("fields_contain field %r" % field)
+        for s in subs:
+            if s != nfkc(s):
+                problems.append("fields_contain %r is not NFKC" % s)
+            if s not in ntext:
+                problems.append("fields_contain %r not in the source text" % s)
+    for s in exp.get("fields_exclude", []):
+        if nfkc(s) not in ntext and s not in raw_text:
+            problems.append("fields_exclude %r does not occur at all (meaningless)" % s)
+    for s in exp.get("subject_contains", []):
+        if s not in subject:
+            problems.append("subject_contains %r not in subject" % s)
+    for s in exp.get("body_contains", []):
+        if s not in body:
+            problems.append("body_contains %r not in body" % s)
+    for a in exp.get("attachments", []):
+        if a["filename"] not in attachments:
+            problems.append("attachment %r" % a["filename"])
+    if problems:
+        raise SystemExit("%s:\n  %s" % (where, "\n  ".join(problems)))
+
+
+def check_all():
+    names = set()
+    for name, raw, exp, src in MAILS:
+        assert name not in names, name
+        names.add(name)
+        _check_expect(name, exp, src["body"] + "\n" + src["extra"], src["subject"], src["body"],
+                      src["attachments"], raw.decode("utf-8", "replace") + src["hidden"])
+        assert len(raw) < MAX_FILE, (name, len(raw))
+        # every mail is addressed to the support desk and has the basic headers
+        head = raw.split(b"\r\n\r\n", 1)[0] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[0]
+        for h in (b"From:", b"Subject:", b"Date:", b"Message-ID:"):
+            assert (b"\n" + h) in (b"\n" + head), (name, h)
+        assert SUPPORT.encode() in head, name
+    for name, data, exp in FORMS:
+        keys = {"customer_id", "email", "name", "language", "priority", "subject", "description",
+                "repro_steps", "error_messages", "expected_result", "circumstances"}
+        assert set(data) <= keys, (name, set(data) - keys)
+        assert all(isinstance(v, str) for v in data.values()), name
+        text = "\n".join(data.get(k, "") for k in ("description", "repro_steps", "error_messages",
+                                                    "expected_result", "circumstances"))
+        _check_expect(name, exp, text)
+    for name, raw, exp in BROKEN:
+        assert exp["outcome"] in ("best_effort", "error")
+        assert len(raw) <= 210 * 1024, name
+
+
+# ============================================================================================
+# Output
+# ============================================================================================
+
+def _dump(obj) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _reset(d):
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+
+
+def write_all():
+    mdir, fdir, bdir = (os.path.join(ROOT, x) for x in ("mail", "form", "broken"))
+    for d in (mdir, fdir, bdir):
+        _reset(d)
+    index = []
+    for i, (name, raw, exp, src) in enumerate(MAILS, 1):
+        stem = "%03d-%s" % (i, name)
+        with open(os.path.join(mdir, stem + ".eml"), "wb") as f:
+            f.write(raw)
+        with open(os.path.join(mdir, stem + ".expect.json"), "wb") as f:
+            f.write(_dump(exp))
+        index.append(("mail/" + stem + ".eml", exp))
+    for i, (name, data, exp) in enumerate(FORMS, 1):
+        stem = "%03d-%s" % (i, name)
+        with open(os.path.join(fdir, stem + ".json"), "wb") as f:
+            f.write(_dump(data))
+        with open(os.path.join(fdir, stem + ".expect.json"), "wb") as f:
+            f.write(_dump(exp))
+        index.append(("form/" + stem + ".json", exp))
+    for i, (name, raw, exp) in enumerate(BROKEN, 1):
+        stem = "%03d-%s" % (i, name)
+        with open(os.path.join(bdir, stem + ".eml"), "wb") as f:
+            f.write(raw)
+        with open(os.path.join(bdir, stem + ".expect.json"), "wb") as f:
+            f.write(_dump(exp))
+        index.append(("broken/" + stem + ".eml", exp))
+    with open(os.path.join(ROOT, ".gitattributes"), "wb") as f:
+        f.write(b"# corpus files are exact bytes: never convert line endings\n* -text\n")
+    with open(os.path.join(ROOT, "README.md"), "wb") as f:
+        f.write(readme(index).encode("utf-8"))
+
+
+def _summary(exp) -> str:
+    bits = []
+    if exp.get("policy") == "four-severity":
+        bits.append("4sev")
+    for k in ("action", "priority", "customer_id", "case_ref"):
+        if k in exp:
+            bits.append("%s=%s" % (k, json.dumps(exp[k], ensure_ascii=False).strip('"')))
+    if exp.get("signals"):
+        bits.append("signals=" + ",".join(exp["signals"]))
+    if exp.get("feature_request"):
+        bits.append("feature")
+    if "missing" in exp:
+        bits.append("missing=" + (",".join(exp["missing"]) or "-"))
+    if "outcome" in exp:
+        bits.append("outcome=" + exp["outcome"])
+    return "; ".join(bits)
+
+
+def readme(index) -> str:
+    rows = "\n".join("| `%s` | %s |" % (p, _summary(e).replace("|", "\\|")) for p, e in index)
+    return README_TEXT.replace("{{COUNTS}}", "%d mail messages, %d form submissions, %d broken inputs" % (
+        len(MAILS), len(FORMS), len(BROKEN))).replace("{{INDEX}}", rows)
+
+
+README_TEXT = r"""# uketsuke test corpus
+
+Realistic support-intake input with hand-written expectations: {{COUNTS}}.
+The expectations are the independent truth the parser and the policy engine are tested
+against: they say what a careful support engineer reads in each message, not what any code
+happens to output. Everything here is generated by `generate.py`; do not edit the generated
+files by hand.
+
+## Layout
+
+```
+tests/corpus/
+  generate.py            writes everything below from the data inside it (Python 3.11, stdlib only)
+  README.md              this file (also generated)
+  .gitattributes         "* -text": the corpus is exact bytes, git must never convert line endings
+  mail/NNN-name.eml      one raw RFC 5322 message (CRLF as fetched over IMAP; a few LF as in a Maildir)
+  mail/NNN-name.expect.json
+  form/NNN-name.json     one web-form submission: an object with (some of) the string keys
+                         customer_id, email, name, language, priority, subject, description,
+                         repro_steps, error_messages, expected_result, circumstances
+  form/NNN-name.expect.json
+  broken/NNN-name.eml    damaged input; its .expect.json is only {"outcome": "best_effort" | "error"}
+  broken/NNN-name.expect.json
+```
+
+Regenerate with `python3 tests/corpus/generate.py` (from any directory). It clears and rewrites
+`mail/`, `form/`, `broken/`, this README and `.gitattributes`, byte for byte the same every run.
+The generated files are committed: the tests read them and need no Python. The tests create the
+very large inputs (the 20 MB message) themselves; every file here is under 100 KB except
+`broken/*-long-line-200kb-no-newline.eml` (200 KB, on purpose).
+
+## Expectation files
+
+A JSON object; every key is optional and the test checks only the keys present.
+
+| key | meaning |
+|---|---|
+| `policy` | `"three-priority"` (default when absent) or `"four-severity"`: the profile to run the message under. |
+| `at` | RFC 3339 receipt time override (not used so far: no expectation here depends on the time of day). |
+| `language` | `"ja"` / `"en"`: the report's own language (Japanese when the meaningful body text is Japanese, even with English labels or error text). |
+| `customer_id` | normalised ID (`"ACME-0012"`) or `null`: from a labelled line (`お客様番号`, `お客様ID`, `顧客番号`, `契約番号`, `Customer ID`, `Account ID`, also as 【】/■ headings and in full width), else inferred from the sender when the sender is a contact of exactly one customer; `null` for an unknown sender, or for `consultant@partner.example.net` (contact of HOKUTO-0555 and NAMI-0777) when the text names neither. |
+| `case_ref` | `"CASE-2026-000123"` normalised from the subject tag in any bracket style (`[..]`, `【..】`, full-width `［ＣＡＳＥ－..］`, `＃..`), or `null`. |
+| `priority` | only where DECLARED (text `Priority: High`, `優先度：高`, `優先度: 中`, `Severity: 2`, `重要度：1`, `重要度レベル 1`, `重要度：4`; form field `高/中/低`, `high/medium/low`, `sev1..sev4`, `1..4`), or where it is obviously the profile default (no urgency words at all: `low` / `sev3`), or a three-priority feature request (`low`, POLICY section 4). Borderline keyword-rule outcomes are deliberately not asserted. |
+| `feature_request` | bool. `false` is stated only for plain incident reports. |
+| `action` | `"ignore"` for every auto-reply, bounce, list message and our own mail coming back; `"followup"` for a reply to an existing case (case tag in the subject, or our Message-ID in In-Reply-To/References) from an allowed sender. Also stated where POLICY section 5's table decides it whatever the time of receipt: `"reject"` (suspended customer; four-severity sender who is not an authorized contact, follow-ups included), `"not_covered"` (four-severity enhancement request), `"await_info"` (four-severity, required item (a)-(d) missing). Omitted where it depends on business hours (dispatch / escalate / hold). |
+| `signals` | the exact set of ignore signals present, in this canonical order: `auto_submitted`, `precedence`, `list_id`, `x_autoreply`, `x_autorespond`, `x_auto_response_suppress`, `null_return_path`, `mailer_daemon`, `delivery_report`, `own_message_id`, `loop_header`. Evaluated on the message's own top-level header (the headers of a returned message inside a bounce report do not count). `[]` for humans, including `Auto-Submitted: no` and `Precedence: normal`, and a reply whose In-Reply-To is one of our Message-IDs. |
+| `missing` | the exact set (order irrelevant) of items (a)-(e) NOT found: `customer_id`, `repro_steps`, `error_messages`, `description`, `circumstances`. An inferred customer ID counts as present. |
+| `fields_contain` | `{"repro_steps": [...], "error_messages": [...], "description": [...], "circumstances": [...]}`: each substring must occur in that field after NFKC normalisation of the field (so expectations are written in NFKC form: `ACME-0012`, `:`, `(株)` for ㈱, `1` for ①, `III` for Ⅲ, `No` for №, `ミリ` for ㍉, full-width katakana for ｶﾀｶﾅ, a space for NBSP). For `error_messages` each substring must occur in some element of the list. The expected result (`期待される結果`, `Expected result`, form `expected_result`) belongs to `description`. |
+| `fields_exclude` | substrings (NFKC) that must not occur in any of the four text fields: quoted text, our own acknowledgment, signature lines and phone numbers, greetings and closings (`いつもお世話になっております`, `よろしくお願いいたします`, `Best regards`), HTML tags, `<style>`/`<script>` content, raw entities. |
+| `subject_contains` | substrings of the decoded Subject, NOT normalised: ① ㈱ Ⅲ № 髙 﨑 must survive exactly. |
+| `body_contains` | substrings of the decoded text body, NOT normalised: the text/plain part (preferred in multipart/alternative), or for HTML-only mail the text after tag removal and entity decoding. |
+| `attachments` | the message's attachments, all of them, in MIME order: `{"filename": exact decoded name, "content_type": type/subtype without parameters}`. A part with a file name counts even with `Content-Disposition: inline` (Apple Mail sends photos so). |
+
+Broken inputs: `{"outcome": "error"}` only for the empty file and the header-less binary
+garbage; everything that has any header is `{"outcome": "best_effort"}`: the parser returns what
+it can, does not panic, does not hang, and does not block the messages after it.
+
+## Conventions used when writing the expectations
+
+- Greetings, closings, addressing lines (`サポートご担当者様`, `御中`) and the writer's
+  self-introduction belong to no field. Where there are no labels (or no description label), the
+  free text that remains after removing those, quotes, signatures and the other items is the
+  description (POLICY section 3).
+- Quoted text is never part of a field: `>` lines and their attribution line (`On ... wrote:`,
+  `2026年11月24日(火) 10:00 山田 <...>:`), and everything from a quote header block down:
+  `-----Original Message-----`, Outlook's `From:/Sent:/To:/Subject:` (also Japanese
+  `差出人:/送信日時:/宛先:/件名:` and German `Von:/Gesendet:/An:/Betreff:`), often after a
+  `________________________________` rule. In `outlook-original-message-block` the quoted
+  internal mail carries a labelled `発生状況`, and circumstances is therefore missing.
+- Signatures: `-- `, `──────`, `━━━━`, `＝＝＝＝`, `-----` rules, `iPhoneから送信`, and
+  name/company/phone blocks after the closing.
+- Forwarded messages (`-------- 転送メッセージ --------`) are not asserted either way: only the
+  text above the forward marker is.
+- Unlabelled error output counts as error text (`Error:`, `Exception`, stack traces,
+  `ORA-`, `HTTP/1.1 500`, lines containing `エラー`), and so does an attached `.log` /
+  `text/plain` file. A labelled error block that says that no error is shown (`エラーは表示されません`)
+  still counts as item (c) being answered.
+- Contacts: an address matches a full-address contact exactly, and an `@domain` contact on the
+  exact domain. `tanaka@acme.example.jp` is not a contact (ACME lists only
+  `yamada@acme.example.jp` and `@ops.acme.example.jp`).
+- Character mapping: ISO-2022-JP and Shift_JIS are decoded as Microsoft does (CP50220/CP50221,
+  CP932), so JIS 0x215D is U+FF0D `－` and 0x2141 is U+FF5E `～`; `body_contains` therefore uses
+  `ＡＣＭＥ－００１２` with U+FF0D. No expectation depends on `～`.
+
+## How the raw bytes are made
+
+- ISO-2022-JP the way Outlook (CP50220) writes it: each character is encoded to CP932 and the
+  Shift_JIS code is converted to JIS; NEC row-13 characters (① ㈱ Ⅲ № ㍉) become JIS row 13
+  (`ESC $ B` then 0x2D21 ...), IBM extension kanji (髙 﨑) become their NEC-selected codes (JIS
+  rows 89-92), as CP50220 does. Python's own iso2022_jp codec refuses all of these.
+- Shift_JIS bodies the way Windows writes CP932: IBM extension kanji in rows 0xFA-0xFC.
+- Encoded-words, including words cut inside a character (ISO-2022-JP and UTF-8), RFC 2231
+  parameters (`filename*=ISO-2022-JP''...`, `filename*0*=UTF-8'ja'...` continuations cut inside a
+  character), RFC 2047 words inside quoted `name=`/`filename=` (Outlook), raw 8-bit Shift_JIS in
+  the Subject, quoted-printable and base64, are assembled by hand in `generate.py`.
+- Charset labels covered: `ISO-2022-JP`, none at all (no charset parameter; no Content-Type
+  header), `Shift_JIS`, `iso-8859-1` on Shift_JIS bytes (wrong label), `CP932`, `x-sjis`,
+  `Windows-31J`, `ISO-2022-JP-MS`, `CP50220`, `EUC-JP`, `UTF-8` (8bit, base64, quoted-printable),
+  `us-ascii`.
+- Regression cases from other help desks (shared/notes/peers.md): zammad#2498 (ISO-2022-JP
+  quoted-printable), #4680 / #6144 (raw JIS escapes; no charset parameter), freescout#3312
+  (subject over several encoded-words), #3124 (NEC/IBM characters in subject and attachment
+  names), #688 / osTicket#1041 (auto-reply loops), django-helpdesk (8-bit Shift_JIS stored as
+  mojibake, backslashes in 8-bit UTF-8 mangled, text attachments dropped).
+
+## Index
+
+| file | key expectations |
+|---|---|
+{{INDEX}}
+"""
+
+
+def main():
+    selftest_encoders()
+    for f in (mails_charsets, mails_mime, mails_structure, mails_priority, mails_four_severity,
+              mails_feature_requests, mails_followups, mails_ignore):
+        f()
+    forms()
+    broken_inputs()
+    check_all()
+    write_all()
+    print("wrote %d mail messages, %d forms, %d broken inputs under %s" % (
+        len(MAILS), len(FORMS), len(BROKEN), ROOT))
+
+
+if __name__ == "__main__":
+    main()
