@@ -816,7 +816,6 @@ ORA-00942: 表またはビューが存在しません
 お世話になっております。さくら物流の中村です。
 
 倉庫別在庫表のダウンロードボタンを押しても何も起こらず、ファイルが保存されません。
-先週までは同じ操作で保存できていました。
 
 お手数ですがご確認をお願いします。
 
@@ -2182,8 +2181,7 @@ java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not avail
 
 重要度レベル 1
 
-本日朝から、倉庫の出荷指示画面が真っ白のまま表示されず、出荷作業が止まっています。
-全倉庫（5拠点）で同じ状態です。
+倉庫の出荷指示画面が真っ白のまま表示されず、出荷作業が止まっています。
 
 至急ご確認ください。
 
@@ -3511,7 +3509,7 @@ tests/corpus/
 Regenerate with `python3 tests/corpus/generate.py` (from any directory). It clears and rewrites
 `mail/`, `form/`, `broken/`, this README and `.gitattributes`, byte for byte the same every run.
 The generated files are committed: the tests read them and need no Python. The tests create the
-very large inputs (the 20 MB message) themselves; every file here is under 100 KB except
+very large inputs (the 20 MB message) themselves; every generated file is under 100 KB except
 `broken/*-long-line-200kb-no-newline.eml` (200 KB, on purpose).
 
 ## Expectation files
