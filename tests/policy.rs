@@ -3,12 +3,16 @@
 //! and out of hours.
 
 use chrono::{DateTime, Utc};
+use std::sync::OnceLock;
 use uketsuke::config::{Config, Overrides};
 use uketsuke::decide::{Action, Calendars, Decision, decide};
 use uketsuke::understand::{FormSubmission, understand_form};
 
-fn config(profile: &str) -> Config {
-    Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config loads")
+fn config(profile: &str) -> &'static Config {
+    static THREE: OnceLock<Config> = OnceLock::new();
+    static FOUR: OnceLock<Config> = OnceLock::new();
+    let cell = if profile == "four-severity" { &FOUR } else { &THREE };
+    cell.get_or_init(|| Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config loads"))
 }
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -34,7 +38,7 @@ fn complete(email: &str, language: &str, priority: &str) -> FormSubmission {
 
 fn run(profile: &str, form: &FormSubmission, when: &str) -> Decision {
     let config = config(profile);
-    let report = understand_form(form, &config);
+    let report = understand_form(form, config);
     decide(&report, &config.customers, &config.policy, &Calendars::new(&config.policy), at(when))
 }
 
@@ -297,7 +301,7 @@ fn declarations_in_every_form() {
         let mut form = complete("yamada@acme.example.jp", "ja", declared);
         form.description = "Exporting invoices fails. Expected: a CSV file.".into();
         let config = config(profile);
-        let mut report = understand_form(&form, &config);
+        let mut report = understand_form(&form, config);
         if declared.starts_with("Severity") {
             report.declared_priority = Some("3".into());
         }
@@ -317,4 +321,48 @@ fn followups_and_machine_mail_come_first() {
     let mut stranger = form.clone();
     stranger.email = "someone@gmail.example.com".into();
     assert_eq!(run("four-severity", &stranger, "2026-11-25T11:00:00+09:00").action, Action::Reject);
+}
+
+mod properties {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+        /// Whatever arrives whenever: a due time is never before the receipt, a release is
+        /// never before the receipt and is inside business hours, and only dispatch,
+        /// escalate and hold carry a due time.
+        #[test]
+        fn due_and_release_never_precede_receipt(
+            minutes in 0i64..(2 * 366 * 24 * 60),
+            sender in prop::sample::select(vec!["yamada@acme.example.jp", "ops@globex.example.com", "it-desk@umbrella.example.com", "kato@sakura-logi.example.jp", "someone@gmail.example.com", "consultant@partner.example.net"]),
+            language in prop::sample::select(vec!["ja", "en"]),
+            priority in prop::sample::select(vec!["", "1", "2", "3", "4", "high", "medium", "low", "sev1", "sev2", "sev3", "sev4", "高"]),
+            profile in prop::sample::select(vec!["three-priority", "four-severity"]),
+            drop_steps in any::<bool>(),
+        ) {
+            let received = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(minutes);
+            let mut form = complete(sender, language, priority);
+            if drop_steps {
+                form.repro_steps.clear();
+            }
+            let config = config(profile);
+            let report = understand_form(&form, config);
+            let calendars = Calendars::new(&config.policy);
+            let d = decide(&report, &config.customers, &config.policy, &calendars, received);
+            if let Some(due) = d.response_due {
+                prop_assert!(due >= received);
+            }
+            if let Some(release) = d.release_at {
+                prop_assert!(release >= received);
+                prop_assert!(calendars.business.is_open(release.with_timezone(&Utc)));
+                prop_assert!(!calendars.business.is_open(received));
+            }
+            let timed = matches!(d.action, Action::Dispatch | Action::Escalate | Action::Hold);
+            prop_assert_eq!(d.response_due.is_some(), timed);
+            prop_assert_eq!(d.release_at.is_some(), d.action == Action::Hold);
+        }
+    }
 }

@@ -189,8 +189,12 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
                     None => s.source.problem(span, format!("unknown day `{day}`"), "Use mon, tue, wed, thu, fri, sat or sun."),
                 }
             }
-            if s.value("days").is_none() {
-                days = DAYS[..5].iter().map(|(_, d)| *d).collect();
+            match s.value("days") {
+                None => days = DAYS[..5].iter().map(|(_, d)| *d).collect(),
+                Some(v) if days.is_empty() => {
+                    s.source.problem(v.span(), "business_hours has no open days", "List the days support works, like days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"].");
+                }
+                Some(_) => {}
             }
             let national = match s.string("national_holidays", false, "\"jp\"") {
                 None => true,

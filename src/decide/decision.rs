@@ -178,8 +178,11 @@ pub fn decide(report: &Report, customers: &Customers, policy: &Policy, calendars
         decision.reasons = reasons;
         return decision;
     }
-    if let Some(case) = &report.case_ref {
-        reasons.push(format!("follow-up to {case}: attached to that case"));
+    if report.case_ref.is_some() || report.replies_to_us {
+        match &report.case_ref {
+            Some(case) => reasons.push(format!("follow-up to {case}: attached to that case")),
+            None => reasons.push("a reply to one of our messages: a follow-up to the case it belongs to".into()),
+        }
         decision.action = Action::Followup;
         decision.reasons = reasons;
         return decision;
@@ -293,14 +296,7 @@ fn priority(report: &Report, policy: &Policy, reasons: &mut Vec<String>) -> (Str
             return (p.clone(), PrioritySource::FeatureRequest);
         }
     }
-    let text = format!(
-        "{}\n{}\n{}\n{}",
-        crate::understand::text::normalize(&report.subject),
-        report.fields.description.as_deref().unwrap_or(""),
-        report.fields.error_messages.join("\n"),
-        report.fields.circumstances.as_deref().unwrap_or("")
-    )
-    .to_lowercase();
+    let text = format!("{}\n{}", crate::understand::text::normalize(&report.subject), report.own_text).to_lowercase();
     for rule in &policy.keywords {
         if let Some(word) = rule.words.iter().find(|w| text.contains(w.as_str())) {
             reasons.push(format!("priority {}: the report mentions {word:?}", rule.priority));

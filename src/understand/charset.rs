@@ -35,7 +35,7 @@ fn family(label: Option<&str>) -> Family {
         | "iso-2022-jp-3" | "iso-2022-jp-ext" | "cp50220" | "cp50221" | "cp50222"
         | "csiso2022jp" | "jis" | "x-windows-iso2022jp" => Family::Iso2022Jp,
         "shift_jis" | "shift-jis" | "sjis" | "x-sjis" | "s-jis" | "cp932" | "ms932"
-        | "windows-31j" | "csshiftjis" | "ms_kanji" | "csWindows31J" | "x-ms-cp932"
+        | "windows-31j" | "csshiftjis" | "ms_kanji" | "cswindows31j" | "x-ms-cp932"
         | "windows-932" | "ibm-943" | "shift_jisx0213" => Family::ShiftJis,
         "euc-jp" | "eucjp" | "x-euc-jp" | "eucjp-ms" | "euc-jp-ms" | "cp51932"
         | "cseucpkdfmtjapanese" | "euc-jis-2004" => Family::EucJp,

@@ -58,7 +58,7 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
     let mut pending_customer_id = false;
     let mut pending_priority = false;
 
-    for (i, line) in own.iter().enumerate() {
+    for line in own.iter() {
         let trimmed = line.trim();
         if pending_customer_id && !trimmed.is_empty() {
             pending_customer_id = false;
@@ -97,13 +97,9 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
                 LabelKind::Other => open = None,
                 kind => {
                     let inline = !label.rest.is_empty();
-                    blocks.push((kind, Vec::new()));
-                    if inline {
-                        let rest: &str = own[i].trim();
-                        // Keep the value as a slice of the line: find it at the end.
-                        let start = rest.len() - label.rest.len().min(rest.len());
-                        blocks.last_mut().map(|b| b.1.push(&rest[start..]));
-                    }
+                    // The value is the end of the line: keep it as a slice of the line.
+                    let value = trimmed.len().checked_sub(label.rest.len()).and_then(|start| trimmed.get(start..));
+                    blocks.push((kind, value.filter(|v| inline && *v == label.rest).into_iter().collect()));
                     open = Some((blocks.len() - 1, inline));
                 }
             }
@@ -295,7 +291,43 @@ fn own_text_end(lines: &[String], rules: &Understanding) -> usize {
             }
         }
     }
-    end
+    trailing_name_block(&lines[..end], rules).unwrap_or(end)
+}
+
+/// A signature with no separator: a last block of one to four short lines, after a blank line
+/// or a closing courtesy line, that reads like a name, a company or contact details ("森",
+/// "渡辺 健太 / パートナーコンサルティング株式会社").
+fn trailing_name_block(lines: &[String], rules: &Understanding) -> Option<usize> {
+    let last = lines.iter().rposition(|l| !l.trim().is_empty())?;
+    let mut start = last;
+    while start > 0 && !lines[start - 1].trim().is_empty() && !is_courtesy(&lines[start - 1], rules) {
+        start -= 1;
+    }
+    let block = &lines[start..=last];
+    if start == 0 || block.len() > 4 {
+        return None;
+    }
+    let plain = |l: &str| {
+        let t = l.trim();
+        t.chars().count() <= 40
+            && !t.contains(['。', '!', '?', ':', '「', '」'])
+            && !t.ends_with('.')
+            && parse_label(t, rules).is_none()
+            && !rules.error_lines.is_match(t)
+            && !rules.step_line.is_match(t)
+    };
+    let name_like = |l: &str| {
+        let t = l.trim();
+        let short_japanese = t.chars().count() <= 10
+            && t.chars().all(|c| c == ' ' || c == '\u{3000}' || ('\u{3040}'..='\u{30FF}').contains(&c) || ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{F900}'..='\u{FAFF}').contains(&c));
+        let company = ["株式会社", "(株)", "有限会社", "合同会社", "部", "課", "Inc", "Ltd", "Corp", "K.K.", "TEL", "Tel", "@"]
+            .iter()
+            .any(|w| t.contains(w));
+        let western_name = t.split_whitespace().count() <= 3
+            && t.split_whitespace().all(|w| w.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '.'));
+        short_japanese || company || western_name
+    };
+    (block.iter().all(|l| plain(l)) && block.iter().any(|l| name_like(l))).then_some(start)
 }
 
 /// Outlook's quoted header: `From:`/`差出人:` followed closely by `Sent:`/`送信日時:` etc.

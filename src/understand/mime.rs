@@ -99,10 +99,8 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     let mut htmls = Vec::new();
     for &id in &message.text_body {
         if let Some(part) = message.parts.get(id as usize) {
-            match &part.body {
-                PartType::Text(_) => texts.push(decode_part(raw, part, &mut parsed.warnings)),
-                PartType::Html(_) => htmls.push(html::html_to_text(&decode_part(raw, part, &mut parsed.warnings))),
-                _ => {}
+            if let PartType::Text(_) = &part.body {
+                texts.push(decode_part(raw, part, &mut parsed.warnings));
             }
         }
     }
@@ -124,7 +122,9 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
             .unwrap_or_else(|| "application/octet-stream".into());
         let filename = part.attachment_name().map(|n| {
             if n.contains('\u{FFFD}') || n.contains('\u{1b}') {
-                header::decode_header(n.as_bytes())
+                // Decoded piece by piece somewhere it should not have been: decode the raw
+                // header parameters again, joining RFC 2231 continuations as bytes first.
+                raw_filename(raw, part).unwrap_or_else(|| n.to_string())
             } else {
                 n.to_string()
             }
@@ -143,6 +143,76 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
         parsed.attachments.push(Attachment { filename, content_type, size, text });
     }
     Ok(parsed)
+}
+
+/// The file name of a part from its raw Content-Disposition or Content-Type parameters:
+/// `filename*0*=UTF-8''%E9%9A%9C; filename*1*=%E5%AE%B3` is joined as bytes, then decoded
+/// once, so a continuation split inside a character survives; `filename="=?ISO-2022-JP?...?="`
+/// goes through the header decoder.
+fn raw_filename(raw: &[u8], part: &mail_parser::MessagePart<'_>) -> Option<String> {
+    for h in &part.headers {
+        let name = h.name.as_str().to_ascii_lowercase();
+        let (key, star_key) = match name.as_str() {
+            "content-disposition" => ("filename", "filename*"),
+            "content-type" => ("name", "name*"),
+            _ => continue,
+        };
+        let value = raw.get(h.offset_start as usize..h.offset_end as usize)?;
+        let value = String::from_utf8_lossy(value).replace(['\r', '\n'], "");
+        let mut pieces: Vec<(u32, bool, String)> = Vec::new();
+        let mut plain = None;
+        for param in value.split(';').skip(1) {
+            let Some((k, v)) = param.split_once('=') else { continue };
+            let k = k.trim().to_ascii_lowercase();
+            let v = v.trim().trim_matches('"').to_string();
+            if k == key {
+                plain = Some(v);
+            } else if let Some(rest) = k.strip_prefix(star_key).or_else(|| k.strip_prefix(&format!("{key}*"))) {
+                // filename* (single), filename*N, filename*N*
+                let encoded = rest.ends_with('*') || rest.is_empty();
+                let index = rest.trim_matches('*').parse().unwrap_or(0);
+                pieces.push((index, encoded || k == star_key, v));
+            }
+        }
+        if !pieces.is_empty() {
+            pieces.sort_by_key(|p| p.0);
+            let mut charset = None;
+            let mut bytes = Vec::new();
+            for (i, (_, encoded, v)) in pieces.iter().enumerate() {
+                let mut v = v.as_str();
+                if i == 0 && *encoded {
+                    let mut parts = v.splitn(3, '\'');
+                    if let (Some(cs), Some(_lang), Some(rest)) = (parts.next(), parts.next(), parts.next()) {
+                        charset = Some(cs.to_string());
+                        v = rest;
+                    }
+                }
+                if *encoded { bytes.extend(percent_decode(v)) } else { bytes.extend_from_slice(v.as_bytes()) }
+            }
+            return Some(charset::decode(&bytes, charset.as_deref()).text);
+        }
+        if let Some(v) = plain {
+            return Some(header::decode_header(v.as_bytes()));
+        }
+    }
+    None
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |x: u8| (x as char).to_digit(16);
+        if let (b'%', Some(Some(hi)), Some(Some(lo))) = (b[i], b.get(i + 1).map(|x| hex(*x)), b.get(i + 2).map(|x| hex(*x))) {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
 }
 
 fn ids(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {

@@ -51,6 +51,9 @@ pub struct Report {
     pub customer_id: Option<String>,
     /// The case this report follows up, from the subject tag or our Message-ID it replies to.
     pub case_ref: Option<String>,
+    /// The message replies to one of our own Message-IDs (In-Reply-To or References): a
+    /// follow-up even when the subject lost its case tag.
+    pub replies_to_us: bool,
     /// The priority word the customer declared, if any.
     pub declared_priority: Option<String>,
     pub feature_request: bool,
@@ -60,6 +63,8 @@ pub struct Report {
     pub signals: Vec<Signal>,
     /// The decoded text body as the customer sent it (not normalised).
     pub body: String,
+    /// What the customer wrote in this message: normalised, without quotes and signature.
+    pub own_text: String,
     /// Things that were wrong with the message but did not stop it being read.
     pub warnings: Vec<String>,
 }
@@ -109,8 +114,10 @@ pub fn understand_mail(raw: &[u8], config: &Config) -> Result<Report, MimeError>
         }
     }
     let subject_norm = text::normalize(&parsed.subject);
+    let ours = |id: &&String| is_ours(id, config);
+    let replies_to_us = parsed.in_reply_to.iter().chain(&parsed.references).any(|id| ours(&id));
     let case_ref = case_ref_in_subject(&subject_norm, config)
-        .or_else(|| case_ref_in_ids(parsed.in_reply_to.iter().chain(&parsed.references), config));
+        .or_else(|| case_ref_in_ids(parsed.in_reply_to.iter().chain(&parsed.references).filter(ours), config));
     let language = language_of(&subject_norm, &reading.own_text);
     let feature_request = mentions_any(&format!("{subject_norm}\n{}", reading.own_text), &rules.feature_words);
     Ok(Report {
@@ -126,12 +133,14 @@ pub fn understand_mail(raw: &[u8], config: &Config) -> Result<Report, MimeError>
         language,
         customer_id: reading.customer_id,
         case_ref,
+        replies_to_us,
         declared_priority: reading.declared_priority,
         feature_request,
         fields: reading.fields,
         attachments: parsed.attachments,
         signals,
         body: parsed.body,
+        own_text: reading.own_text,
         warnings: parsed.warnings,
     })
 }
@@ -197,11 +206,13 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
         language,
         customer_id,
         case_ref: case_ref_in_subject(&subject_norm, config),
+        replies_to_us: false,
         declared_priority: (!declared.is_empty()).then_some(declared),
         feature_request: mentions_any(&format!("{subject_norm}\n{all_text}"), &rules.feature_words),
         fields,
         attachments: Vec::new(),
         signals: Vec::new(),
+        own_text: all_text.clone(),
         body: all_text,
         warnings: Vec::new(),
     }
@@ -223,11 +234,16 @@ fn case_ref_in_subject(subject: &str, config: &Config) -> Option<String> {
     case_pattern(config).captures(subject).map(|c| format_case(&c, config))
 }
 
-/// A case number in one of our own Message-IDs that the message replies to.
-fn case_ref_in_ids<'a>(ids: impl Iterator<Item = &'a String>, config: &Config) -> Option<String> {
+/// Whether a Message-ID is one of ours (our Message-ID domain).
+fn is_ours(id: &str, config: &Config) -> bool {
     let domain = &config.mail.message_id_domain;
-    ids.filter(|id| id.trim_matches(['<', '>']).to_ascii_lowercase().ends_with(&format!("@{domain}")))
-        .find_map(|id| case_pattern(config).captures(id).map(|c| format_case(&c, config)))
+    let id = id.trim_matches(['<', '>', ' ']).to_ascii_lowercase();
+    !domain.is_empty() && id.rsplit_once('@').is_some_and(|(_, d)| d == domain)
+}
+
+/// A case number in one of our own Message-IDs that the message replies to.
+fn case_ref_in_ids<'a>(mut ids: impl Iterator<Item = &'a String>, config: &Config) -> Option<String> {
+    ids.find_map(|id| case_pattern(config).captures(id).map(|c| format_case(&c, config)))
 }
 
 fn case_pattern(config: &Config) -> Regex {

@@ -3,13 +3,31 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// NFKC normalisation. Also turns the dash look-alikes Japanese input methods produce
+/// NFKC normalisation, except that circled numbers become "1. " (they number steps). Also turns the dash look-alikes Japanese input methods produce
 /// (－ ‐ – — ― ー between ASCII) into '-' where NFKC alone does not, so IDs compare equal.
 pub fn normalize(text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }
-    let nfkc: String = text.nfkc().collect();
+    // A circled number (①..⑳) that opens a line numbers a step; NFKC would make "①開く"
+    // "1開く" and lose that. Elsewhere (「①」が化ける) it is just a character.
+    let nfkc: String = if text.contains(|c: char| ('\u{2460}'..='\u{2473}').contains(&c)) {
+        let mut spelled = String::with_capacity(text.len() + 8);
+        let mut line_start = true;
+        for c in text.chars() {
+            match c {
+                '\u{2460}'..='\u{2473}' if line_start => {
+                    spelled.push_str(&(c as u32 - 0x2460 + 1).to_string());
+                    spelled.push('.');
+                }
+                c => spelled.push(c),
+            }
+            line_start = c == '\n' || (line_start && c.is_whitespace());
+        }
+        spelled.nfkc().collect()
+    } else {
+        text.nfkc().collect()
+    };
     let mut out = String::with_capacity(nfkc.len());
     let chars: Vec<char> = nfkc.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
@@ -64,6 +82,7 @@ mod tests {
         assert_eq!(normalize("ログイン"), "ログイン");
         assert_eq!(normalize("ｶﾀｶﾅ"), "カタカナ");
         assert_eq!(fold("  Steps To Reproduce "), "steps to reproduce");
+        assert_eq!(normalize("①開く\n ② 押す「③」"), "1.開く\n 2. 押す「3」");
     }
 
     #[test]
