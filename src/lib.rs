@@ -4,11 +4,14 @@
 //!
 //! The data flows through one folder per layer:
 //! **understand** (MIME, charsets, fields; pure) -> **decide** (calendar, priority, clocks,
-//! action; pure, time passed in). `config` holds the operator's settings; `cli` is the
-//! command line the `uketsuke` binary is a thin shell over.
+//! action; pure, time passed in) -> **record** (one store transaction: message, case,
+//! outbox) -> **act** (the scheduler for held cases). `config` holds the operator's
+//! settings; `cli` is the command line the `uketsuke` binary is a thin shell over.
 
+pub mod act;
 pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod terms;
+pub mod record;
 pub mod understand;

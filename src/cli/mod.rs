@@ -4,6 +4,8 @@
 //! Exit status: 0 success, 1 the input could not be read, 2 the configuration or the command
 //! line is wrong.
 
+mod cases;
+
 use crate::config::{Config, Overrides, Problem};
 use crate::decide::{self, Calendar, Calendars};
 use crate::understand::{self, FormSubmission, Report};
@@ -43,6 +45,34 @@ enum Command {
         /// The message file, or - for standard input.
         file: PathBuf,
     },
+    /// Put messages through the whole pipeline into the store (as the IMAP channel will).
+    Ingest {
+        #[command(flatten)]
+        store: StoreOptions,
+        /// Policy profile to use instead of the one the configuration selects.
+        #[arg(long)]
+        policy: Option<String>,
+        /// Time of receipt (RFC 3339); default: the newest Received header, else Date, else now.
+        #[arg(long)]
+        at: Option<String>,
+        /// The inputs are JSON form submissions.
+        #[arg(long)]
+        form: bool,
+        /// Commit this many items per transaction.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// One JSON object per item.
+        #[arg(long)]
+        json: bool,
+        /// Message files, or - for standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The cases on record.
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
+    },
     /// Check a configuration file and every file it names; report every problem.
     CheckConfig {
         /// The main configuration file, e.g. config/uketsuke.toml.
@@ -63,6 +93,81 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct StoreOptions {
+    /// Main configuration file (default: the configuration built into the binary).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The SQLite database (default: [store] path of the configuration).
+    #[arg(long)]
+    db: Option<PathBuf>,
+}
+
+impl StoreOptions {
+    fn into_args(self, profile: Option<String>) -> cases::StoreArgs {
+        cases::StoreArgs { config: self.config, db: self.db, overrides: Overrides { profile, customers: None } }
+    }
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// List cases.
+    List {
+        #[command(flatten)]
+        store: StoreOptions,
+        /// Only cases in this state (await_info, not_covered, dispatched, escalated, held, quarantined).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this customer's cases.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only cases whose first response is due before this time (RFC 3339).
+        #[arg(long)]
+        due_before: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one case: its items, messages, outbox and history.
+    Show {
+        #[command(flatten)]
+        store: StoreOptions,
+        case: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a case's priority; the due time is recomputed from the same clock start.
+    Reclassify {
+        #[command(flatten)]
+        store: StoreOptions,
+        case: String,
+        priority: String,
+        /// Why (kept with the case).
+        #[arg(long)]
+        reason: String,
+        /// Who (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hand a held case over to the team now.
+    Release {
+        #[command(flatten)]
+        store: StoreOptions,
+        case: String,
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Release every held case whose time has come (one scheduler tick).
+    ReleaseDue {
+        #[command(flatten)]
+        store: StoreOptions,
+        /// The time to release at (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -77,6 +182,20 @@ pub fn main() -> ExitCode {
             inspect(config.as_deref(), Overrides { profile: policy, customers }, at.as_deref(), form, &file)
         }
         Command::CheckConfig { file } => check_config(&file),
+        Command::Ingest { store, policy, at, form, batch, json, files } => {
+            cases::ingest(&store.into_args(policy), &files, form, at.as_deref(), batch, json)
+        }
+        Command::Cases { command } => match command {
+            CasesCommand::List { store, state, customer, due_before, json } => {
+                cases::list(&store.into_args(None), state.as_deref(), customer, due_before.as_deref(), json)
+            }
+            CasesCommand::Show { store, case, json } => cases::show(&store.into_args(None), &case, json),
+            CasesCommand::Reclassify { store, case, priority, reason, by, json } => {
+                cases::reclassify(&store.into_args(None), &case, &priority, &reason, by, json)
+            }
+            CasesCommand::Release { store, case, by } => cases::release(&store.into_args(None), &case, by),
+            CasesCommand::ReleaseDue { store, at } => cases::release_due(&store.into_args(None), at.as_deref()),
+        },
         Command::Calendar { policy, config, json, year } => {
             calendar(config.as_deref(), Overrides { profile: policy, customers: None }, json, year)
         }

@@ -30,6 +30,7 @@ pub struct Config {
     pub understanding: Understanding,
     pub mail: MailIdentity,
     pub cases: CaseNumbering,
+    pub store: StoreSettings,
 }
 
 /// Who we are in mail: our address, the domain of our Message-IDs and our loop header.
@@ -38,6 +39,15 @@ pub struct MailIdentity {
     pub support_address: String,
     pub message_id_domain: String,
     pub loop_header: String,
+    pub team_address: String,
+    pub oncall_address: String,
+    pub ack_rate_per_hour: u32,
+}
+
+/// Where the durable record lives.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub path: PathBuf,
 }
 
 /// How case numbers are written: `{prefix}-{year}-{seq}`.
@@ -159,6 +169,7 @@ impl Config {
                 understanding,
                 mail: main.mail,
                 cases: main.cases,
+                store: main.store,
             }),
             _ => Err(problems),
         }
@@ -256,16 +267,18 @@ struct Main {
     understanding: String,
     mail: MailIdentity,
     cases: CaseNumbering,
+    store: StoreSettings,
 }
 
 fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let doc = reader::parse(source, text);
     let root = TableRef { table: doc.get_ref(), span: 0..0 };
-    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "cases"]);
+    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "store", "cases"]);
     let policy = top.table("policy");
     let files = top.table("files");
     let mail = top.table("mail");
     let cases = top.table("cases");
+    let store = top.table("store");
 
     let (profile, profile_line, profiles_dir) = match policy {
         Some(t) => {
@@ -292,8 +305,20 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     };
     let mail = match mail {
         Some(t) => {
-            let mut s = Section::new(source, t, "[mail]", &["support_address", "message_id_domain", "loop_header"]);
+            let mut s = Section::new(source, t, "[mail]", &["support_address", "message_id_domain", "loop_header", "team_address", "oncall_address", "ack_rate_per_hour"]);
             let support_address = s.string("support_address", true, "\"support@example.jp\"");
+            let address = |s: &mut Section, key: &str| {
+                let value = s.string(key, true, "\"team@example.jp\"");
+                if let Some((addr, span)) = &value {
+                    if !addr.contains('@') || addr.contains(char::is_whitespace) {
+                        s.source.problem(span.clone(), format!("{key} `{addr}` is not an e-mail address"), "Write a full address, like \"team@example.jp\".");
+                    }
+                }
+                value.map(|(v, _)| v.to_ascii_lowercase()).unwrap_or_default()
+            };
+            let team_address = address(&mut s, "team_address");
+            let oncall_address = address(&mut s, "oncall_address");
+            let ack_rate_per_hour = s.integer("ack_rate_per_hour", 5, 0..10_001) as u32;
             let domain = s.string("message_id_domain", true, "\"example.jp\"");
             let loop_header = s.string("loop_header", false, "\"X-Uketsuke-Loop\"");
             if let Some((addr, span)) = &support_address {
@@ -310,6 +335,9 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
                 support_address: support_address.map(|(v, _)| v.to_ascii_lowercase()).unwrap_or_default(),
                 message_id_domain: domain.map(|(v, _)| v.to_ascii_lowercase()).unwrap_or_default(),
                 loop_header: loop_header.map(|(v, _)| v).unwrap_or("X-Uketsuke-Loop".into()),
+                team_address,
+                oncall_address,
+                ack_rate_per_hour,
             })
         }
         None => {
@@ -331,7 +359,16 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
         }
         None => CaseNumbering { prefix: "CASE".into(), width: 6 },
     };
+    let store = match store {
+        Some(t) => {
+            let mut s = Section::new(source, t, "[store]", &["path"]);
+            let path = s.string("path", false, "\"state/uketsuke.db\"").map(|(p, _)| p).unwrap_or("state/uketsuke.db".into());
+            StoreSettings { path: PathBuf::from(path) }
+        }
+        None => StoreSettings { path: PathBuf::from("state/uketsuke.db") },
+    };
     Some(Main {
+        store,
         profile: profile?,
         profile_line,
         profiles_dir,

@@ -133,11 +133,6 @@ pub fn decide(report: &Report, customers: &Customers, policy: &Policy, calendars
     let missing_required: Vec<Item> = missing.iter().copied().filter(|i| policy.required_items.contains(i)).collect();
     let reply_language = customer.map_or(report.language, |c| c.language);
     let eligible = eligible(policy, &priority, customer, report.language);
-    let clock = if eligible && policy.after_hours_clock == AfterHoursClock::Always { ClockKind::Always } else { ClockKind::Business };
-    let calendar = match clock {
-        ClockKind::Always => &calendars.always,
-        ClockKind::Business => &calendars.business,
-    };
 
     let mut decision = Decision {
         action: Action::Ignore,
@@ -149,7 +144,7 @@ pub fn decide(report: &Report, customers: &Customers, policy: &Policy, calendars
         missing: missing.clone(),
         missing_required: missing_required.clone(),
         eligible_24h: eligible,
-        clock,
+        clock: ClockKind::Business,
         clock_start: None,
         release_at: None,
         response_due: None,
@@ -201,37 +196,73 @@ pub fn decide(report: &Report, customers: &Customers, policy: &Policy, calendars
         return decision;
     }
 
-    let open = calendars.business.is_open(received);
-    decision.action = if open {
+    let timing = start_clock(policy, calendars, &priority, eligible, received);
+    decision.action = timing.action;
+    decision.clock = timing.clock;
+    decision.clock_start = Some(received.with_timezone(&tz));
+    decision.release_at = timing.release_at;
+    decision.response_due = timing.response_due;
+    reasons.extend(timing.reasons);
+    decision.reasons = reasons;
+    decision
+}
+
+/// What happens once a report is complete and its clock starts at `clock_start`: dispatch in
+/// business hours, escalate out of hours when eligible, hold otherwise; and the due time on
+/// the clock the item runs on. Used at receipt, and again when a follow-up completes a report
+/// that was waiting for items.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub action: Action,
+    pub clock: ClockKind,
+    pub release_at: Option<DateTime<Tz>>,
+    pub response_due: Option<DateTime<Tz>>,
+    pub reasons: Vec<String>,
+}
+
+pub fn start_clock(policy: &Policy, calendars: &Calendars, priority: &str, eligible: bool, clock_start: DateTime<Utc>) -> Timing {
+    let tz = policy.time_zone;
+    let mut reasons = Vec::new();
+    let clock = if eligible && policy.after_hours_clock == AfterHoursClock::Always { ClockKind::Always } else { ClockKind::Business };
+    let mut release_at = None;
+    let action = if calendars.business.is_open(clock_start) {
         reasons.push("inside business hours: dispatched to the team now".into());
         Action::Dispatch
     } else if eligible {
         reasons.push(format!("outside business hours; {priority} is eligible for 24-hour handling: escalated to on-call now"));
         Action::Escalate
     } else {
-        let release = calendars.business.next_open(received).with_timezone(&tz);
+        let release = calendars.business.next_open(clock_start).with_timezone(&tz);
         reasons.push(format!(
             "outside business hours and not eligible for 24-hour handling: held until support opens {} {}",
             weekday_name(release.weekday()),
             release.format("%Y-%m-%d %H:%M")
         ));
-        decision.release_at = Some(release);
+        release_at = Some(release);
         Action::Hold
     };
-    let clock_start = received;
-    decision.clock_start = Some(clock_start.with_timezone(&tz));
-    if let Some(target) = policy.target(&priority) {
-        let due = calendar.add_target(clock_start, target).with_timezone(&tz);
-        let (n, unit) = match target {
-            crate::config::policy::Target::Hours(h) => (h, "hours"),
-            crate::config::policy::Target::Days(d) => (d, "days"),
-        };
-        let kind = if clock == ClockKind::Always { "24x7" } else { "business" };
-        reasons.push(format!("first response due {} {}: {n} {kind} {unit} for {priority}", weekday_name(due.weekday()), due.format("%Y-%m-%d %H:%M")));
-        decision.response_due = Some(due);
-    }
-    decision.reasons = reasons;
-    decision
+    let (response_due, due_reason) = due_time(policy, calendars, priority, clock, clock_start);
+    reasons.extend(due_reason);
+    Timing { action, clock, release_at, response_due, reasons }
+}
+
+/// The first-response due time of `priority` from `clock_start` on `clock`, with its reason.
+pub fn due_time(policy: &Policy, calendars: &Calendars, priority: &str, clock: ClockKind, clock_start: DateTime<Utc>) -> (Option<DateTime<Tz>>, Option<String>) {
+    let Some(target) = policy.target(priority) else {
+        return (None, Some(format!("no target is configured for {priority}: no due time")));
+    };
+    let calendar = match clock {
+        ClockKind::Always => &calendars.always,
+        ClockKind::Business => &calendars.business,
+    };
+    let due = calendar.add_target(clock_start, target).with_timezone(&policy.time_zone);
+    let (n, unit) = match target {
+        crate::config::policy::Target::Hours(h) => (h, "hours"),
+        crate::config::policy::Target::Days(d) => (d, "days"),
+    };
+    let kind = if clock == ClockKind::Always { "24x7" } else { "business" };
+    let reason = format!("first response due {} {}: {n} {kind} {unit} for {priority}", weekday_name(due.weekday()), due.format("%Y-%m-%d %H:%M"));
+    (Some(due), Some(reason))
 }
 
 /// The customer a report is about: named in the text, or the one customer the sender is a
@@ -308,7 +339,7 @@ fn priority(report: &Report, policy: &Policy, reasons: &mut Vec<String>) -> (Str
 }
 
 /// Whether an item gets 24-hour handling: any eligibility rule matches.
-fn eligible(policy: &Policy, priority: &str, customer: Option<&Customer>, language: Language) -> bool {
+pub fn eligible(policy: &Policy, priority: &str, customer: Option<&Customer>, language: Language) -> bool {
     policy.eligible.iter().any(|rule| {
         rule.priorities.as_ref().is_none_or(|ps| ps.iter().any(|p| p == priority))
             && rule.tiers.as_ref().is_none_or(|ts| customer.is_some_and(|c| ts.contains(&c.tier)))

@@ -1,0 +1,296 @@
+//! `uketsuke ingest` and `uketsuke cases ...`: feeding reports into the store by hand (or from
+//! a mail server's pipe) and the operator's view of the cases.
+
+use super::load;
+use crate::config::{Config, Overrides};
+use crate::decide::Calendars;
+use crate::record::{self, CaseDetail, CaseFilter, CaseRecord, CaseState, SqliteStore, Store};
+use crate::understand::Channel;
+use chrono::{DateTime, Utc};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub struct StoreArgs {
+    pub config: Option<PathBuf>,
+    pub db: Option<PathBuf>,
+    pub overrides: Overrides,
+}
+
+fn open(args: &StoreArgs) -> Result<(Config, SqliteStore), ExitCode> {
+    let config = load(args.config.as_deref(), &args.overrides)?;
+    let path = args.db.clone().unwrap_or_else(|| config.store.path.clone());
+    match SqliteStore::open(&path) {
+        Ok(store) => Ok((config, store)),
+        Err(e) => {
+            eprintln!("uketsuke: {e}");
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+fn fail(e: record::StoreError) -> ExitCode {
+    eprintln!("uketsuke: {e}");
+    ExitCode::from(1)
+}
+
+fn parse_at(at: Option<&str>) -> Result<Option<DateTime<Utc>>, ExitCode> {
+    at.map(|s| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)))
+        .transpose()
+        .map_err(|e| {
+            eprintln!("uketsuke: not an RFC 3339 time ({e}); write it like 2026-11-25T11:00:00+09:00");
+            ExitCode::from(2)
+        })
+}
+
+/// Puts messages through the whole pipeline: understand, decide, record (with what must be
+/// sent enqueued). Items are committed `batch` at a time; each item's line is printed after
+/// its batch is on disk.
+pub fn ingest(args: &StoreArgs, files: &[PathBuf], form: bool, at: Option<&str>, batch: usize, json: bool) -> ExitCode {
+    let at = match parse_at(at) {
+        Ok(at) => at,
+        Err(code) => return code,
+    };
+    let (config, mut store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let calendars = Calendars::new(&config.policy);
+    let channel = if form { Channel::Form } else { Channel::Mail };
+    let mut failed = false;
+    for chunk in files.chunks(batch.max(1)) {
+        let mut prepared = Vec::with_capacity(chunk.len());
+        let mut names = Vec::with_capacity(chunk.len());
+        for file in chunk {
+            let bytes = if file == Path::new("-") {
+                let mut buf = Vec::new();
+                std::io::stdin().read_to_end(&mut buf).map(|_| buf)
+            } else {
+                std::fs::read(file)
+            };
+            match bytes {
+                Ok(bytes) => {
+                    // The edge: the recording time, and the receipt time when the message
+                    // carries none, are read from the clock here.
+                    prepared.push(record::prepare(bytes, channel, at, Utc::now(), &config, &calendars));
+                    names.push(file.display().to_string());
+                }
+                Err(e) => {
+                    eprintln!("uketsuke: cannot read {}: {e}", file.display());
+                    failed = true;
+                }
+            }
+        }
+        let now = Utc::now();
+        let outcomes = store.write(|tx| prepared.iter().map(|p| record::record(tx, p, &config, &calendars, now)).collect::<record::Result<Vec<_>>>());
+        match outcomes {
+            Ok(outcomes) => {
+                for (name, o) in names.iter().zip(outcomes) {
+                    if json {
+                        let mut v = serde_json::to_value(&o).unwrap_or_default();
+                        v["file"] = serde_json::Value::String(name.clone());
+                        println!("{v}");
+                    } else {
+                        let case = o.case.as_deref().unwrap_or("no case");
+                        let sent: Vec<&str> = o.enqueued.iter().map(|k| k.as_str()).collect();
+                        if o.duplicate {
+                            println!("{name}: already recorded (message {}, {case}); nothing changed", o.message);
+                        } else {
+                            println!("{name}: {case} {} (message {}; enqueued: {})", o.action, o.message, if sent.is_empty() { "nothing".into() } else { sent.join(", ") });
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("uketsuke: nothing of this batch was recorded: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+pub fn list(args: &StoreArgs, state: Option<&str>, customer: Option<String>, due_before: Option<&str>, json: bool) -> ExitCode {
+    let state = match state.map(|s| CaseState::parse(s).ok_or(s)).transpose() {
+        Ok(s) => s,
+        Err(s) => {
+            let known: Vec<&str> = CaseState::ALL.iter().map(|c| c.as_str()).collect();
+            eprintln!("uketsuke: unknown state `{s}`; use one of: {}", known.join(", "));
+            return ExitCode::from(2);
+        }
+    };
+    let due_before = match parse_at(due_before) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let (config, mut store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let cases = match store.cases(&CaseFilter { state, customer_id: customer, due_before }) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    if json {
+        let shown: Vec<serde_json::Value> = cases.iter().map(|c| case_json(c, &config)).collect();
+        println!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    if cases.is_empty() {
+        println!("no cases");
+        return ExitCode::SUCCESS;
+    }
+    println!("{:<18} {:<12} {:<8} {:<14} {:<17} SUBJECT", "CASE", "STATE", "PRIORITY", "CUSTOMER", "DUE");
+    for c in &cases {
+        let due = c.response_due.map(|t| local(t, &config)).unwrap_or_else(|| "-".into());
+        let subject: String = c.subject.chars().take(40).collect();
+        println!("{:<18} {:<12} {:<8} {:<14} {:<17} {subject}", c.number, c.state.as_str(), c.priority, c.customer_id.as_deref().unwrap_or("-"), due);
+    }
+    ExitCode::SUCCESS
+}
+
+fn local(t: DateTime<Utc>, config: &Config) -> String {
+    t.with_timezone(&config.policy.time_zone).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn case_json(c: &CaseRecord, config: &Config) -> serde_json::Value {
+    let mut v = serde_json::to_value(c).unwrap_or_default();
+    for key in ["clock_start", "release_at", "response_due", "created_at", "updated_at"] {
+        if let Some(t) = v.get(key).and_then(|t| t.as_str()).and_then(record::parse_time) {
+            v[key] = serde_json::Value::String(t.with_timezone(&config.policy.time_zone).to_rfc3339());
+        }
+    }
+    v
+}
+
+pub fn show(args: &StoreArgs, number: &str, json: bool) -> ExitCode {
+    let (config, mut store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let detail = match store.case_detail(number) {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            eprintln!("uketsuke: no case {number}; `uketsuke cases list` shows the cases on record");
+            return ExitCode::from(1);
+        }
+        Err(e) => return fail(e),
+    };
+    if json {
+        let mut v = serde_json::to_value(&detail).unwrap_or_default();
+        v["case"] = case_json(&detail.case, &config);
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        print_detail(&detail, &config);
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_detail(d: &CaseDetail, config: &Config) {
+    let c = &d.case;
+    let t = |t: Option<DateTime<Utc>>| t.map(|t| local(t, config)).unwrap_or_else(|| "-".into());
+    println!("{}  {}  priority {}  customer {}", c.number, c.state.as_str(), c.priority, c.customer_id.as_deref().unwrap_or("-"));
+    println!("subject:      {}", c.subject);
+    println!("reporter:     {} (writes {}, answered in {})", c.reporter.as_deref().unwrap_or("-"), c.language.as_str(), c.reply_language.as_str());
+    println!("clock:        {} from {}; release {}; due {}", c.clock, t(c.clock_start), t(c.release_at), t(c.response_due));
+    if !c.missing.is_empty() {
+        println!("missing:      {}", c.missing.join(", "));
+    }
+    let field = |name: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            println!("{name}:\n  {}", v.replace('\n', "\n  "));
+        }
+    };
+    field("description", &c.description);
+    field("expected result", &c.expected_result);
+    field("steps", &c.repro_steps);
+    for e in &c.error_messages {
+        println!("error:\n  {}", e.replace('\n', "\n  "));
+    }
+    field("circumstances", &c.circumstances);
+    println!("reasons:");
+    for r in &c.reasons {
+        println!("  - {r}");
+    }
+    println!("messages:");
+    for m in &d.messages {
+        println!("  #{} {} {} from {} ({} bytes, sha256 {}) {}", m.id, local(m.received_at, config), m.action, m.sender.as_deref().unwrap_or("-"), m.size, &m.sha256[..12.min(m.sha256.len())], m.error.as_deref().unwrap_or(""));
+    }
+    println!("outbox:");
+    for o in &d.outbox {
+        let error = o.last_error.as_deref().map(|e| format!(" last error: {e}")).unwrap_or_default();
+        println!("  #{} {} to {} {} (attempts {}){error}", o.id, o.kind, o.recipient, o.state, o.attempts);
+    }
+    println!("history:");
+    for e in &d.events {
+        println!("  {} {} {}: {}", local(e.at, config), e.actor, e.kind, e.detail);
+    }
+}
+
+fn actor(by: Option<String>) -> String {
+    by.or_else(|| std::env::var("USER").ok()).filter(|s| !s.is_empty()).unwrap_or_else(|| "operator".into())
+}
+
+pub fn reclassify(args: &StoreArgs, number: &str, priority: &str, reason: &str, by: Option<String>, json: bool) -> ExitCode {
+    if reason.trim().is_empty() {
+        eprintln!("uketsuke: --reason must say why the priority changes; it is kept with the case");
+        return ExitCode::from(2);
+    }
+    let (config, mut store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let calendars = Calendars::new(&config.policy);
+    let who = actor(by);
+    match store.write(|tx| record::reclassify(tx, &config, &calendars, number, priority, reason, &who, Utc::now())) {
+        Ok(case) => {
+            if json {
+                println!("{}", case_json(&case, &config));
+            } else {
+                let due = case.response_due.map(|t| local(t, &config)).unwrap_or_else(|| "-".into());
+                println!("{}: priority {}, due {due}", case.number, case.priority);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+pub fn release(args: &StoreArgs, number: &str, by: Option<String>) -> ExitCode {
+    let (config, mut store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let who = actor(by);
+    match store.write(|tx| record::release(tx, &config, number, Utc::now(), &who)) {
+        Ok(n) => {
+            println!("{n}: handed over to the team");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// One scheduler tick at `--at` (default: now): releases every held case that is due.
+pub fn release_due(args: &StoreArgs, at: Option<&str>) -> ExitCode {
+    let at = match parse_at(at) {
+        Ok(at) => at.unwrap_or_else(Utc::now),
+        Err(code) => return code,
+    };
+    let (config, mut store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    match crate::act::scheduler::tick(&mut store, &config, at) {
+        Ok(released) => {
+            if released.is_empty() {
+                println!("no held case is due");
+            }
+            for n in released {
+                println!("{n}: released to the team");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,392 @@
+//! The embedded store: one SQLite file in WAL mode, no server to install.
+//!
+//! Every write transaction is `BEGIN IMMEDIATE` (writers queue, readers go on) and commits
+//! with `synchronous = FULL`, so a commit that returned is on disk. Several processes may
+//! share the file: the unique deduplication key makes a message recorded twice impossible,
+//! and case numbers are allocated inside the same transaction, so they are never reused.
+
+use super::model::*;
+use super::{Result, Store, StoreError, Tx};
+use crate::terms::Language;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use std::path::Path;
+use std::time::Duration;
+
+const MIGRATIONS: [(&str, &str); 1] = [("0001_cases", include_str!("../../migrations/0001_cases.sql"))];
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn err(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError(format!("{context}: {e}"))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("cannot create the store's folder {}: {e}; check [store] path and permissions", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| StoreError(format!("cannot open the store {}: {e}; check [store] path and permissions", path.display())))?;
+        conn.busy_timeout(Duration::from_secs(60)).map_err(err("setting the busy timeout"))?;
+        // WAL: readers never block the writer; FULL: a commit is on disk when it returns.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err("enabling WAL"))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err("setting synchronous=FULL"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(err("enabling foreign keys"))?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err("starting the migration"))?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err("reading the schema version"))?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        if version > MIGRATIONS.len() {
+            return Err(StoreError(format!("the store has schema version {version}, newer than this uketsuke knows ({}); run a newer uketsuke", MIGRATIONS.len())));
+        }
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version) {
+            tx.execute_batch(sql).map_err(|e| StoreError(format!("migration {name} failed: {e}")))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(err("recording the schema version"))?;
+        }
+        tx.commit().map_err(err("committing the migration"))
+    }
+
+    /// The checkpoint of an IMAP mailbox, if one is recorded.
+    pub fn checkpoint(&self, mailbox: &str) -> Result<Option<Checkpoint>> {
+        self.conn
+            .query_row("SELECT uidvalidity, last_uid FROM checkpoints WHERE mailbox = ?1", [mailbox], |r| {
+                Ok(Checkpoint { mailbox: mailbox.to_string(), uidvalidity: r.get(0)?, uid: r.get(1)? })
+            })
+            .optional()
+            .map_err(err("reading a checkpoint"))
+    }
+
+    /// Counts, for tests and status: (messages, cases, outbox entries).
+    pub fn counts(&self) -> Result<(i64, i64, i64)> {
+        self.conn
+            .query_row("SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM cases), (SELECT count(*) FROM outbox)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(err("counting"))
+    }
+}
+
+struct SqliteTx<'c>(rusqlite::Transaction<'c>);
+
+impl Store for SqliteStore {
+    fn write<T>(&mut self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err("starting a write"))?;
+        let mut tx = SqliteTx(tx);
+        let value = f(&mut tx)?;
+        tx.0.commit().map_err(err("committing"))?;
+        Ok(value)
+    }
+
+    fn cases(&mut self, filter: &CaseFilter) -> Result<Vec<CaseRecord>> {
+        let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1");
+        let mut args: Vec<String> = Vec::new();
+        if let Some(state) = filter.state {
+            args.push(state.as_str().into());
+            sql.push_str(&format!(" AND state = ?{}", args.len()));
+        }
+        if let Some(customer) = &filter.customer_id {
+            args.push(customer.to_ascii_uppercase());
+            sql.push_str(&format!(" AND upper(customer_id) = ?{}", args.len()));
+        }
+        if let Some(before) = filter.due_before {
+            args.push(time_text(before));
+            sql.push_str(&format!(" AND response_due IS NOT NULL AND response_due < ?{}", args.len()));
+        }
+        sql.push_str(" ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql).map_err(err("listing cases"))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), case_from_row).map_err(err("listing cases"))?;
+        rows.collect::<std::result::Result<_, _>>().map_err(err("reading a case"))
+    }
+
+    fn next_release(&mut self) -> Result<Option<DateTime<Utc>>> {
+        let t: Option<String> = self
+            .conn
+            .query_row("SELECT min(release_at) FROM cases WHERE state = 'held'", [], |r| r.get(0))
+            .map_err(err("finding the next release"))?;
+        Ok(t.and_then(|t| parse_time(&t)))
+    }
+
+    fn case_detail(&mut self, number: &str) -> Result<Option<CaseDetail>> {
+        let case = self
+            .conn
+            .query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = ?1"), [number], case_from_row)
+            .optional()
+            .map_err(err("reading a case"))?;
+        let Some(case) = case else { return Ok(None) };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, channel, sender, message_id, received_at, action, subject, size, sha256, error FROM messages WHERE case_id = ?1 ORDER BY id")
+            .map_err(err("reading messages"))?;
+        let messages = stmt
+            .query_map([case.id], |r| {
+                Ok(MessageSummary {
+                    id: r.get(0)?,
+                    channel: r.get(1)?,
+                    sender: r.get(2)?,
+                    message_id: r.get(3)?,
+                    received_at: time(r, 4)?,
+                    action: r.get(5)?,
+                    subject: r.get(6)?,
+                    size: r.get(7)?,
+                    sha256: r.get(8)?,
+                    error: r.get(9)?,
+                })
+            })
+            .map_err(err("reading messages"))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(err("reading a message"))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, kind, recipient, our_message_id, not_before, state, attempts, last_error, sent_at FROM outbox WHERE case_id = ?1 ORDER BY id")
+            .map_err(err("reading the outbox"))?;
+        let outbox = stmt
+            .query_map([case.id], |r| {
+                Ok(OutboxSummary {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    recipient: r.get(2)?,
+                    our_message_id: r.get(3)?,
+                    not_before: time(r, 4)?,
+                    state: r.get(5)?,
+                    attempts: r.get(6)?,
+                    last_error: r.get(7)?,
+                    sent_at: opt_time(r, 8)?,
+                })
+            })
+            .map_err(err("reading the outbox"))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(err("reading an outbox entry"))?;
+        let mut stmt = self.conn.prepare("SELECT at, actor, kind, detail FROM case_events WHERE case_id = ?1 ORDER BY id").map_err(err("reading events"))?;
+        let events = stmt
+            .query_map([case.id], |r| Ok(EventRecord { at: time(r, 0)?, actor: r.get(1)?, kind: r.get(2)?, detail: r.get(3)? }))
+            .map_err(err("reading events"))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(err("reading an event"))?;
+        Ok(Some(CaseDetail { case, messages, outbox, events }))
+    }
+}
+
+const CASE_COLUMNS: &str = "id, number, state, customer_id, reporter, language, reply_language, priority, subject, \
+    repro_steps, error_messages, description, expected_result, circumstances, missing, clock, clock_start, \
+    release_at, response_due, reasons, created_at, updated_at";
+
+fn bad(column: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
+}
+
+fn time(r: &Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let s: String = r.get(i)?;
+    parse_time(&s).ok_or_else(|| bad(i, format!("bad time {s:?}")))
+}
+
+fn opt_time(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let s: Option<String> = r.get(i)?;
+    s.map(|s| parse_time(&s).ok_or_else(|| bad(i, format!("bad time {s:?}")))).transpose()
+}
+
+fn json_list(r: &Row<'_>, i: usize) -> rusqlite::Result<Vec<String>> {
+    let s: String = r.get(i)?;
+    serde_json::from_str(&s).map_err(|e| bad(i, e.to_string()))
+}
+
+fn language(r: &Row<'_>, i: usize) -> rusqlite::Result<Language> {
+    let s: String = r.get(i)?;
+    Language::parse(&s).ok_or_else(|| bad(i, format!("bad language {s:?}")))
+}
+
+fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
+    let state: String = r.get(2)?;
+    Ok(CaseRecord {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        state: CaseState::parse(&state).ok_or_else(|| bad(2, format!("bad state {state:?}")))?,
+        customer_id: r.get(3)?,
+        reporter: r.get(4)?,
+        language: language(r, 5)?,
+        reply_language: language(r, 6)?,
+        priority: r.get(7)?,
+        subject: r.get(8)?,
+        repro_steps: r.get(9)?,
+        error_messages: json_list(r, 10)?,
+        description: r.get(11)?,
+        expected_result: r.get(12)?,
+        circumstances: r.get(13)?,
+        missing: json_list(r, 14)?,
+        clock: r.get(15)?,
+        clock_start: opt_time(r, 16)?,
+        release_at: opt_time(r, 17)?,
+        response_due: opt_time(r, 18)?,
+        reasons: json_list(r, 19)?,
+        created_at: time(r, 20)?,
+        updated_at: time(r, 21)?,
+    })
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+impl Tx for SqliteTx<'_> {
+    fn find_message(&mut self, dedup_key: &str) -> Result<Option<(i64, Option<String>)>> {
+        self.0
+            .query_row(
+                "SELECT m.id, c.number FROM messages m LEFT JOIN cases c ON c.id = m.case_id WHERE m.dedup_key = ?1",
+                [dedup_key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(err("looking for a duplicate"))
+    }
+
+    fn allocate_case_number(&mut self, prefix: &str, year: i32, width: usize) -> Result<String> {
+        let seq: i64 = self
+            .0
+            .query_row(
+                "INSERT INTO case_numbers (prefix, year, last_seq) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (prefix, year) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+                params![prefix, year],
+                |r| r.get(0),
+            )
+            .map_err(err("allocating a case number"))?;
+        Ok(format!("{prefix}-{year}-{seq:0width$}"))
+    }
+
+    fn insert_case(&mut self, c: &CaseRecord) -> Result<i64> {
+        self.0
+            .execute(
+                &format!("INSERT INTO cases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)", &CASE_COLUMNS[4..]),
+                params![
+                    c.number, c.state.as_str(), c.customer_id, c.reporter, c.language.as_str(), c.reply_language.as_str(),
+                    c.priority, c.subject, c.repro_steps, json(&c.error_messages), c.description, c.expected_result,
+                    c.circumstances, json(&c.missing), c.clock, c.clock_start.map(time_text), c.release_at.map(time_text),
+                    c.response_due.map(time_text), json(&c.reasons), time_text(c.created_at), time_text(c.updated_at)
+                ],
+            )
+            .map_err(err("recording a case"))?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    fn update_case(&mut self, c: &CaseRecord) -> Result<()> {
+        self.0
+            .execute(
+                "UPDATE cases SET state = ?2, customer_id = ?3, priority = ?4, repro_steps = ?5, error_messages = ?6, \
+                 description = ?7, expected_result = ?8, circumstances = ?9, missing = ?10, clock = ?11, clock_start = ?12, \
+                 release_at = ?13, response_due = ?14, reasons = ?15, updated_at = ?16 WHERE id = ?1",
+                params![
+                    c.id, c.state.as_str(), c.customer_id, c.priority, c.repro_steps, json(&c.error_messages), c.description,
+                    c.expected_result, c.circumstances, json(&c.missing), c.clock, c.clock_start.map(time_text),
+                    c.release_at.map(time_text), c.response_due.map(time_text), json(&c.reasons), time_text(c.updated_at)
+                ],
+            )
+            .map_err(err("updating a case"))?;
+        Ok(())
+    }
+
+    fn load_case(&mut self, number: &str) -> Result<Option<CaseRecord>> {
+        self.0
+            .query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = ?1"), [number], case_from_row)
+            .optional()
+            .map_err(err("reading a case"))
+    }
+
+    fn case_of_our_message(&mut self, ids: &[String]) -> Result<Option<String>> {
+        for id in ids {
+            let found: Option<String> = self
+                .0
+                .query_row(
+                    "SELECT c.number FROM outbox o JOIN cases c ON c.id = o.case_id WHERE o.our_message_id = ?1",
+                    [id.trim()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(err("finding the case of a reply"))?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
+    }
+
+    fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<i64> {
+        self.0
+            .execute(
+                "INSERT INTO messages (case_id, channel, sender, message_id, dedup_key, received_at, recorded_at, action, \
+                 subject, sha256, size, raw, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    m.case_id, m.channel, m.sender, m.message_id, m.dedup_key, time_text(m.received_at), time_text(m.recorded_at),
+                    m.action, m.subject, m.sha256, m.raw.len() as i64, m.raw, m.error
+                ],
+            )
+            .map_err(err("recording a message"))?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    fn enqueue(&mut self, o: &NewOutbox) -> Result<()> {
+        self.0
+            .execute(
+                "INSERT INTO outbox (case_id, message_id, kind, recipient, language, our_message_id, not_before, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    o.case_id, o.message_id, o.kind.as_str(), o.recipient, o.language.as_str(), o.our_message_id,
+                    time_text(o.not_before), time_text(o.created_at)
+                ],
+            )
+            .map_err(err("enqueueing a message"))?;
+        Ok(())
+    }
+
+    fn acks_since(&mut self, recipient: &str, since: DateTime<Utc>) -> Result<u32> {
+        self.0
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE recipient = ?1 AND created_at >= ?2 \
+                 AND kind IN ('ack', 'followup_ack', 'reject_unauthorized', 'reject_suspended')",
+                params![recipient, time_text(since)],
+                |r| r.get(0),
+            )
+            .map_err(err("counting acknowledgments"))
+    }
+
+    fn add_event(&mut self, case_id: i64, at: DateTime<Utc>, actor: &str, kind: &str, detail: &str) -> Result<()> {
+        self.0
+            .execute(
+                "INSERT INTO case_events (case_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![case_id, time_text(at), actor, kind, detail],
+            )
+            .map_err(err("recording an event"))?;
+        Ok(())
+    }
+
+    fn set_checkpoint(&mut self, c: &Checkpoint, at: DateTime<Utc>) -> Result<()> {
+        self.0
+            .execute(
+                "INSERT INTO checkpoints (mailbox, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, \
+                 last_uid = CASE WHEN checkpoints.uidvalidity = excluded.uidvalidity THEN max(checkpoints.last_uid, excluded.last_uid) ELSE excluded.last_uid END, \
+                 updated_at = excluded.updated_at",
+                params![c.mailbox, c.uidvalidity, c.uid, time_text(at)],
+            )
+            .map_err(err("recording a checkpoint"))?;
+        Ok(())
+    }
+
+    fn held_until(&mut self, now: DateTime<Utc>) -> Result<Vec<CaseRecord>> {
+        let mut stmt = self
+            .0
+            .prepare(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE state = 'held' AND release_at <= ?1 ORDER BY release_at, id"))
+            .map_err(err("finding held cases"))?;
+        let rows = stmt.query_map([time_text(now)], case_from_row).map_err(err("finding held cases"))?;
+        rows.collect::<std::result::Result<_, _>>().map_err(err("reading a held case"))
+    }
+
+    fn first_message_of(&mut self, case_id: i64) -> Result<Option<i64>> {
+        self.0
+            .query_row("SELECT min(id) FROM messages WHERE case_id = ?1", [case_id], |r| r.get(0))
+            .map_err(err("finding a case's first message"))
+    }
+}
