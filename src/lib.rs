@@ -9,8 +9,10 @@
 //! settings; `cli` is the command line the `uketsuke` binary is a thin shell over.
 
 pub mod act;
+pub mod channels;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod decide;
 pub mod terms;
 pub mod record;

@@ -1,5 +1,5 @@
-//! Acting on the record: the scheduler that hands held cases to the team when support opens.
-//! (The outbox worker that sends acknowledgments, on-call notices and hand-overs arrives with
-//! the mail channels.)
+//! Acting on the record: composing what the outbox sends ([`compose`]), and the scheduler that
+//! hands held cases to the team when support opens ([`scheduler`]).
 
+pub mod compose;
 pub mod scheduler;

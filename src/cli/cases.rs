@@ -294,3 +294,38 @@ pub fn release_due(args: &StoreArgs, at: Option<&str>) -> ExitCode {
         Err(e) => fail(e),
     }
 }
+
+/// `uketsuke status`: exit status 1 when something needs an operator.
+pub fn status(args: &StoreArgs, json: bool) -> ExitCode {
+    let (config, store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let status = match store.status() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let now = Utc::now();
+    // A channel that never connected counts from its first record; with none, from now.
+    let started = status.channels.iter().map(|c| c.since).min().unwrap_or(now);
+    let problems = crate::daemon::problems(&config, &status, now, started);
+    if json {
+        let mut v = serde_json::to_value(&status).unwrap_or_default();
+        v["problems"] = serde_json::to_value(&problems).unwrap_or_default();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        let t = |t: Option<DateTime<Utc>>| t.map(|t| local(t, &config)).unwrap_or_else(|| "-".into());
+        println!("cases {} (held {}, next release {}; quarantined {}), messages {}", status.cases, status.held, t(status.next_release), status.quarantined, status.messages);
+        println!("outbox: {} waiting (oldest since {}), {} parked", status.outbox_pending, t(status.oldest_pending), status.outbox_parked);
+        for c in &status.channels {
+            println!("{}: {} since {}, last success {}{}", c.name, c.state, local(c.since, &config), t(c.last_success), c.last_error.as_deref().map(|e| format!(", last error: {e}")).unwrap_or_default());
+        }
+        if problems.is_empty() {
+            println!("no problems");
+        }
+        for p in &problems {
+            println!("PROBLEM: {p}");
+        }
+    }
+    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}

@@ -68,6 +68,25 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run the daemon: IMAP intake, SMTP acknowledgments, the scheduler (until SIGTERM).
+    Run {
+        #[command(flatten)]
+        store: StoreOptions,
+        /// Log lines as JSON objects instead of text.
+        #[arg(long)]
+        log_json: bool,
+        /// Read the current time from this file (RFC 3339) instead of the system clock; for
+        /// tests that move time forward.
+        #[arg(long)]
+        clock_file: Option<PathBuf>,
+    },
+    /// What runs, what waits, and what is wrong: channels, outbox, held and quarantined cases.
+    Status {
+        #[command(flatten)]
+        store: StoreOptions,
+        #[arg(long)]
+        json: bool,
+    },
     /// The cases on record.
     Cases {
         #[command(subcommand)]
@@ -185,6 +204,8 @@ pub fn main() -> ExitCode {
         Command::Ingest { store, policy, at, form, batch, json, files } => {
             cases::ingest(&store.into_args(policy), &files, form, at.as_deref(), batch, json)
         }
+        Command::Run { store, log_json, clock_file } => run(store.into_args(None), log_json, clock_file),
+        Command::Status { store, json } => cases::status(&store.into_args(None), json),
         Command::Cases { command } => match command {
             CasesCommand::List { store, state, customer, due_before, json } => {
                 cases::list(&store.into_args(None), state.as_deref(), customer, due_before.as_deref(), json)
@@ -357,4 +378,37 @@ fn calendar(config: Option<&Path>, overrides: Overrides, json: bool, year: i32) 
         }
     }
     ExitCode::SUCCESS
+}
+
+fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("UKETSUKE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    let config = match load(args.config.as_deref(), &args.overrides) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let store = args.db.clone().unwrap_or_else(|| config.store.path.clone());
+    let clock: std::sync::Arc<dyn crate::act::scheduler::Clock> = match clock_file {
+        Some(path) => std::sync::Arc::new(crate::act::scheduler::FileClock::new(path)),
+        None => std::sync::Arc::new(crate::act::scheduler::SystemClock),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("uketsuke: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(crate::daemon::run(config, store, clock)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("uketsuke: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! (`uketsuke check-config`). Word lists, label patterns, hours and holidays are all data here,
 //! so changing them needs no rebuild.
 
+pub mod channels;
 pub mod customers;
 pub mod policy;
 pub mod reader;
@@ -31,6 +32,14 @@ pub struct Config {
     pub mail: MailIdentity,
     pub cases: CaseNumbering,
     pub store: StoreSettings,
+    /// The mailbox to watch; `None` when IMAP intake is off.
+    pub imap: Option<channels::ImapSettings>,
+    /// The server to send through; `None` when sending is off (the outbox waits).
+    pub smtp: Option<channels::SmtpSettings>,
+    pub outbox: channels::OutboxSettings,
+    pub alerts: channels::AlertSettings,
+    /// The folder of the message templates; `None`: the templates built into the binary.
+    pub templates_dir: Option<PathBuf>,
 }
 
 /// Who we are in mail: our address, the domain of our Message-IDs and our loop header.
@@ -170,6 +179,14 @@ impl Config {
                 mail: main.mail,
                 cases: main.cases,
                 store: main.store,
+                imap: main.imap,
+                smtp: main.smtp,
+                outbox: main.outbox,
+                alerts: main.alerts,
+                templates_dir: match &origin {
+                    Origin::Disk(dir) => Some(dir.join(&main.templates)),
+                    Origin::Embedded => None,
+                },
             }),
             _ => Err(problems),
         }
@@ -180,7 +197,18 @@ impl Config {
     /// already known to be good.
     pub fn check(path: &Path) -> Vec<Problem> {
         let mut problems = match Config::load(Some(path), &Overrides::default()) {
-            Ok(_) => Vec::new(),
+            Ok(config) => {
+                // Every template renders once against sample cases.
+                let dir = config.templates_dir.clone().unwrap_or_default();
+                let found = match crate::act::compose::Templates::from_dir(&dir) {
+                    Ok(t) => t.check(&config, &dir),
+                    Err(problems) => problems,
+                };
+                found
+                    .into_iter()
+                    .map(|message| Problem { file: dir.clone(), line: 0, column: 0, message, fix: "Templates are minijinja text files; see the shipped templates/ folder.".into() })
+                    .collect()
+            }
             Err(p) => p,
         };
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -268,17 +296,26 @@ struct Main {
     mail: MailIdentity,
     cases: CaseNumbering,
     store: StoreSettings,
+    imap: Option<channels::ImapSettings>,
+    smtp: Option<channels::SmtpSettings>,
+    outbox: channels::OutboxSettings,
+    alerts: channels::AlertSettings,
+    templates: String,
 }
 
 fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let doc = reader::parse(source, text);
     let root = TableRef { table: doc.get_ref(), span: 0..0 };
-    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "store", "cases"]);
+    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "store", "cases", "imap", "smtp", "outbox", "alerts"]);
     let policy = top.table("policy");
     let files = top.table("files");
     let mail = top.table("mail");
     let cases = top.table("cases");
     let store = top.table("store");
+    let imap = top.table("imap");
+    let smtp = top.table("smtp");
+    let outbox = top.table("outbox");
+    let alerts = top.table("alerts");
 
     let (profile, profile_line, profiles_dir) = match policy {
         Some(t) => {
@@ -293,15 +330,16 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
             (None, 0, "policies".into())
         }
     };
-    let (customers, understanding) = match files {
+    let (customers, understanding, templates) = match files {
         Some(t) => {
-            let mut s = Section::new(source, t, "[files]", &["customers", "understanding"]);
+            let mut s = Section::new(source, t, "[files]", &["customers", "understanding", "templates"]);
             (
                 s.string("customers", false, "\"customers.toml\"").map(|(v, _)| v),
                 s.string("understanding", false, "\"understanding.toml\"").map(|(v, _)| v),
+                s.string("templates", false, "\"../templates\"").map(|(v, _)| v),
             )
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let mail = match mail {
         Some(t) => {
@@ -367,13 +405,23 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
         }
         None => StoreSettings { path: PathBuf::from("state/uketsuke.db") },
     };
+    let base = source.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let imap = imap.and_then(|t| channels::read_imap(source, t, &base));
+    let smtp = smtp.and_then(|t| channels::read_smtp(source, t, &base));
+    let outbox = outbox.map(|t| channels::read_outbox(source, t)).unwrap_or_default();
+    let alerts = alerts.map(|t| channels::read_alerts(source, t)).unwrap_or_default();
     Some(Main {
         store,
+        imap,
+        smtp,
+        outbox,
+        alerts,
         profile: profile?,
         profile_line,
         profiles_dir,
         customers: customers.unwrap_or("customers.toml".into()),
         understanding: understanding.unwrap_or("understanding.toml".into()),
+        templates: templates.unwrap_or("../templates".into()),
         mail: mail?,
         cases,
     })

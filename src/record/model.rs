@@ -225,3 +225,47 @@ pub fn time_text(t: DateTime<Utc>) -> String {
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
+
+/// An outbox entry to send, with the case and the inbound message it is about.
+#[derive(Debug, Clone)]
+pub struct OutboxJob {
+    pub id: i64,
+    pub case_id: Option<i64>,
+    pub kind: String,
+    pub recipient: String,
+    pub language: Language,
+    pub our_message_id: String,
+    pub attempts: i64,
+    /// The inbound message: its sender, subject, Message-ID, receipt time and raw bytes.
+    pub sender: Option<String>,
+    pub subject: String,
+    pub message_id: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub raw: Vec<u8>,
+    pub case: Option<CaseRecord>,
+}
+
+/// A channel's last known state.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelStatus {
+    pub name: String,
+    pub state: String,
+    pub since: DateTime<Utc>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What `uketsuke status` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreStatus {
+    pub outbox_pending: i64,
+    pub outbox_parked: i64,
+    pub oldest_pending: Option<DateTime<Utc>>,
+    pub held: i64,
+    pub next_release: Option<DateTime<Utc>>,
+    pub quarantined: i64,
+    pub cases: i64,
+    pub messages: i64,
+    pub channels: Vec<ChannelStatus>,
+}

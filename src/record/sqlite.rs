@@ -13,7 +13,10 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::path::Path;
 use std::time::Duration;
 
-const MIGRATIONS: [(&str, &str); 1] = [("0001_cases", include_str!("../../migrations/0001_cases.sql"))];
+const MIGRATIONS: [(&str, &str); 2] = [
+    ("0001_cases", include_str!("../../migrations/0001_cases.sql")),
+    ("0002_channels", include_str!("../../migrations/0002_channels.sql")),
+];
 
 pub struct SqliteStore {
     conn: Connection,
@@ -62,6 +65,112 @@ impl SqliteStore {
             })
             .optional()
             .map_err(err("reading a checkpoint"))
+    }
+
+    /// Outbox entries whose time has come, oldest first, with what is needed to compose them.
+    pub fn due_outbox(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxJob>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, \
+                 m.sender, m.subject, m.message_id, m.received_at, m.raw \
+                 FROM outbox o JOIN messages m ON m.id = o.message_id \
+                 WHERE o.state = 'pending' AND o.not_before <= ?1 ORDER BY o.not_before, o.id LIMIT ?2",
+            )
+            .map_err(err("reading the outbox"))?;
+        let rows = stmt
+            .query_map(params![time_text(now), limit as i64], |r| {
+                Ok(OutboxJob {
+                    id: r.get(0)?,
+                    case_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    recipient: r.get(3)?,
+                    language: language(r, 4)?,
+                    our_message_id: r.get(5)?,
+                    attempts: r.get(6)?,
+                    sender: r.get(7)?,
+                    subject: r.get(8)?,
+                    message_id: r.get(9)?,
+                    received_at: time(r, 10)?,
+                    raw: r.get(11)?,
+                    case: None,
+                })
+            })
+            .map_err(err("reading the outbox"))?;
+        let mut jobs: Vec<OutboxJob> = rows.collect::<std::result::Result<_, _>>().map_err(err("reading an outbox entry"))?;
+        for job in &mut jobs {
+            if let Some(case_id) = job.case_id {
+                job.case = self
+                    .conn
+                    .query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"), [case_id], case_from_row)
+                    .optional()
+                    .map_err(err("reading a case"))?;
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// The server accepted the message.
+    pub fn mark_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute("UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1", params![id, time_text(at)])
+            .map_err(err("marking an outbox entry sent"))?;
+        Ok(())
+    }
+
+    /// A failed attempt: retried at `retry_at`, or parked (with the server's answer) when
+    /// `retry_at` is `None`.
+    pub fn mark_failed(&mut self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        match retry_at {
+            Some(at) => self.conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, not_before = ?3 WHERE id = ?1",
+                params![id, error, time_text(at)],
+            ),
+            None => self.conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, state = 'parked' WHERE id = ?1", params![id, error]),
+        }
+        .map_err(err("recording a failed send"))?;
+        Ok(())
+    }
+
+    /// Records a channel's state; `success` also stamps its last success.
+    pub fn set_channel(&mut self, name: &str, state: &str, success: bool, error: Option<&str>, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO channels (name, state, since, last_success, last_error, updated_at) \
+                 VALUES (?1, ?2, ?5, CASE WHEN ?3 THEN ?5 END, ?4, ?5) \
+                 ON CONFLICT (name) DO UPDATE SET \
+                   since = CASE WHEN channels.state = excluded.state THEN channels.since ELSE excluded.since END, \
+                   state = excluded.state, \
+                   last_success = CASE WHEN ?3 THEN excluded.updated_at ELSE channels.last_success END, \
+                   last_error = coalesce(excluded.last_error, channels.last_error), updated_at = excluded.updated_at",
+                params![name, state, success, error, time_text(at)],
+            )
+            .map_err(err("recording a channel's state"))?;
+        Ok(())
+    }
+
+    /// Everything `uketsuke status` shows.
+    pub fn status(&self) -> Result<StoreStatus> {
+        let (pending, parked, oldest_pending, held, next_release, quarantined, cases, messages) = self
+            .conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'), (SELECT count(*) FROM outbox WHERE state = 'parked'), \
+                 (SELECT min(created_at) FROM outbox WHERE state = 'pending'), (SELECT count(*) FROM cases WHERE state = 'held'), \
+                 (SELECT min(release_at) FROM cases WHERE state = 'held'), (SELECT count(*) FROM cases WHERE state = 'quarantined'), \
+                 (SELECT count(*) FROM cases), (SELECT count(*) FROM messages)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, opt_time(r, 2)?, r.get(3)?, opt_time(r, 4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+            )
+            .map_err(err("reading the status"))?;
+        let mut stmt = self.conn.prepare("SELECT name, state, since, last_success, last_error, updated_at FROM channels ORDER BY name").map_err(err("reading channels"))?;
+        let channels = stmt
+            .query_map([], |r| {
+                Ok(ChannelStatus { name: r.get(0)?, state: r.get(1)?, since: time(r, 2)?, last_success: opt_time(r, 3)?, last_error: r.get(4)?, updated_at: time(r, 5)? })
+            })
+            .map_err(err("reading channels"))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(err("reading a channel"))?;
+        Ok(StoreStatus { outbox_pending: pending, outbox_parked: parked, oldest_pending, held, next_release, quarantined, cases, messages, channels })
     }
 
     /// Counts, for tests and status: (messages, cases, outbox entries).

@@ -1,0 +1,235 @@
+//! Watching the support mailbox over IMAP.
+//!
+//! On every (re)connect uketsuke catches up on everything after its checkpoint (UIDVALIDITY
+//! and the last UID recorded, kept in the store in the same transaction as the messages), then
+//! waits in IDLE (re-issued before the server's timeout) or polls where IDLE is not offered.
+//! A message is flagged or moved only after it is on disk. Neither `\Seen` (people read the
+//! mailbox) nor a date window is ever used to decide what is new.
+
+use super::stream::MailStream;
+use super::{Backoff, StateLog, tls};
+use crate::config::channels::{AfterRecording, ImapSettings, Security};
+use crate::daemon::Daemon;
+use crate::record::{self, Checkpoint, SqliteStore, Store};
+use crate::understand::Channel;
+use async_imap::{Client, Session};
+use chrono::Utc;
+use futures::TryStreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tracing::{error, info, warn};
+
+type ImapSession = Session<MailStream>;
+
+/// Runs the intake until shutdown.
+pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
+    let mut shutdown = daemon.shutdown.clone();
+    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
+    let mut states = StateLog::default();
+    let mut store = match SqliteStore::open(&daemon.store_path) {
+        Ok(s) => s,
+        Err(e) => {
+            error!(channel = "imap", "cannot open the store: {e}");
+            return;
+        }
+    };
+    let key = format!("{}@{}:{}/{}", settings.server.login.as_ref().map(|l| l.username.as_str()).unwrap_or(""), settings.server.host, settings.server.port, settings.mailbox);
+    while !*shutdown.borrow() {
+        match session(&daemon, &settings, &key, &mut store, &mut backoff, &mut states).await {
+            Ok(()) => break,
+            Err(e) => {
+                if states.changed(&format!("down: {e}")) {
+                    error!(channel = "imap", mailbox = %settings.mailbox, "IMAP intake is down, retrying with backoff: {e}");
+                }
+                let now = daemon.clock.now();
+                let _ = tokio::task::block_in_place(|| store.set_channel("imap", "down", false, Some(&e), now));
+                let delay = backoff.next_delay();
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+    info!(channel = "imap", "IMAP intake stopped");
+}
+
+async fn connect(settings: &ImapSettings) -> Result<Client<MailStream>, String> {
+    let server = &settings.server;
+    let addr = (server.host.as_str(), server.port);
+    let tcp = tokio::time::timeout(Duration::from_secs(30), TcpStream::connect(addr))
+        .await
+        .map_err(|_| format!("connecting to {}:{} timed out", server.host, server.port))?
+        .map_err(|e| format!("cannot connect to {}:{}: {e}", server.host, server.port))?;
+    let tls = || -> Result<tokio_rustls::TlsConnector, String> { Ok(tokio_rustls::TlsConnector::from(tls::client_config(server.ca_file.as_deref())?)) };
+    let stream = match server.security {
+        Security::Plain => MailStream::Plain(tcp),
+        Security::Tls => {
+            let s = tls()?.connect(tls::server_name(&server.host)?, tcp).await.map_err(|e| format!("TLS with {} failed: {e}", server.host))?;
+            MailStream::Tls(Box::new(s))
+        }
+        Security::StartTls => {
+            // Greeting and STARTTLS on the plain connection, then TLS over it.
+            let mut reader = BufReader::new(tcp);
+            let mut line = String::new();
+            read_line(&mut reader, &mut line).await?;
+            if !line.starts_with("* OK") {
+                return Err(format!("unexpected IMAP greeting: {}", line.trim()));
+            }
+            reader.get_mut().write_all(b"s1 STARTTLS\r\n").await.map_err(|e| format!("STARTTLS failed: {e}"))?;
+            loop {
+                line.clear();
+                read_line(&mut reader, &mut line).await?;
+                if line.starts_with("s1 ") {
+                    break;
+                }
+            }
+            if !line.starts_with("s1 OK") {
+                return Err(format!("the server refused STARTTLS: {}", line.trim()));
+            }
+            let tcp = reader.into_inner();
+            let s = tls()?.connect(tls::server_name(&server.host)?, tcp).await.map_err(|e| format!("TLS with {} failed: {e}", server.host))?;
+            // After STARTTLS there is no new greeting.
+            return Ok(Client::new(MailStream::Tls(Box::new(s))));
+        }
+    };
+    let mut client = Client::new(stream);
+    let greeting = tokio::time::timeout(Duration::from_secs(30), client.read_response())
+        .await
+        .map_err(|_| "the server sent no greeting within 30 s".to_string())?
+        .map_err(|e| format!("reading the greeting failed: {e}"))?;
+    if greeting.is_none() {
+        return Err("the server closed the connection before greeting".into());
+    }
+    Ok(client)
+}
+
+async fn read_line(reader: &mut BufReader<TcpStream>, line: &mut String) -> Result<(), String> {
+    let n = tokio::time::timeout(Duration::from_secs(30), reader.read_line(line))
+        .await
+        .map_err(|_| "the server did not answer within 30 s".to_string())?
+        .map_err(|e| format!("reading from the server failed: {e}"))?;
+    if n == 0 { Err("the server closed the connection".into()) } else { Ok(()) }
+}
+
+async fn login(settings: &ImapSettings) -> Result<ImapSession, String> {
+    let client = connect(settings).await?;
+    let login = settings.server.login.as_ref().ok_or("IMAP needs username and password_file or password_env")?;
+    let password = login.password.read()?;
+    client.login(&login.username, &password).await.map_err(|(e, _)| format!("login as {} was refused: {e}", login.username))
+}
+
+async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mut SqliteStore, backoff: &mut Backoff, states: &mut StateLog) -> Result<(), String> {
+    let mut shutdown = daemon.shutdown.clone();
+    let mut session = login(settings).await?;
+    let idle = session.capabilities().await.map_err(|e| format!("CAPABILITY failed: {e}"))?.has_str("IDLE");
+    let mailbox = session.select(&settings.mailbox).await.map_err(|e| format!("cannot select {}: {e}", settings.mailbox))?;
+    let uidvalidity = mailbox.uid_validity.unwrap_or(0);
+    backoff.reset();
+    if states.changed("connected") {
+        info!(channel = "imap", mailbox = %settings.mailbox, idle, "IMAP intake connected");
+    }
+    loop {
+        fetch_new(daemon, settings, key, uidvalidity, &mut session, store).await?;
+        let now = daemon.clock.now();
+        let _ = tokio::task::block_in_place(|| store.set_channel("imap", "connected", true, None, now));
+        if *shutdown.borrow() {
+            let _ = session.logout().await;
+            return Ok(());
+        }
+        if idle {
+            let mut handle = session.idle();
+            handle.init().await.map_err(|e| format!("IDLE failed: {e}"))?;
+            {
+                let (wait, stop) = handle.wait_with_timeout(settings.idle_interval);
+                tokio::select! {
+                    r = wait => { r.map_err(|e| format!("IDLE failed: {e}"))?; }
+                    // Servers answer keep-alives inside IDLE, which resets the library's
+                    // timeout: the hard limit is ours.
+                    _ = tokio::time::sleep(settings.idle_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
+                drop(stop);
+            }
+            session = handle.done().await.map_err(|e| format!("ending IDLE failed: {e}"))?;
+        } else {
+            tokio::select! {
+                _ = tokio::time::sleep(settings.poll_interval) => {}
+                _ = shutdown.changed() => {}
+            }
+            session.noop().await.map_err(|e| format!("NOOP failed: {e}"))?;
+        }
+    }
+}
+
+/// Fetches and records everything after the checkpoint, batch by batch: each batch is one
+/// transaction that also moves the checkpoint; flags or moves follow the commit.
+async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalidity: u32, session: &mut ImapSession, store: &mut SqliteStore) -> Result<(), String> {
+    let checkpoint = tokio::task::block_in_place(|| store.checkpoint(key)).map_err(|e| e.to_string())?;
+    let after = match checkpoint {
+        Some(c) if c.uidvalidity == uidvalidity => c.uid,
+        Some(c) => {
+            warn!(channel = "imap", old = c.uidvalidity, new = uidvalidity, "UIDVALIDITY changed: reading the whole mailbox again (duplicates are recognised)");
+            0
+        }
+        None => 0,
+    };
+    let found = session.uid_search(format!("UID {}:*", after.saturating_add(1))).await.map_err(|e| format!("UID SEARCH failed: {e}"))?;
+    let mut uids: Vec<u32> = found.into_iter().filter(|u| *u > after).collect();
+    uids.sort_unstable();
+    for chunk in uids.chunks(settings.batch.max(1)) {
+        let set = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let fetched: Vec<_> = session
+            .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
+            .await
+            .map_err(|e| format!("UID FETCH failed: {e}"))?
+            .try_collect()
+            .await
+            .map_err(|e| format!("UID FETCH failed: {e}"))?;
+        let now = daemon.clock.now();
+        let mut items: Vec<(u32, record::Prepared)> = fetched
+            .iter()
+            .filter_map(|f| {
+                let uid = f.uid?;
+                let raw = f.body().unwrap_or_default().to_vec();
+                let received = f.internal_date().map(|t| t.with_timezone(&Utc));
+                Some((uid, record::prepare(raw, Channel::Mail, received, now, &daemon.config, &daemon.calendars)))
+            })
+            .collect();
+        items.sort_by_key(|(uid, _)| *uid);
+        let last = *chunk.last().unwrap_or(&after);
+        if let Some((_, item)) = items.last_mut() {
+            item.checkpoint = Some(Checkpoint { mailbox: key.to_string(), uidvalidity, uid: last });
+        }
+        let outcomes = tokio::task::block_in_place(|| {
+            store.write(|tx| {
+                let outcomes = items.iter().map(|(_, p)| record::record(tx, p, &daemon.config, &daemon.calendars, now)).collect::<record::Result<Vec<_>>>()?;
+                if items.is_empty() {
+                    tx.set_checkpoint(&Checkpoint { mailbox: key.to_string(), uidvalidity, uid: last }, now)?;
+                }
+                Ok(outcomes)
+            })
+        })
+        .map_err(|e| format!("recording failed: {e}"))?;
+        for ((uid, item), outcome) in items.iter().zip(&outcomes) {
+            let message_id = item.understood.as_ref().ok().and_then(|(r, _)| r.message_id.clone()).unwrap_or_default();
+            info!(channel = "imap", uid, case = outcome.case.as_deref().unwrap_or("-"), message_id = %message_id, action = %outcome.action, duplicate = outcome.duplicate, "recorded");
+        }
+        daemon.outbox_wake.notify_one();
+        // On disk: now mark them in the mailbox.
+        let marked = match &settings.after {
+            AfterRecording::Flag(flag) => match session.uid_store(&set, format!("+FLAGS.SILENT ({flag})")).await {
+                // The responses must be read to the end before the next command.
+                Ok(responses) => responses.try_collect::<Vec<_>>().await.map(drop),
+                Err(e) => Err(e),
+            },
+            AfterRecording::Move(folder) => session.uid_mv(&set, folder).await,
+        };
+        if let Err(e) = marked {
+            warn!(channel = "imap", "recorded, but marking the messages in the mailbox failed (they will not be fetched again): {e}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! The mail channels' settings: the IMAP mailbox uketsuke watches, the SMTP server it sends
+//! through, the outbox's retry policy, and when a stalled channel is reported.
+//!
+//! Passwords are never written in the configuration: they are read from a file or an
+//! environment variable at connect time (so a rotated password needs no restart), and they
+//! never appear in logs or errors.
+
+use super::reader::{Section, Source, TableRef};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How a connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Tls,
+    /// Plain, then STARTTLS before anything else (IMAP 143, submission 587).
+    StartTls,
+    /// No TLS at all: only for servers on loopback.
+    Plain,
+}
+
+/// Where a password comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    File(PathBuf),
+    Env(String),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::File(p) => write!(f, "file {}", p.display()),
+            SecretSource::Env(v) => write!(f, "environment variable {v}"),
+        }
+    }
+}
+
+impl SecretSource {
+    /// Reads the secret. The error names where it was looked for, never the secret.
+    pub fn read(&self) -> Result<String, String> {
+        match self {
+            SecretSource::File(p) => std::fs::read_to_string(p)
+                .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+                .map_err(|e| format!("cannot read the password file {}: {e}", p.display())),
+            SecretSource::Env(v) => std::env::var(v).map_err(|_| format!("the environment variable {v} that should hold the password is not set")),
+        }
+    }
+}
+
+/// Login to a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub username: String,
+    pub password: SecretSource,
+}
+
+/// A server and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    /// Trust this CA file instead of the public roots (self-signed test servers).
+    pub ca_file: Option<PathBuf>,
+    pub login: Option<Login>,
+}
+
+/// What happens to a message in the mailbox once it is on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterRecording {
+    /// Set this keyword flag (never relies on \Seen: people read the mailbox).
+    Flag(String),
+    /// Move it to this folder.
+    Move(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapSettings {
+    pub server: Server,
+    pub mailbox: String,
+    pub after: AfterRecording,
+    /// Poll at this interval when the server offers no IDLE.
+    pub poll_interval: Duration,
+    /// Re-issue IDLE after this long (servers drop IDLE after 30 minutes).
+    pub idle_interval: Duration,
+    /// Messages fetched and recorded per transaction.
+    pub batch: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub server: Server,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxSettings {
+    pub retry_first: Duration,
+    pub retry_max: Duration,
+    /// After this many temporary failures an entry is parked for an operator.
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSettings {
+    /// A channel with no success for this long is reported as stalled.
+    pub stalled_after: Duration,
+    /// An outbox entry pending this long is reported.
+    pub outbox_late_after: Duration,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings { retry_first: Duration::from_secs(30), retry_max: Duration::from_secs(3600), max_attempts: 30 }
+    }
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings { stalled_after: Duration::from_secs(600), outbox_late_after: Duration::from_secs(900) }
+    }
+}
+
+fn seconds(s: &mut Section, key: &str, default: u64, max: u64) -> Duration {
+    Duration::from_secs(s.integer(key, default as i64, 1..(max as i64 + 1)) as u64)
+}
+
+const SERVER_KEYS: [&str; 8] = ["enabled", "host", "port", "security", "ca_file", "username", "password_file", "password_env"];
+
+/// Reads the server keys of a channel section; `None` when the channel is disabled.
+fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option<Server> {
+    if !s.boolean("enabled", false) {
+        return None;
+    }
+    let host = s.string("host", true, "\"imap.example.jp\"").map(|(h, _)| h);
+    let security = match s.string("security", false, "\"tls\"") {
+        None => Some(Security::Tls),
+        Some((v, span)) => match v.as_str() {
+            "tls" => Some(Security::Tls),
+            "starttls" => Some(Security::StartTls),
+            "plain" => Some(Security::Plain),
+            _ => {
+                s.source.problem(span, format!("security `{v}` is not known"), "Use \"tls\" (implicit TLS), \"starttls\", or \"plain\" (loopback only).");
+                None
+            }
+        },
+    }?;
+    let port = match security {
+        Security::Tls => default_port.0,
+        Security::StartTls => default_port.1,
+        Security::Plain => default_port.2,
+    };
+    let port = s.integer("port", port as i64, 1..65536) as u16;
+    let ca_file = s.string("ca_file", false, "\"tls/ca.pem\"").map(|(p, _)| base.join(p));
+    let password = match (s.string("password_file", false, "\"secrets/imap-password\""), s.string("password_env", false, "\"UKETSUKE_IMAP_PASSWORD\"")) {
+        (Some((f, _)), None) => Some(SecretSource::File(base.join(f))),
+        (None, Some((v, _))) => Some(SecretSource::Env(v)),
+        (None, None) => None,
+        (Some(_), Some((_, span))) => {
+            s.source.problem(span, "both password_file and password_env are set", "Keep one: the password comes from a file or from an environment variable.");
+            None
+        }
+    };
+    let login = match (s.string("username", false, "\"support@example.jp\""), password) {
+        (Some((username, _)), Some(password)) => Some(Login { username, password }),
+        (None, None) => None,
+        (Some((_, span)), None) => {
+            s.source.problem(span, "a username without a password source", "Add password_file = \"...\" or password_env = \"...\" (never the password itself).");
+            None
+        }
+        (None, Some(_)) => {
+            let span = s.span.clone();
+            s.source.problem(span, "a password source without a username", "Add username = \"...\".");
+            None
+        }
+    };
+    if security == Security::Plain && !matches!(host.as_deref(), Some("127.0.0.1" | "localhost" | "::1")) {
+        if let Some(v) = s.value("security") {
+            s.source.problem(v.span(), "security = \"plain\" to a server that is not on this machine", "Use \"tls\" or \"starttls\"; plain connections are only for loopback test servers.");
+        }
+    }
+    Some(Server { host: host?, port, security, ca_file, login })
+}
+
+pub fn read_imap(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Option<ImapSettings> {
+    let mut keys: Vec<&str> = SERVER_KEYS.to_vec();
+    keys.extend(["mailbox", "after", "folder", "flag", "poll_seconds", "idle_seconds", "batch"]);
+    let mut s = Section::new(source, t, "[imap]", &keys);
+    let server = server(&mut s, base, (993, 143, 143))?;
+    let mailbox = s.string("mailbox", false, "\"INBOX\"").map(|(m, _)| m).unwrap_or("INBOX".into());
+    let after = match s.string("after", false, "\"flag\"").map(|(a, span)| (a, span)) {
+        None => AfterRecording::Flag(s.string("flag", false, "\"$Uketsuke\"").map(|(f, _)| f).unwrap_or("$Uketsuke".into())),
+        Some((a, _)) if a == "flag" => AfterRecording::Flag(s.string("flag", false, "\"$Uketsuke\"").map(|(f, _)| f).unwrap_or("$Uketsuke".into())),
+        Some((a, span)) if a == "move" => match s.string("folder", false, "\"uketsuke/recorded\"") {
+            Some((f, _)) => AfterRecording::Move(f),
+            None => {
+                s.source.problem(span, "after = \"move\" needs a folder", "Add folder = \"uketsuke/recorded\" (the folder must exist).");
+                return None;
+            }
+        },
+        Some((a, span)) => {
+            s.source.problem(span, format!("after `{a}` is not known"), "Use \"flag\" (set a keyword) or \"move\" (to `folder`).");
+            return None;
+        }
+    };
+    Some(ImapSettings {
+        server,
+        mailbox,
+        after,
+        poll_interval: seconds(&mut s, "poll_seconds", 60, 86_400),
+        idle_interval: seconds(&mut s, "idle_seconds", 25 * 60, 29 * 60),
+        batch: s.integer("batch", 100, 1..10_001) as usize,
+    })
+}
+
+pub fn read_smtp(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Option<SmtpSettings> {
+    let mut keys: Vec<&str> = SERVER_KEYS.to_vec();
+    keys.push("timeout_seconds");
+    let mut s = Section::new(source, t, "[smtp]", &keys);
+    let server = server(&mut s, base, (465, 587, 25))?;
+    Some(SmtpSettings { server, timeout: seconds(&mut s, "timeout_seconds", 30, 600) })
+}
+
+pub fn read_outbox(source: &mut Source, t: TableRef<'_, '_>) -> OutboxSettings {
+    let mut s = Section::new(source, t, "[outbox]", &["retry_first_seconds", "retry_max_seconds", "max_attempts"]);
+    OutboxSettings {
+        retry_first: seconds(&mut s, "retry_first_seconds", 30, 86_400),
+        retry_max: seconds(&mut s, "retry_max_seconds", 3600, 7 * 86_400),
+        max_attempts: s.integer("max_attempts", 30, 1..10_001) as u32,
+    }
+}
+
+pub fn read_alerts(source: &mut Source, t: TableRef<'_, '_>) -> AlertSettings {
+    let mut s = Section::new(source, t, "[alerts]", &["stalled_after_seconds", "outbox_late_after_seconds"]);
+    AlertSettings {
+        stalled_after: seconds(&mut s, "stalled_after_seconds", 600, 7 * 86_400),
+        outbox_late_after: seconds(&mut s, "outbox_late_after_seconds", 900, 7 * 86_400),
+    }
+}
