@@ -195,6 +195,9 @@ async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalid
                 let uid = f.uid?;
                 let raw = f.body().unwrap_or_default().to_vec();
                 let received = f.internal_date().map(|t| t.with_timezone(&Utc));
+                if received.is_none() {
+                    warn!(channel = "imap", uid, "the server sent no INTERNALDATE; using the message's own dates");
+                }
                 Some((uid, record::prepare(raw, Channel::Mail, received, now, &daemon.config, &daemon.calendars)))
             })
             .collect();
@@ -215,7 +218,7 @@ async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalid
         .map_err(|e| format!("recording failed: {e}"))?;
         for ((uid, item), outcome) in items.iter().zip(&outcomes) {
             let message_id = item.understood.as_ref().ok().and_then(|(r, _)| r.message_id.clone()).unwrap_or_default();
-            info!(channel = "imap", uid, case = outcome.case.as_deref().unwrap_or("-"), message_id = %message_id, action = %outcome.action, duplicate = outcome.duplicate, "recorded");
+            info!(channel = "imap", uid, case = outcome.case.as_deref().unwrap_or("-"), message_id = %message_id, received = %item.received_at.to_rfc3339(), action = %outcome.action, duplicate = outcome.duplicate, "recorded");
         }
         daemon.outbox_wake.notify_one();
         // On disk: now mark them in the mailbox.

@@ -382,7 +382,8 @@ fn calendar(config: Option<&Path>, overrides: Overrides, json: bool, year: i32) 
 
 fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("UKETSUKE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
     if log_json {
         builder.json().init();
     } else {

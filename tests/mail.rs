@@ -1,0 +1,460 @@
+//! The daemon end to end against real servers on loopback: a private Dovecot (IMAP, IMAPS,
+//! LMTP) and Postfix (SMTP) per test, started by `scripts/mailstack` (installed by the test
+//! command). Each test puts customer mail into the support mailbox, runs `uketsuke run`, and
+//! reads the customer's, the team's and on-call's mailboxes for what they must (and must not)
+//! have received.
+
+use async_imap::Client;
+use futures::TryStreamExt;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+const SUPPORT: &str = "support@uketsuke.example.jp";
+
+/// A private mail stack in its own state folder and ports; stopped when dropped.
+struct MailStack {
+    dir: PathBuf,
+    imap: u16,
+    imaps: u16,
+    smtp: u16,
+    ca: PathBuf,
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl MailStack {
+    fn start(name: &str, port_base: u16) -> MailStack {
+        // A fixed folder per test: a stack left behind by an interrupted run is stopped first.
+        let dir = std::env::temp_dir().join(format!("uketsuke-mail-{name}"));
+        if dir.exists() {
+            let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", dir.to_str().unwrap()]).stdin(Stdio::null()).output();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = Command::new(repo().join("scripts/mailstack"))
+            .args(["start", dir.to_str().unwrap(), &port_base.to_string()])
+            .env("MAILSTACK_EXTRA_DOMAINS", "ops.acme.example.jp")
+            .stdin(Stdio::null())
+            .output()
+            .expect("scripts/mailstack (run the README's test command, scripts/test, which installs the mail servers)");
+        assert!(out.status.success(), "mail stack did not start: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        MailStack { imap: port_base + 1, imaps: port_base + 2, smtp: port_base + 4, ca: dir.join("tls/ca.pem"), dir }
+    }
+
+    fn stop_all(&self) {
+        let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", self.dir.to_str().unwrap()]).stdin(Stdio::null()).output();
+    }
+
+    fn restart(&self) {
+        self.stop_all();
+        let out = Command::new(repo().join("scripts/mailstack"))
+            .args(["start", self.dir.to_str().unwrap(), &(self.imap - 1).to_string()])
+            .env("MAILSTACK_EXTRA_DOMAINS", "ops.acme.example.jp")
+            .stdin(Stdio::null())
+            .output()
+            .expect("restart");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn postfix(&self, action: &str) {
+        let out = Command::new("postfix").args(["-c", self.dir.join("postfix/etc").to_str().unwrap(), action]).stdin(Stdio::null()).output().expect("postfix");
+        assert!(out.status.success(), "postfix {action}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for MailStack {
+    fn drop(&mut self) {
+        self.stop_all();
+    }
+}
+
+/// A configuration folder for one test: the shipped files, with the main file pointed at the
+/// stack.
+fn config_for(stack: &MailStack, name: &str, profile: &str, security: &str) -> PathBuf {
+    let dir = stack.dir.join(format!("config-{name}"));
+    std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
+    for file in ["customers.toml", "understanding.toml", "policies/three-priority.toml", "policies/four-severity.toml"] {
+        std::fs::copy(repo().join("config").join(file), dir.join(file)).expect("copy config");
+    }
+    std::fs::write(dir.join("imap-password"), "secret\n").expect("secret");
+    let (port, smtp_security) = match security {
+        "tls" => (stack.imaps, "plain"),
+        "starttls" => (stack.imap, "starttls"),
+        _ => (stack.imap, "plain"),
+    };
+    let main = format!(
+        r#"[policy]
+profile = "{profile}"
+[files]
+templates = "{templates}"
+[mail]
+support_address = "{SUPPORT}"
+message_id_domain = "uketsuke.example.jp"
+team_address = "team@uketsuke.example.jp"
+oncall_address = "oncall@uketsuke.example.jp"
+ack_rate_per_hour = 1000
+[store]
+path = "{db}"
+[imap]
+enabled = true
+host = "127.0.0.1"
+port = {port}
+security = "{security}"
+ca_file = "{ca}"
+username = "{SUPPORT}"
+password_file = "imap-password"
+idle_seconds = 60
+[smtp]
+enabled = true
+host = "127.0.0.1"
+port = {smtp}
+security = "{smtp_security}"
+ca_file = "{ca}"
+[outbox]
+retry_first_seconds = 1
+retry_max_seconds = 2
+max_attempts = 1000
+"#,
+        templates = repo().join("templates").display(),
+        db = stack.dir.join(format!("{name}.db")).display(),
+        ca = stack.ca.display(),
+        smtp = stack.smtp,
+    );
+    std::fs::write(dir.join("uketsuke.toml"), main).expect("write config");
+    let check = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["check-config", dir.join("uketsuke.toml").to_str().unwrap()]).output().expect("check-config");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    dir.join("uketsuke.toml")
+}
+
+/// `uketsuke run`, killed when dropped.
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(config: &Path, clock: Option<&Path>) -> Daemon {
+        let log = config.parent().unwrap().join(format!("daemon-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_uketsuke"));
+        cmd.args(["run", "--config", config.to_str().unwrap()]);
+        if let Some(clock) = clock {
+            cmd.args(["--clock-file", clock.to_str().unwrap()]);
+        }
+        let file = std::fs::File::create(&log).expect("log");
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(file);
+        Daemon { child: cmd.spawn().expect("uketsuke run"), log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn terminate(mut self) -> String {
+        unsafe_kill(self.child.id(), "TERM");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "uketsuke run exited with {status}: {}", self.log());
+                return self.log();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("uketsuke run did not stop on SIGTERM: {}", self.log());
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_kill(pid: u32, signal: &str) {
+    let _ = Command::new("kill").args([format!("-{signal}"), pid.to_string()]).status();
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+async fn imap_login(stack: &MailStack, user: &str) -> async_imap::Session<tokio_rustls::client::TlsStream<TcpStream>> {
+    let config = uketsuke::channels::tls::client_config(Some(&stack.ca)).expect("tls");
+    let tcp = TcpStream::connect(("127.0.0.1", stack.imaps)).await.expect("connect");
+    let tls = TlsConnector::from(config).connect(ServerName::try_from("localhost").unwrap(), tcp).await.expect("tls");
+    let mut client = Client::new(tls);
+    client.read_response().await.expect("greeting");
+    client.login(user, "secret").await.map_err(|(e, _)| e).expect("login")
+}
+
+/// Puts a message into `user`'s INBOX with the given arrival time (INTERNALDATE), as the
+/// mail server does on delivery. Dovecot ignores arrival times in the future, so every test
+/// uses past dates (the week of 2026-11-20).
+fn append(stack: &MailStack, user: &str, raw: &[u8], internal: &str) {
+    runtime().block_on(async {
+        let mut session = imap_login(stack, user).await;
+        let date = format!("\"{internal}\"");
+        tokio::time::timeout(Duration::from_secs(20), session.append("INBOX", None, Some(&date), raw)).await.expect("APPEND timed out").expect("append");
+        session.logout().await.ok();
+    });
+}
+
+/// A message as read back from a mailbox.
+#[derive(Debug, Clone)]
+struct Received {
+    subject: String,
+    message_id: String,
+    in_reply_to: String,
+    auto_submitted: String,
+    body: String,
+    attachments: usize,
+}
+
+fn mailbox(stack: &MailStack, user: &str) -> Vec<Received> {
+    let rt = runtime();
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), async {
+        let mut session = imap_login(stack, user).await;
+        let mailbox = session.examine("INBOX").await.expect("examine");
+        let mut out = Vec::new();
+        if mailbox.exists > 0 {
+            let fetched: Vec<_> = session.fetch("1:*", "BODY.PEEK[]").await.expect("fetch").try_collect().await.expect("fetch");
+            for f in fetched {
+                let raw = f.body().unwrap_or_default();
+                let m = mail_parser::MessageParser::default().parse(raw).expect("parse");
+                let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_string()).unwrap_or_default();
+                out.push(Received {
+                    subject: m.subject().unwrap_or("").to_string(),
+                    message_id: header("Message-ID"),
+                    in_reply_to: header("In-Reply-To"),
+                    auto_submitted: header("Auto-Submitted"),
+                    body: m.body_text(0).map(|b| b.to_string()).unwrap_or_default(),
+                    attachments: m.attachment_count(),
+                });
+            }
+        }
+        session.logout().await.ok();
+        out
+    }).await })
+    .expect("reading a mailbox timed out")
+}
+
+fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn report(from: &str, id: &str, subject: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {SUPPORT}\r\nSubject: {subject}\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\nMessage-ID: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+fn clock_file(stack: &MailStack, name: &str, at: &str) -> PathBuf {
+    let path = stack.dir.join(format!("{name}.clock"));
+    std::fs::write(&path, at).expect("clock");
+    path
+}
+
+const FULL_JA: &str = "お客様番号：ACME-0012\n【現象】管理画面にログインできません。\n【再現手順】\n1. 管理画面を開く\n2. ログインを押す\n【エラーメッセージ】認証エラー (E-4012)\n【発生状況】全員で発生";
+
+#[test]
+fn in_hours_report_is_dispatched_and_acknowledged_over_imaps() {
+    let stack = MailStack::start("dispatch", 24100);
+    let config = config_for(&stack, "dispatch", "three-priority", "tls");
+    let daemon = Daemon::start(&config, None);
+    let customer = "t1-yamada@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "t1@ops.acme", "ログインできません", FULL_JA), "20-Nov-2026 11:00:00 +0900");
+    let acks = wait_for("the acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    assert_eq!(acks.len(), 1);
+    let ack = &acks[0];
+    assert_eq!(ack.subject, "[CASE-2026-000001] Re: ログインできません");
+    assert_eq!(ack.in_reply_to, "<t1@ops.acme>");
+    assert_eq!(ack.auto_submitted, "auto-replied");
+    assert!(ack.message_id.contains("CASE-2026-000001") && ack.message_id.ends_with("@uketsuke.example.jp>"), "{}", ack.message_id);
+    assert!(ack.body.contains("受付番号: CASE-2026-000001"), "{}", ack.body);
+    assert!(ack.body.contains("2026年11月20日(金) 13:00"), "due 2 business hours later (high, all staff): {}", ack.body);
+    let team = wait_for("the hand-over", Duration::from_secs(30), || Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    assert_eq!(team.len(), 1);
+    assert!(team[0].subject.starts_with("[CASE-2026-000001]"));
+    assert_eq!(team[0].attachments, 1, "the hand-over carries the original message");
+    assert!(mailbox(&stack, "oncall@uketsuke.example.jp").is_empty());
+    let log = daemon.terminate();
+    assert!(log.contains("IMAP intake connected"), "{log}");
+    assert!(!log.contains("secret"), "a password appeared in the log");
+}
+
+#[test]
+fn after_hours_report_is_held_then_released_when_support_opens() {
+    let stack = MailStack::start("hold", 24200);
+    let config = config_for(&stack, "hold", "three-priority", "starttls");
+    let clock = clock_file(&stack, "hold", "2026-11-21T03:05:00+09:00");
+    let daemon = Daemon::start(&config, Some(&clock));
+    let customer = "t2-kato@sakura-logi.example.jp";
+    append(&stack, SUPPORT, &report(customer, "t2@sakura", "設定変更のお願い", "優先度：中\n送信ドメインの設定変更をお願いします。"), "21-Nov-2026 03:00:00 +0900");
+    let acks = wait_for("the hold notice", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    // Saturday night; Monday 11-23 is 勤労感謝の日: work starts Tuesday 10:00.
+    assert!(acks[0].body.contains("2026年11月24日(火) 10:00 より対応を開始"), "{}", acks[0].body);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(mailbox(&stack, "team@uketsuke.example.jp").is_empty(), "handed over before support opened");
+    assert!(mailbox(&stack, "oncall@uketsuke.example.jp").is_empty());
+    std::fs::write(&clock, "2026-11-24T09:59:00+09:00").expect("move the clock");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(mailbox(&stack, "team@uketsuke.example.jp").is_empty(), "handed over on a holiday");
+    std::fs::write(&clock, "2026-11-24T10:00:00+09:00").expect("move the clock");
+    let team = wait_for("the hand-over on Tuesday morning", Duration::from_secs(30), || Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    assert_eq!(team.len(), 1);
+    daemon.terminate();
+}
+
+#[test]
+fn out_of_hours_high_priority_is_escalated_to_on_call() {
+    let stack = MailStack::start("escalate", 24300);
+    let config = config_for(&stack, "escalate", "three-priority", "plain");
+    let clock = clock_file(&stack, "escalate", "2026-11-21T03:01:00+09:00");
+    let daemon = Daemon::start(&config, Some(&clock));
+    let customer = "t3-ops@globex.example.com";
+    append(&stack, SUPPORT, &report(customer, "t3@globex", "Outage", "Priority: High\nThe service is down for all users.\nError: HTTP 503"), "21-Nov-2026 03:00:00 +0900");
+    let oncall = wait_for("the on-call notice", Duration::from_secs(30), || Some(mailbox(&stack, "oncall@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    assert!(oncall[0].subject.contains("ON-CALL high"), "{}", oncall[0].subject);
+    let acks = wait_for("the acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    assert!(acks[0].body.contains("on-call"), "{}", acks[0].body);
+    assert!(mailbox(&stack, "team@uketsuke.example.jp").is_empty());
+    daemon.terminate();
+}
+
+#[test]
+fn missing_items_then_a_follow_up_that_completes_them() {
+    let stack = MailStack::start("followup", 24400);
+    let config = config_for(&stack, "followup", "four-severity", "tls");
+    let daemon = Daemon::start(&config, None);
+    let customer = "it-desk@umbrella.example.com";
+    append(&stack, SUPPORT, &report(customer, "t4a@umbrella", "Export fails", "Customer ID: UMBRELLA-0100\nSeverity: 3\nDescription: the invoice export fails."), "20-Nov-2026 10:00:00 +0900");
+    let acks = wait_for("the request for missing items", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    assert!(acks[0].body.contains("the steps that reproduce the problem"), "{}", acks[0].body);
+    assert!(acks[0].body.contains("the exact text of every error message"));
+    assert!(mailbox(&stack, "team@uketsuke.example.jp").is_empty(), "no hand-over before the report is complete");
+    let tag = acks[0].subject.split(']').next().unwrap().trim_start_matches('[').to_string();
+    let reply = format!("From: {customer}\r\nTo: {SUPPORT}\r\nSubject: RE: {}\r\nIn-Reply-To: {}\r\nMessage-ID: <t4b@umbrella>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nSteps to reproduce:\r\n1. Open Invoices\r\n2. Click Export\r\nError message: HTTP 500 Internal Server Error\r\n", acks[0].subject, acks[0].message_id);
+    append(&stack, SUPPORT, reply.as_bytes(), "20-Nov-2026 10:30:00 +0900");
+    let team = wait_for("the hand-over once complete", Duration::from_secs(30), || Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    assert!(team[0].subject.contains(&tag));
+    let acks = mailbox(&stack, customer);
+    assert_eq!(acks.len(), 2);
+    // Clock from the follow-up, Fri 10:30: sev3 is 8 business hours; 7.5 on Friday, Monday
+    // 11-23 is a holiday, so the last half hour is Tuesday 08:00-08:30.
+    assert!(acks[1].body.contains("Tue 24 Nov 2026 08:30"), "{}", acks[1].body);
+    daemon.terminate();
+}
+
+#[test]
+fn auto_replies_and_our_own_mail_coming_back_are_never_answered() {
+    let stack = MailStack::start("loops", 24500);
+    let config = config_for(&stack, "loops", "three-priority", "tls");
+    let daemon = Daemon::start(&config, None);
+    let away = "t5-away@ops.acme.example.jp";
+    let auto = [b"Auto-Submitted: auto-replied\r\n".as_slice(), &report(away, "t5a@acme", "不在のお知らせ", "不在です")].concat();
+    append(&stack, SUPPORT, &auto, "20-Nov-2026 11:00:00 +0900");
+    let ours = [b"X-Uketsuke-Loop: support@uketsuke.example.jp\r\n".as_slice(), &report(away, "t5b@acme", "[CASE-2026-000009] Re: x", "loop")].concat();
+    append(&stack, SUPPORT, &ours, "20-Nov-2026 11:00:01 +0900");
+    // A human report after them: when its acknowledgment has arrived, the machine mail
+    // before it has been handled too.
+    let human = "t5-human@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(human, "t5c@acme", "質問", "使い方を教えてください"), "20-Nov-2026 11:00:02 +0900");
+    wait_for("the human's acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, human)).filter(|m| !m.is_empty()));
+    assert!(mailbox(&stack, away).is_empty(), "an auto-reply or our own mail was answered");
+    daemon.terminate();
+}
+
+#[test]
+fn imap_server_restarted_mid_run_and_smtp_refusing_then_accepting() {
+    let stack = MailStack::start("faults", 24600);
+    let config = config_for(&stack, "faults", "three-priority", "tls");
+    let daemon = Daemon::start(&config, None);
+    let a = "t6-a@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(a, "t6a@acme", "一件目", "使い方を教えてください"), "20-Nov-2026 11:00:00 +0900");
+    wait_for("the first acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, a)).filter(|m| !m.is_empty()));
+    // IMAP (and SMTP) restart under the running daemon.
+    stack.restart();
+    let b = "t6-b@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(b, "t6b@acme", "二件目", "使い方を教えてください"), "20-Nov-2026 11:01:00 +0900");
+    wait_for("an acknowledgment after the restart", Duration::from_secs(60), || Some(mailbox(&stack, b)).filter(|m| !m.is_empty()));
+    // SMTP refuses (down) for a while: the case is recorded, the acknowledgment waits.
+    stack.postfix("stop");
+    let c = "t6-c@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(c, "t6c@acme", "三件目", "使い方を教えてください"), "20-Nov-2026 11:02:00 +0900");
+    std::thread::sleep(Duration::from_secs(4));
+    stack.postfix("start");
+    let got = wait_for("the delayed acknowledgment", Duration::from_secs(60), || Some(mailbox(&stack, c)).filter(|m| !m.is_empty()));
+    assert_eq!(got.len(), 1);
+    for who in [a, b] {
+        assert_eq!(mailbox(&stack, who).len(), 1, "{who} acknowledged twice");
+    }
+    let log = daemon.terminate();
+    assert!(log.contains("IMAP intake is down"), "{log}");
+    assert!(log.contains("sending failed, will retry"), "{log}");
+    // Each change of state is logged once, not once per retry.
+    assert!(log.matches("IMAP intake is down").count() <= 3, "{log}");
+}
+
+#[test]
+fn daemon_killed_mid_backlog_loses_nothing_and_acknowledges_once() {
+    let stack = MailStack::start("backlog", 24700);
+    let config = config_for(&stack, "backlog", "three-priority", "tls");
+    let n = 120;
+    runtime().block_on(async {
+        let mut session = imap_login(&stack, SUPPORT).await;
+        for i in 0..n {
+            let raw = report(&format!("t7-{}@ops.acme.example.jp", i % 10), &format!("t7-{i}@acme"), &format!("Report {i}"), "使い方を教えてください");
+            session.append("INBOX", None, Some("\"20-Nov-2026 11:00:00 +0900\""), &raw).await.expect("append");
+        }
+        session.logout().await.ok();
+    });
+    let db = stack.dir.join("backlog.db");
+    let recorded = || -> i64 {
+        rusqlite::Connection::open(&db).ok().and_then(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).ok()).unwrap_or(0)
+    };
+    let mut kills = 0;
+    for _ in 0..3 {
+        let mut daemon = Daemon::start(&config, None);
+        let before = recorded();
+        wait_for("some progress", Duration::from_secs(60), || (recorded() > before || before == n).then_some(()));
+        std::thread::sleep(Duration::from_millis(150));
+        let _ = daemon.child.kill(); // SIGKILL
+        let _ = daemon.child.wait();
+        kills += 1;
+    }
+    let daemon = Daemon::start(&config, None);
+    wait_for("every message recorded", Duration::from_secs(90), || (recorded() == n).then_some(()));
+    // Every message got its acknowledgment, with one Message-ID each.
+    let mut by_original: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    wait_for("every acknowledgment delivered", Duration::from_secs(120), || {
+        by_original.clear();
+        for i in 0..10 {
+            for m in mailbox(&stack, &format!("t7-{i}@ops.acme.example.jp")) {
+                by_original.entry(m.in_reply_to.clone()).or_default().insert(m.message_id.clone());
+            }
+        }
+        (by_original.len() == n as usize).then_some(())
+    });
+    assert!(by_original.values().all(|ids| ids.len() == 1), "an acknowledgment was sent twice with different Message-IDs");
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let (messages, cases, acks): (i64, i64, i64) = conn
+        .query_row("SELECT (SELECT count(*) FROM messages), (SELECT count(DISTINCT number) FROM cases), (SELECT count(*) FROM outbox WHERE kind = 'ack')", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("counts");
+    assert_eq!((messages, cases, acks), (n, n, n));
+    assert_eq!(kills, 3);
+    daemon.terminate();
+}
