@@ -458,3 +458,25 @@ fn daemon_killed_mid_backlog_loses_nothing_and_acknowledges_once() {
     assert_eq!(kills, 3);
     daemon.terminate();
 }
+
+#[test]
+fn a_permanent_refusal_is_parked_with_the_servers_answer() {
+    let stack = MailStack::start("parked", 24800);
+    let config = config_for(&stack, "parked", "three-priority", "tls");
+    let daemon = Daemon::start(&config, None);
+    // Three-priority accepts anyone; the stack relays nothing to this domain: 554.
+    append(&stack, SUPPORT, &report("someone@nowhere.example.org", "t8@nowhere", "質問", "使い方を教えてください"), "20-Nov-2026 11:00:00 +0900");
+    let cli = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(args).args(["--config", config.to_str().unwrap()]).output().expect("run");
+    let shown = wait_for("the parked acknowledgment", Duration::from_secs(30), || {
+        let out = cli(&["cases", "show", "CASE-2026-000001"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.contains("ack to someone@nowhere.example.org parked").then_some(text)
+    });
+    assert!(shown.contains("Relay access denied"), "{shown}");
+    // The hand-over still went to the team; status reports the parked entry.
+    wait_for("the hand-over", Duration::from_secs(30), || Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    let status = cli(&["status"]);
+    assert_eq!(status.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("parked after permanent failures"));
+    daemon.terminate();
+}

@@ -340,3 +340,31 @@ fn two_processes_ingesting_the_same_mail_record_it_once() {
     let (cases, distinct): (i64, i64) = conn.query_row("SELECT count(*), count(DISTINCT number) FROM cases", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("q");
     assert_eq!(cases, distinct);
 }
+
+#[test]
+fn quarantined_messages_can_be_reprocessed_after_a_fix() {
+    let dir = temp_dir("reprocess");
+    let mut store = SqliteStore::open(&dir.join("cases.db")).expect("open");
+    let config = config("three-priority");
+    let calendars = Calendars::new(&config.policy);
+    let now = at("2026-11-25T11:00:00+09:00");
+    // A readable message that an earlier version failed on: recorded raw as quarantined.
+    let mut item = record::prepare(mail("yamada@acme.example.jp", "q1@acme", "質問", "使い方を教えてください"), Channel::Mail, Some(now), now, config, &calendars);
+    item.understood = Err("an earlier parser failed".into());
+    let quarantined = store.write(|tx| record::record(tx, &item, config, &calendars, now)).expect("record");
+    let number = quarantined.case.clone().expect("case");
+    assert_eq!(quarantined.action, "quarantine");
+    // Garbage stays quarantined.
+    let garbage = ingest(&mut store, "three-priority", vec![(b"\x00\x01".to_vec(), "2026-11-25T11:00:00+09:00")], now);
+    let still = store.write(|tx| record::reprocess(tx, config, &calendars, garbage[0].case.as_deref().unwrap(), now, "sato")).expect("reprocess");
+    assert!(still.is_none());
+    // The readable one is understood now: a new case, and the quarantine is marked.
+    let again = store.write(|tx| record::reprocess(tx, config, &calendars, &number, now, "sato")).expect("reprocess").expect("understood");
+    assert_eq!(again.action, "dispatch");
+    assert!(again.enqueued.contains(&OutboxKind::Ack));
+    let old = store.case_detail(&number).expect("read").expect("case");
+    assert_eq!(old.case.state, CaseState::Reprocessed);
+    assert!(old.events.iter().any(|e| e.kind == "reprocessed" && e.actor == "sato"));
+    // Running it twice does nothing more.
+    assert!(store.write(|tx| record::reprocess(tx, config, &calendars, &number, now, "sato")).is_err());
+}

@@ -329,3 +329,24 @@ pub fn status(args: &StoreArgs, json: bool) -> ExitCode {
     }
     if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
+
+/// `uketsuke cases reprocess CASE`: a quarantined message through understanding again.
+pub fn reprocess(args: &StoreArgs, number: &str, by: Option<String>) -> ExitCode {
+    let (config, mut store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let calendars = Calendars::new(&config.policy);
+    let who = actor(by);
+    match store.write(|tx| record::reprocess(tx, &config, &calendars, number, Utc::now(), &who)) {
+        Ok(Some(o)) => {
+            println!("{number}: understood now; recorded as {} {}", o.case.as_deref().unwrap_or("(no case)"), o.action);
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            eprintln!("uketsuke: {number} still cannot be understood; it stays quarantined (see `uketsuke cases show {number}`)");
+            ExitCode::from(1)
+        }
+        Err(e) => fail(e),
+    }
+}

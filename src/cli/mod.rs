@@ -177,6 +177,14 @@ enum CasesCommand {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Put a quarantined message through understanding again (after a fix).
+    Reprocess {
+        #[command(flatten)]
+        store: StoreOptions,
+        case: String,
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Release every held case whose time has come (one scheduler tick).
     ReleaseDue {
         #[command(flatten)]
@@ -215,6 +223,7 @@ pub fn main() -> ExitCode {
                 cases::reclassify(&store.into_args(None), &case, &priority, &reason, by, json)
             }
             CasesCommand::Release { store, case, by } => cases::release(&store.into_args(None), &case, by),
+            CasesCommand::Reprocess { store, case, by } => cases::reprocess(&store.into_args(None), &case, by),
             CasesCommand::ReleaseDue { store, at } => cases::release_due(&store.into_args(None), at.as_deref()),
         },
         Command::Calendar { policy, config, json, year } => {

@@ -17,7 +17,7 @@ mod recorder;
 pub mod sqlite;
 
 pub use model::*;
-pub use recorder::{Prepared, prepare, record, release, release_due, reclassify};
+pub use recorder::{Prepared, prepare, record, reclassify, release, release_due, reprocess};
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};
@@ -66,6 +66,8 @@ pub trait Tx {
     fn set_checkpoint(&mut self, checkpoint: &Checkpoint, at: DateTime<Utc>) -> Result<()>;
     /// Held cases whose release time is at or before `now`.
     fn held_until(&mut self, now: DateTime<Utc>) -> Result<Vec<CaseRecord>>;
+    /// The raw bytes, channel and receipt time of a case's first message.
+    fn raw_of_case(&mut self, case_id: i64) -> Result<Option<(Vec<u8>, crate::understand::Channel, DateTime<Utc>)>>;
     /// The id of the first message of a case.
     fn first_message_of(&mut self, case_id: i64) -> Result<Option<i64>>;
 }

@@ -20,16 +20,19 @@ pub enum CaseState {
     Held,
     /// The message could not be understood; kept raw for an operator.
     Quarantined,
+    /// A quarantined message understood on a later try; it now belongs to another case.
+    Reprocessed,
 }
 
 impl CaseState {
-    pub const ALL: [CaseState; 6] = [
+    pub const ALL: [CaseState; 7] = [
         CaseState::AwaitInfo,
         CaseState::NotCovered,
         CaseState::Dispatched,
         CaseState::Escalated,
         CaseState::Held,
         CaseState::Quarantined,
+        CaseState::Reprocessed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl CaseState {
             CaseState::Escalated => "escalated",
             CaseState::Held => "held",
             CaseState::Quarantined => "quarantined",
+            CaseState::Reprocessed => "reprocessed",
         }
     }
 

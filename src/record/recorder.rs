@@ -448,3 +448,29 @@ pub fn reclassify(tx: &mut dyn Tx, config: &Config, calendars: &Calendars, numbe
     tx.add_event(case.id, now, actor, "reclassified", &detail)?;
     Ok(case)
 }
+
+/// Puts the raw message of a quarantined case through understanding again (after a fix or a
+/// configuration change). When it is understood now, it is recorded as a new item, in the
+/// same transaction the quarantined case is marked `reprocessed`; when it still is not,
+/// nothing changes. Returns the outcome of the new item.
+pub fn reprocess(tx: &mut dyn Tx, config: &Config, calendars: &Calendars, number: &str, now: DateTime<Utc>, actor: &str) -> Result<Option<Outcome>> {
+    let mut case = tx.load_case(number)?.ok_or_else(|| super::StoreError(format!("no case {number}; `uketsuke cases list --state quarantined` shows the quarantined ones")))?;
+    if case.state != CaseState::Quarantined {
+        return Err(super::StoreError(format!("case {number} is {}, not quarantined", case.state.as_str())));
+    }
+    let (raw, channel, received) = tx.raw_of_case(case.id)?.ok_or_else(|| super::StoreError(format!("case {number} has no message on record")))?;
+    let mut item = prepare(raw, channel, Some(received), now, config, calendars);
+    if let Err(e) = &item.understood {
+        tx.add_event(case.id, now, actor, "reprocess_failed", e)?;
+        return Ok(None);
+    }
+    // A new deduplication key (the message is now understood), but never the quarantine's.
+    item.idempotency_key = None;
+    let outcome = record(tx, &item, config, calendars, now)?;
+    case.state = CaseState::Reprocessed;
+    case.updated_at = now;
+    case.reasons.push(format!("reprocessed by {actor}: now {}", outcome.case.as_deref().unwrap_or(&outcome.action)));
+    tx.update_case(&case)?;
+    tx.add_event(case.id, now, actor, "reprocessed", &format!("recorded again as message {} ({})", outcome.message, outcome.case.as_deref().unwrap_or(&outcome.action)))?;
+    Ok(Some(outcome))
+}

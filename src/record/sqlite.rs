@@ -493,6 +493,17 @@ impl Tx for SqliteTx<'_> {
         rows.collect::<std::result::Result<_, _>>().map_err(err("reading a held case"))
     }
 
+    fn raw_of_case(&mut self, case_id: i64) -> Result<Option<(Vec<u8>, crate::understand::Channel, DateTime<Utc>)>> {
+        self.0
+            .query_row("SELECT raw, channel, received_at FROM messages WHERE case_id = ?1 ORDER BY id LIMIT 1", [case_id], |r| {
+                let channel: String = r.get(1)?;
+                let channel = if channel == "form" { crate::understand::Channel::Form } else { crate::understand::Channel::Mail };
+                Ok((r.get(0)?, channel, time(r, 2)?))
+            })
+            .optional()
+            .map_err(err("reading a raw message"))
+    }
+
     fn first_message_of(&mut self, case_id: i64) -> Result<Option<i64>> {
         self.0
             .query_row("SELECT min(id) FROM messages WHERE case_id = ?1", [case_id], |r| r.get(0))
