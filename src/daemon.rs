@@ -15,6 +15,26 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tracing::{error, info, warn};
 
+/// Counters exported at `GET /metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    /// Reports recorded, by channel and action.
+    pub received: std::sync::Mutex<std::collections::BTreeMap<(String, String), u64>>,
+    pub sent: std::sync::atomic::AtomicU64,
+    pub send_failures: std::sync::atomic::AtomicU64,
+    /// 1 while the IMAP session is up.
+    pub imap_connected: std::sync::atomic::AtomicU64,
+}
+
+impl Metrics {
+    pub fn count_report(&self, channel: &str, action: &str) {
+        let mut map = self.received.lock().unwrap_or_else(|p| p.into_inner());
+        // "followup:dispatch" counts as a follow-up.
+        let action = action.split(':').next().unwrap_or(action);
+        *map.entry((channel.to_string(), action.to_string())).or_default() += 1;
+    }
+}
+
 /// What every task of the daemon shares.
 pub struct Daemon {
     pub config: Config,
@@ -25,6 +45,7 @@ pub struct Daemon {
     /// Woken when something was enqueued, so acknowledgments leave at once.
     pub outbox_wake: Notify,
     pub shutdown: watch::Receiver<bool>,
+    pub metrics: Metrics,
 }
 
 /// Runs until SIGTERM or Ctrl-C.
@@ -44,6 +65,7 @@ pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> 
         clock,
         outbox_wake: Notify::new(),
         shutdown: stop_rx,
+        metrics: Metrics::default(),
     });
     // Catch up on releases that came due while uketsuke was down, before anything else.
     let now = daemon.clock.now();
@@ -59,6 +81,11 @@ pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> 
     match daemon.config.smtp.clone() {
         Some(smtp) => tasks.push(tokio::spawn(crate::channels::smtp::run(daemon.clone(), smtp))),
         None => warn!("sending is off ([smtp] enabled = false): acknowledgments wait in the outbox"),
+    }
+    if let Some(http) = daemon.config.http.clone() {
+        let listener = tokio::net::TcpListener::bind(http.listen).await.map_err(|e| format!("cannot listen on {}: {e}; change [http] listen or stop what uses it", http.listen))?;
+        info!(listen = %http.listen, "HTTP listener up: /form, /v1/reports, /healthz, /metrics");
+        tasks.push(tokio::spawn(crate::http::serve(daemon.clone(), http, listener)));
     }
     tasks.push(tokio::spawn(release_held(daemon.clone())));
     tasks.push(tokio::spawn(watch_health(daemon.clone())));

@@ -12,6 +12,7 @@ pub mod act;
 pub mod channels;
 pub mod cli;
 pub mod config;
+pub mod http;
 pub mod daemon;
 pub mod decide;
 pub mod terms;

@@ -40,6 +40,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
         match session(&daemon, &settings, &key, &mut store, &mut backoff, &mut states).await {
             Ok(()) => break,
             Err(e) => {
+                daemon.metrics.imap_connected.store(0, std::sync::atomic::Ordering::Relaxed);
                 if states.changed(&format!("down: {e}")) {
                     error!(channel = "imap", mailbox = %settings.mailbox, "IMAP intake is down, retrying with backoff: {e}");
                 }
@@ -128,6 +129,7 @@ async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mu
     let mailbox = session.select(&settings.mailbox).await.map_err(|e| format!("cannot select {}: {e}", settings.mailbox))?;
     let uidvalidity = mailbox.uid_validity.unwrap_or(0);
     backoff.reset();
+    daemon.metrics.imap_connected.store(1, std::sync::atomic::Ordering::Relaxed);
     if states.changed("connected") {
         info!(channel = "imap", mailbox = %settings.mailbox, idle, "IMAP intake connected");
     }
@@ -217,6 +219,9 @@ async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalid
         })
         .map_err(|e| format!("recording failed: {e}"))?;
         for ((uid, item), outcome) in items.iter().zip(&outcomes) {
+            if !outcome.duplicate {
+                daemon.metrics.count_report("mail", &outcome.action);
+            }
             let message_id = item.understood.as_ref().ok().and_then(|(r, _)| r.message_id.clone()).unwrap_or_default();
             info!(channel = "imap", uid, case = outcome.case.as_deref().unwrap_or("-"), message_id = %message_id, received = %item.received_at.to_rfc3339(), action = %outcome.action, duplicate = outcome.duplicate, "recorded");
         }

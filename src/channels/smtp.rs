@@ -102,6 +102,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
             let now = daemon.clock.now();
             match result {
                 Ok(response) => {
+                    daemon.metrics.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let _ = tokio::task::block_in_place(|| {
                         store.mark_sent(job.id, now)?;
                         store.set_channel("smtp", "sending", true, None, now)
@@ -112,11 +113,13 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                     info!(channel = "smtp", case = %case, kind = %job.kind, to = %job.recipient, message_id = %job.our_message_id, code = %response.code(), "sent");
                 }
                 Err(e) if e.is_permanent() => {
+                    daemon.metrics.send_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let answer = e.to_string();
                     warn!(channel = "smtp", case = %case, kind = %job.kind, to = %job.recipient, "the server refused the message for good; parked: {answer}");
                     let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, &answer, None));
                 }
                 Err(e) => {
+                    daemon.metrics.send_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let answer = e.to_string();
                     let attempts = job.attempts as u32 + 1;
                     let retry = if attempts >= outbox.max_attempts {

@@ -238,3 +238,53 @@ pub fn read_alerts(source: &mut Source, t: TableRef<'_, '_>) -> AlertSettings {
         outbox_late_after: seconds(&mut s, "outbox_late_after_seconds", 900, 7 * 86_400),
     }
 }
+
+/// The HTTP listener: the intake page, the signed webhook, health and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    pub listen: std::net::SocketAddr,
+    /// Secrets other sites sign submissions with; several at once so keys can be rotated.
+    pub signing_secrets: Vec<SecretSource>,
+    /// How old a signature's timestamp may be (and how far in the future).
+    pub replay_window: Duration,
+    pub max_body_bytes: usize,
+    pub max_attachments: usize,
+    pub max_attachment_bytes: usize,
+    /// Submissions per hour from one client address, and for one customer.
+    pub rate_per_address: u32,
+    pub rate_per_customer: u32,
+}
+
+pub fn read_http(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Option<HttpSettings> {
+    let mut s = Section::new(
+        source,
+        t,
+        "[http]",
+        &[
+            "enabled", "listen", "signing_secret_files", "signing_secret_envs", "replay_window_seconds", "max_body_bytes",
+            "max_attachments", "max_attachment_bytes", "rate_per_address_per_hour", "rate_per_customer_per_hour",
+        ],
+    );
+    if !s.boolean("enabled", false) {
+        return None;
+    }
+    let listen = match s.string("listen", false, "\"127.0.0.1:8080\"") {
+        None => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
+        Some((v, span)) => v.parse().ok().or_else(|| {
+            s.source.problem(span, format!("listen `{v}` is not an address and port"), "Write it like \"127.0.0.1:8080\" or \"[::1]:8080\".");
+            None
+        }),
+    }?;
+    let mut signing_secrets: Vec<SecretSource> = s.strings("signing_secret_files", "[\"secrets/form-key\"]").into_iter().map(|(f, _)| SecretSource::File(base.join(f))).collect();
+    signing_secrets.extend(s.strings("signing_secret_envs", "[\"UKETSUKE_FORM_KEY\"]").into_iter().map(|(v, _)| SecretSource::Env(v)));
+    Some(HttpSettings {
+        listen,
+        signing_secrets,
+        replay_window: seconds(&mut s, "replay_window_seconds", 300, 3600),
+        max_body_bytes: s.integer("max_body_bytes", 10 << 20, 1024..(200 << 20)) as usize,
+        max_attachments: s.integer("max_attachments", 5, 0..101) as usize,
+        max_attachment_bytes: s.integer("max_attachment_bytes", 5 << 20, 1..(100 << 20)) as usize,
+        rate_per_address: s.integer("rate_per_address_per_hour", 20, 1..1_000_001) as u32,
+        rate_per_customer: s.integer("rate_per_customer_per_hour", 60, 1..1_000_001) as u32,
+    })
+}

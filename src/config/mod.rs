@@ -38,6 +38,8 @@ pub struct Config {
     pub smtp: Option<channels::SmtpSettings>,
     pub outbox: channels::OutboxSettings,
     pub alerts: channels::AlertSettings,
+    /// The HTTP listener (intake page, webhook, health, metrics); `None` when off.
+    pub http: Option<channels::HttpSettings>,
     /// The folder of the message templates; `None`: the templates built into the binary.
     pub templates_dir: Option<PathBuf>,
 }
@@ -183,6 +185,7 @@ impl Config {
                 smtp: main.smtp,
                 outbox: main.outbox,
                 alerts: main.alerts,
+                http: main.http,
                 templates_dir: match &origin {
                     Origin::Disk(dir) => Some(dir.join(&main.templates)),
                     Origin::Embedded => None,
@@ -200,10 +203,13 @@ impl Config {
             Ok(config) => {
                 // Every template renders once against sample cases.
                 let dir = config.templates_dir.clone().unwrap_or_default();
-                let found = match crate::act::compose::Templates::from_dir(&dir) {
+                let mut found = match crate::act::compose::Templates::from_dir(&dir) {
                     Ok(t) => t.check(&config, &dir),
                     Err(problems) => problems,
                 };
+                if let Err(e) = crate::http::page::Pages::load(Some(&dir)) {
+                    found.push(format!("the intake page: {e}"));
+                }
                 found
                     .into_iter()
                     .map(|message| Problem { file: dir.clone(), line: 0, column: 0, message, fix: "Templates are minijinja text files; see the shipped templates/ folder.".into() })
@@ -300,13 +306,14 @@ struct Main {
     smtp: Option<channels::SmtpSettings>,
     outbox: channels::OutboxSettings,
     alerts: channels::AlertSettings,
+    http: Option<channels::HttpSettings>,
     templates: String,
 }
 
 fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let doc = reader::parse(source, text);
     let root = TableRef { table: doc.get_ref(), span: 0..0 };
-    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "store", "cases", "imap", "smtp", "outbox", "alerts"]);
+    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "store", "cases", "imap", "smtp", "outbox", "alerts", "http"]);
     let policy = top.table("policy");
     let files = top.table("files");
     let mail = top.table("mail");
@@ -316,6 +323,7 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let smtp = top.table("smtp");
     let outbox = top.table("outbox");
     let alerts = top.table("alerts");
+    let http = top.table("http");
 
     let (profile, profile_line, profiles_dir) = match policy {
         Some(t) => {
@@ -410,7 +418,9 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let smtp = smtp.and_then(|t| channels::read_smtp(source, t, &base));
     let outbox = outbox.map(|t| channels::read_outbox(source, t)).unwrap_or_default();
     let alerts = alerts.map(|t| channels::read_alerts(source, t)).unwrap_or_default();
+    let http = http.and_then(|t| channels::read_http(source, t, &base));
     Some(Main {
+        http,
         store,
         imap,
         smtp,

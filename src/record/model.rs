@@ -267,6 +267,8 @@ pub struct StoreStatus {
     pub outbox_parked: i64,
     pub oldest_pending: Option<DateTime<Utc>>,
     pub held: i64,
+    /// When the oldest held case was received.
+    pub oldest_held: Option<DateTime<Utc>>,
     pub next_release: Option<DateTime<Utc>>,
     pub quarantined: i64,
     pub cases: i64,

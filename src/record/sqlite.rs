@@ -151,15 +151,15 @@ impl SqliteStore {
 
     /// Everything `uketsuke status` shows.
     pub fn status(&self) -> Result<StoreStatus> {
-        let (pending, parked, oldest_pending, held, next_release, quarantined, cases, messages) = self
+        let (pending, parked, oldest_pending, held, next_release, quarantined, cases, messages, oldest_held) = self
             .conn
             .query_row(
                 "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'), (SELECT count(*) FROM outbox WHERE state = 'parked'), \
                  (SELECT min(created_at) FROM outbox WHERE state = 'pending'), (SELECT count(*) FROM cases WHERE state = 'held'), \
                  (SELECT min(release_at) FROM cases WHERE state = 'held'), (SELECT count(*) FROM cases WHERE state = 'quarantined'), \
-                 (SELECT count(*) FROM cases), (SELECT count(*) FROM messages)",
+                 (SELECT count(*) FROM cases), (SELECT count(*) FROM messages), (SELECT min(clock_start) FROM cases WHERE state = 'held')",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, opt_time(r, 2)?, r.get(3)?, opt_time(r, 4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, opt_time(r, 2)?, r.get(3)?, opt_time(r, 4)?, r.get(5)?, r.get(6)?, r.get(7)?, opt_time(r, 8)?)),
             )
             .map_err(err("reading the status"))?;
         let mut stmt = self.conn.prepare("SELECT name, state, since, last_success, last_error, updated_at FROM channels ORDER BY name").map_err(err("reading channels"))?;
@@ -170,7 +170,7 @@ impl SqliteStore {
             .map_err(err("reading channels"))?
             .collect::<std::result::Result<_, _>>()
             .map_err(err("reading a channel"))?;
-        Ok(StoreStatus { outbox_pending: pending, outbox_parked: parked, oldest_pending, held, next_release, quarantined, cases, messages, channels })
+        Ok(StoreStatus { outbox_pending: pending, outbox_parked: parked, oldest_pending, held, oldest_held, next_release, quarantined, cases, messages, channels })
     }
 
     /// Counts, for tests and status: (messages, cases, outbox entries).

@@ -160,6 +160,19 @@ pub struct FormSubmission {
     pub error_messages: String,
     pub expected_result: String,
     pub circumstances: String,
+    /// Files sent with the form (a log file, a screenshot).
+    pub attachments: Vec<FormAttachment>,
+    /// When the form was submitted (RFC 3339), recorded with it.
+    pub submitted_at: String,
+}
+
+/// A file sent with a form submission; `content` is base64.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FormAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: String,
 }
 
 /// Understands a form submission. The form has a field per item, so nothing is guessed
@@ -175,7 +188,24 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
         let upper = id.to_uppercase();
         rules.customer_id_pattern.find(&upper).map(|m| m.as_str().to_string())
     });
-    let error_messages: Vec<String> = clean(&form.error_messages).into_iter().collect();
+    let mut error_messages: Vec<String> = clean(&form.error_messages).into_iter().collect();
+    // Attached text logs carry error text, as they do in mail.
+    let mut attachments = Vec::new();
+    for a in &form.attachments {
+        let bytes = mail_parser::decoders::base64::base64_decode(a.content.as_bytes()).unwrap_or_default();
+        let lower = a.filename.to_ascii_lowercase();
+        let is_log = a.content_type.starts_with("text/plain") || lower.ends_with(".log") || lower.ends_with(".txt");
+        let text = (is_log && bytes.len() <= rules.max_log_bytes).then(|| charset::decode(&bytes, None).text);
+        if let Some(log) = &text {
+            let errors = log_errors(log, rules);
+            if errors.is_empty() {
+                error_messages.push(format!("(attached log {})", a.filename));
+            } else {
+                error_messages.extend(errors);
+            }
+        }
+        attachments.push(Attachment { filename: Some(a.filename.clone()).filter(|f| !f.is_empty()), content_type: a.content_type.clone(), size: bytes.len(), text });
+    }
     let fields = Fields {
         repro_steps: clean(&form.repro_steps),
         error_messages,
@@ -201,7 +231,7 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
         message_id: None,
         in_reply_to: Vec::new(),
         references: Vec::new(),
-        date: None,
+        date: DateTime::parse_from_rfc3339(&form.submitted_at).ok(),
         received: None,
         language,
         customer_id,
@@ -210,7 +240,7 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
         declared_priority: (!declared.is_empty()).then_some(declared),
         feature_request: mentions_any(&format!("{subject_norm}\n{all_text}"), &rules.feature_words),
         fields,
-        attachments: Vec::new(),
+        attachments,
         signals: Vec::new(),
         own_text: all_text.clone(),
         body: all_text,

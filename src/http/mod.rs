@@ -1,0 +1,215 @@
+//! The HTTP listener of `uketsuke run`: the bilingual intake page (`GET /form`, `POST /form`),
+//! the signed webhook for forms hosted elsewhere (`POST /v1/reports`), `GET /healthz` and
+//! `GET /metrics`. Every submission goes through the same pipeline, store transaction and
+//! acknowledgment as a mail report. The interface is described in `openapi.json`.
+
+mod limits;
+pub mod page;
+pub mod problem;
+pub mod reports;
+pub mod signature;
+
+use crate::config::channels::HttpSettings;
+use crate::daemon::Daemon;
+use crate::record::{CaseRecord, SqliteStore, Store};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use problem::Problem;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// The routes, as `openapi.json` documents them (a test keeps the two in step).
+pub const ROUTES: [(&str, &str); 5] = [("post", "/v1/reports"), ("get", "/form"), ("post", "/form"), ("get", "/healthz"), ("get", "/metrics")];
+
+pub struct Web {
+    pub daemon: Arc<Daemon>,
+    pub settings: HttpSettings,
+    pub store: Mutex<SqliteStore>,
+    limits: limits::RateLimits,
+    /// Signs the intake page's same-origin tokens; new at every start.
+    page_key: [u8; 32],
+    pages: page::Pages,
+}
+
+impl Web {
+    /// The case already recorded under an idempotency key.
+    fn existing(&self, key: &str) -> Result<Option<reports::Submitted>, Problem> {
+        let found = {
+            let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+            tokio::task::block_in_place(|| store.write(|tx| tx.find_message(&format!("idem:{key}"))))
+        }
+        .map_err(|e| Problem::internal(e.to_string()))?;
+        let Some((message, number)) = found else { return Ok(None) };
+        let case = self.case(number.as_deref())?;
+        let action = case.as_ref().map(|c| c.state.as_str().to_string()).unwrap_or_else(|| "recorded".into());
+        Ok(Some(reports::Submitted { outcome: crate::record::Outcome { message, case: number, action, duplicate: true, enqueued: Vec::new() }, case }))
+    }
+
+    fn case(&self, number: Option<&str>) -> Result<Option<CaseRecord>, Problem> {
+        let Some(number) = number else { return Ok(None) };
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        tokio::task::block_in_place(|| store.case_detail(number)).map(|d| d.map(|d| d.case)).map_err(|e| Problem::internal(e.to_string()))
+    }
+}
+
+fn random_key() -> [u8; 32] {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut seed = [0u8; 32];
+    let from_os = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut seed)).is_ok();
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(seed);
+    if !from_os {
+        // No /dev/urandom: the clock and the process id, hashed; weaker, logged.
+        tracing::warn!("no /dev/urandom: the intake page's tokens use a weaker key");
+        hasher.update(format!("{:?}{}", std::time::SystemTime::now(), std::process::id()));
+    }
+    hasher.finalize().into()
+}
+
+pub fn router(web: Arc<Web>) -> Router {
+    let limit = web.settings.max_body_bytes;
+    Router::new()
+        .route("/v1/reports", post(post_report))
+        .route("/form", get(page::get_form).post(page::post_form))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(web)
+}
+
+/// Serves until the daemon shuts down.
+pub async fn serve(daemon: Arc<Daemon>, settings: HttpSettings, listener: tokio::net::TcpListener) {
+    let store = match SqliteStore::open(&daemon.store_path) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("the HTTP listener cannot open the store: {e}");
+            return;
+        }
+    };
+    let pages = match page::Pages::load(daemon.config.templates_dir.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("the intake page templates are broken: {e}");
+            return;
+        }
+    };
+    let mut shutdown = daemon.shutdown.clone();
+    let web = Arc::new(Web { daemon, settings, store: Mutex::new(store), limits: limits::RateLimits::default(), page_key: random_key(), pages });
+    let app = router(web).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.changed().await;
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::error!("the HTTP listener failed: {e}");
+    }
+    tracing::info!("HTTP listener stopped");
+}
+
+fn too_large(len: usize, max: usize) -> Problem {
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "The submission is too large", format!("The body is {len} bytes; at most {max} bytes are accepted."))
+}
+
+/// `POST /v1/reports`: a signed submission from a form hosted elsewhere.
+async fn post_report(State(web): State<Arc<Web>>, ConnectInfo(client): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> Response {
+    if body.len() > web.settings.max_body_bytes {
+        return too_large(body.len(), web.settings.max_body_bytes).into_response();
+    }
+    let secrets: Vec<Vec<u8>> = web.settings.signing_secrets.iter().filter_map(|s| s.read().ok()).map(String::into_bytes).collect();
+    let now = web.daemon.clock.now().timestamp();
+    let window = web.settings.replay_window.as_secs() as i64;
+    let header = headers.get("uketsuke-signature").and_then(|v| v.to_str().ok());
+    if let Err(e) = signature::verify(header, &body, &secrets, now, window) {
+        use signature::SignatureError::*;
+        let problem = match e {
+            Missing => Problem::new(StatusCode::UNAUTHORIZED, "signature-missing", "The submission is not signed", "Sign the body: Uketsuke-Signature: t=UNIX_TIME,v1=hex(HMAC-SHA256(secret, \"{t}.\" + body))."),
+            Malformed => Problem::new(StatusCode::UNAUTHORIZED, "signature-malformed", "The signature header cannot be read", "Write it as t=UNIX_TIME,v1=HEX."),
+            Stale { age_seconds } => Problem::new(StatusCode::FORBIDDEN, "signature-expired", "The signature is too old or from the future", format!("Its timestamp is {age_seconds} s from now; it must be within {window} s. Sign each submission when it is sent, with a correct clock.")),
+            Mismatch => Problem::new(StatusCode::FORBIDDEN, "signature-invalid", "The signature does not match", "Sign with a current secret over the exact bytes sent."),
+        };
+        return problem.into_response();
+    }
+    let parsed = match reports::parse(&headers, &body, &web).await {
+        Ok(p) => p,
+        Err(p) => return p.into_response(),
+    };
+    match reports::submit(&web, parsed, client.ip()).await {
+        Ok(done) => submitted_json(&web, &done),
+        Err(p) => p.into_response(),
+    }
+}
+
+fn submitted_json(web: &Web, done: &reports::Submitted) -> Response {
+    let tz = web.daemon.config.policy.time_zone;
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.with_timezone(&tz).to_rfc3339());
+    let case = done.case.as_ref();
+    let body = serde_json::json!({
+        "case": done.outcome.case,
+        "action": if done.outcome.duplicate { case.map(|c| c.state.as_str()).unwrap_or("recorded").to_string() } else { done.outcome.action.clone() },
+        "priority": case.map(|c| c.priority.clone()),
+        "release_at": time(case.and_then(|c| c.release_at)),
+        "response_due": time(case.and_then(|c| c.response_due)),
+        "missing": case.map(|c| c.missing.clone()).unwrap_or_default(),
+        "duplicate": done.outcome.duplicate,
+    });
+    let status = if done.outcome.case.is_some() { StatusCode::CREATED } else { StatusCode::OK };
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// `GET /healthz`: the store answers and no channel is stalled.
+async fn healthz(State(web): State<Arc<Web>>) -> Response {
+    let status = {
+        let store = web.store.lock().unwrap_or_else(|p| p.into_inner());
+        tokio::task::block_in_place(|| store.status())
+    };
+    match status {
+        Ok(status) => {
+            let now = web.daemon.clock.now();
+            let started = status.channels.iter().map(|c| c.since).min().unwrap_or(now);
+            let problems = crate::daemon::problems(&web.daemon.config, &status, now, started);
+            let channels: Vec<serde_json::Value> = status.channels.iter().map(|c| serde_json::json!({"name": c.name, "state": c.state, "last_success": c.last_success})).collect();
+            let ok = problems.is_empty();
+            let body = serde_json::json!({"status": if ok { "ok" } else { "degraded" }, "store": "ok", "channels": channels, "problems": problems});
+            let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+            (code, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+        }
+        Err(e) => {
+            let body = serde_json::json!({"status": "down", "store": e.to_string()});
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(State(web): State<Arc<Web>>) -> Response {
+    let m = &web.daemon.metrics;
+    let mut out = String::new();
+    out.push_str("# HELP uketsuke_reports_received_total Reports recorded, by channel and action.\n# TYPE uketsuke_reports_received_total counter\n");
+    for ((channel, action), n) in m.received.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        out.push_str(&format!("uketsuke_reports_received_total{{channel=\"{channel}\",action=\"{action}\"}} {n}\n"));
+    }
+    let load = std::sync::atomic::Ordering::Relaxed;
+    out.push_str(&format!("# HELP uketsuke_messages_sent_total Outbox messages the SMTP server accepted.\n# TYPE uketsuke_messages_sent_total counter\nuketsuke_messages_sent_total {}\n", m.sent.load(load)));
+    out.push_str(&format!("# HELP uketsuke_send_failures_total Failed SMTP attempts (temporary and permanent).\n# TYPE uketsuke_send_failures_total counter\nuketsuke_send_failures_total {}\n", m.send_failures.load(load)));
+    out.push_str(&format!("# HELP uketsuke_imap_connected 1 while the IMAP session is up.\n# TYPE uketsuke_imap_connected gauge\nuketsuke_imap_connected {}\n", m.imap_connected.load(load)));
+    let status = {
+        let store = web.store.lock().unwrap_or_else(|p| p.into_inner());
+        tokio::task::block_in_place(|| store.status())
+    };
+    if let Ok(s) = status {
+        let now = web.daemon.clock.now();
+        out.push_str(&format!("# HELP uketsuke_outbox_pending Outbox entries waiting to be sent.\n# TYPE uketsuke_outbox_pending gauge\nuketsuke_outbox_pending {}\n", s.outbox_pending));
+        out.push_str(&format!("# HELP uketsuke_outbox_parked Outbox entries parked after permanent failures.\n# TYPE uketsuke_outbox_parked gauge\nuketsuke_outbox_parked {}\n", s.outbox_parked));
+        out.push_str(&format!("# HELP uketsuke_held_cases Cases held until support opens.\n# TYPE uketsuke_held_cases gauge\nuketsuke_held_cases {}\n", s.held));
+        let oldest_held = s.oldest_held.map(|t| (now - t).num_seconds().max(0)).unwrap_or(0);
+        out.push_str(&format!("# HELP uketsuke_oldest_held_case_age_seconds Age of the oldest held case.\n# TYPE uketsuke_oldest_held_case_age_seconds gauge\nuketsuke_oldest_held_case_age_seconds {oldest_held}\n"));
+        out.push_str(&format!("# HELP uketsuke_quarantined_cases Messages that could not be understood.\n# TYPE uketsuke_quarantined_cases gauge\nuketsuke_quarantined_cases {}\n", s.quarantined));
+    }
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
+}
