@@ -66,6 +66,17 @@ pub struct StoreSettings {
 pub struct CaseNumbering {
     pub prefix: String,
     pub width: usize,
+    /// Finds a case tag in a (normalised) subject or Message-ID, in any bracket style.
+    pub tag: regex::Regex,
+}
+
+impl CaseNumbering {
+    pub fn new(prefix: String, width: usize) -> CaseNumbering {
+        let escaped = regex::escape(&prefix);
+        let tag = regex::Regex::new(&format!(r"(?i)(?:^|[^A-Z0-9])({escaped})\s*-\s*([0-9]{{4}})\s*-\s*([0-9]{{1,12}})(?:[^0-9]|$)"))
+            .expect("an escaped prefix makes a valid pattern");
+        CaseNumbering { prefix, width, tag }
+    }
 }
 
 /// The configuration that ships in the binary, used when no file is given: the files under
@@ -401,9 +412,9 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
                 }
             }
             let width = s.integer("width", 6, 3..13) as usize;
-            CaseNumbering { prefix: prefix.map(|(p, _)| p).unwrap_or("CASE".into()), width }
+            CaseNumbering::new(prefix.map(|(p, _)| p).unwrap_or("CASE".into()), width)
         }
-        None => CaseNumbering { prefix: "CASE".into(), width: 6 },
+        None => CaseNumbering::new("CASE".into(), 6),
     };
     let store = match store {
         Some(t) => {

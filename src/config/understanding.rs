@@ -23,6 +23,8 @@ pub struct Understanding {
     pub reply_prefixes: Vec<String>,
     /// Folded label text and what it labels, longest first.
     pub labels: Vec<(String, LabelKind)>,
+    /// The same, for lookups by exact key.
+    pub label_index: std::collections::HashMap<String, LabelKind>,
     pub priority_labels: Vec<String>,
     pub reply_headers: RegexSet,
     pub quote_prefixes: Vec<String>,
@@ -34,6 +36,8 @@ pub struct Understanding {
     pub max_log_bytes: usize,
     pub step_line: Regex,
     pub feature_words: Vec<String>,
+    /// The feature-request words as one case-insensitive pattern (one pass over the text).
+    pub feature_pattern: Option<Regex>,
     pub ignore_precedence: Vec<String>,
     pub ignore_headers: Vec<String>,
     pub ignore_senders: Vec<String>,
@@ -41,7 +45,7 @@ pub struct Understanding {
 
 impl Understanding {
     pub fn label(&self, folded: &str) -> Option<LabelKind> {
-        self.labels.iter().find(|(l, _)| l == folded).map(|(_, k)| *k)
+        self.label_index.get(folded).copied()
     }
 }
 
@@ -149,10 +153,13 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
         ignore_senders = s.strings("senders", "[\"mailer-daemon\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
     }
 
+    let label_index = labels.iter().cloned().collect();
+    let feature_pattern = literal_pattern(&feature_words);
     Some(Understanding {
         customer_id_pattern: customer_id_pattern?,
         reply_prefixes,
         labels,
+        label_index,
         priority_labels,
         reply_headers: reply_headers?,
         quote_prefixes,
@@ -163,6 +170,7 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
         max_log_bytes,
         step_line: step_line?,
         feature_words,
+        feature_pattern,
         ignore_precedence,
         ignore_headers,
         ignore_senders,
@@ -178,7 +186,23 @@ fn need_section<'t, 'i>(source: &mut Source, span: std::ops::Range<usize>, t: Op
 
 /// The form labels are compared in: folded, without spaces.
 pub fn label_key(label: &str) -> String {
-    fold(label).chars().filter(|c| !c.is_whitespace()).collect()
+    normalized_label_key(&fold(label))
+}
+
+/// [`label_key`] of text that is already NFKC-normalised: lower case, without spaces.
+pub fn normalized_label_key(label: &str) -> String {
+    let mut key = String::with_capacity(label.len());
+    for c in label.chars().filter(|c| !c.is_whitespace()) {
+        if c.is_ascii() {
+            key.push(c.to_ascii_lowercase());
+        } else if ('\u{3000}'..='\u{9FFF}').contains(&c) {
+            // Kana, kanji and CJK punctuation have no case.
+            key.push(c);
+        } else {
+            key.extend(c.to_lowercase());
+        }
+    }
+    key
 }
 
 fn regex(source: &mut Source, pattern: &str, span: std::ops::Range<usize>) -> Option<Regex> {
@@ -201,4 +225,13 @@ fn regex_set(source: &mut Source, patterns: Vec<(String, std::ops::Range<usize>)
         return None;
     }
     RegexSet::new(patterns.iter().map(|(p, _)| p)).ok()
+}
+
+/// One case-insensitive pattern matching any of `words` (already folded), for a single pass.
+pub fn literal_pattern(words: &[String]) -> Option<Regex> {
+    if words.is_empty() {
+        return None;
+    }
+    let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+    Regex::new(&format!("(?i){}", alternation.join("|"))).ok()
 }

@@ -7,7 +7,7 @@
 //! mail belong to no field.
 
 use super::text::{fold, normalize};
-use crate::config::understanding::{LabelKind, label_key};
+use crate::config::understanding::{LabelKind, normalized_label_key as label_key};
 use crate::config::Understanding;
 use crate::terms::Item;
 use serde::Serialize;
@@ -243,8 +243,17 @@ fn tidy<'a>(lines: impl Iterator<Item = &'a str>) -> String {
     out.trim().to_string()
 }
 
+/// Courtesy lines and signature starts are short; a long line is content whatever it ends
+/// with. (The patterns are unbounded so the regex engine's DFA can run them; the bound is here.)
+const SHORT_LINE: usize = 60;
+
+fn is_short(line: &str) -> bool {
+    line.len() <= SHORT_LINE || line.chars().count() <= SHORT_LINE
+}
+
 fn is_courtesy(line: &str, rules: &Understanding) -> bool {
-    rules.courtesy.is_match(line.trim())
+    let line = line.trim();
+    is_short(line) && rules.courtesy.is_match(line)
 }
 
 enum ErrorLine {
@@ -255,10 +264,10 @@ enum ErrorLine {
 }
 
 fn error_line(line: &str, rules: &Understanding) -> Option<ErrorLine> {
-    let matches = rules.error_lines.matches(line);
-    if !matches.matched_any() {
+    if !rules.error_lines.is_match(line) {
         return None;
     }
+    let matches = rules.error_lines.matches(line);
     for i in matches.iter() {
         if let Some(caps) = rules.error_patterns.get(i).and_then(|r| r.captures(line)) {
             if let Some(text) = caps.name("text") {
@@ -282,7 +291,7 @@ fn own_text_end(lines: &[String], rules: &Understanding) -> usize {
     // The signature: the first signature start after which no labelled item follows.
     for i in 0..end {
         let t = lines[i].trim();
-        if !t.is_empty() && rules.signature_starts.is_match(t) {
+        if !t.is_empty() && is_short(t) && rules.signature_starts.is_match(t) {
             let labelled_after = lines[i + 1..end].iter().any(|l| {
                 parse_label(l.trim(), rules).is_some_and(|l| !matches!(l.kind, LabelKind::Other))
             });
@@ -335,8 +344,8 @@ fn outlook_header_block(lines: &[String], i: usize) -> bool {
     const FROM: [&str; 3] = ["from:", "差出人:", "送信者:"];
     const NEXT: [&str; 10] = ["sent:", "date:", "to:", "subject:", "送信日時:", "日時:", "宛先:", "件名:", "cc:", "送信:"];
     let starts = |l: &str, set: &[&str]| {
-        let f = l.trim().to_lowercase();
-        set.iter().any(|p| f.starts_with(p))
+        let f = l.trim_start().as_bytes();
+        set.iter().any(|p| f.len() >= p.len() && f[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
     };
     starts(&lines[i], &FROM) && lines[i + 1..].iter().take(3).any(|l| starts(l, &NEXT))
 }
@@ -344,6 +353,13 @@ fn outlook_header_block(lines: &[String], i: usize) -> bool {
 /// Recognises a label at the start of a line in any of the layouts customers use.
 fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
     if line.is_empty() {
+        return None;
+    }
+    // A label is short: it stands alone, before a ':' or in brackets near the start. A long
+    // line with none of those is prose (most lines), and is passed over at once.
+    let head_end = line.char_indices().nth(44).map_or(line.len(), |(i, _)| i);
+    let long = head_end < line.len();
+    if long && !line[..head_end].contains([':', '】', ']', '>', '〕', '》', '〉', '〗']) {
         return None;
     }
     let stripped = strip_marker(line);
@@ -434,6 +450,10 @@ fn find_customer_id(text: &str, rules: &Understanding) -> Option<String> {
 
 /// "お客様番号はACME-0012です": an ID label inside a sentence.
 fn inline_customer_id(line: &str, rules: &Understanding) -> Option<String> {
+    // An ID has a '-' between letters and digits; most lines have none and are skipped.
+    if !line.contains('-') || !line.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let folded = fold(line);
     for (label, kind) in &rules.labels {
         if *kind != LabelKind::Item(Item::CustomerId) || label.chars().count() < 3 {

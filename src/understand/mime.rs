@@ -22,7 +22,7 @@ pub struct Parsed {
     pub date: Option<DateTime<FixedOffset>>,
     /// The date of the newest (topmost) Received header.
     pub received: Option<DateTime<FixedOffset>>,
-    /// Header names (lower case) and decoded values, in order.
+    /// Header names (lower case) and raw values (unfolding aside), in order.
     pub headers: Vec<(String, String)>,
     pub content_type: String,
     pub report_type: Option<String>,
@@ -68,16 +68,19 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     let mut parsed = Parsed::default();
     let raw = message.raw_message();
 
+    // Header values are kept raw (the machine-mail signals read ASCII tokens); only the
+    // subject is decoded, through the charset-aware decoder.
     for h in message.root_part().headers() {
         let name = h.name.as_str().to_ascii_lowercase();
         let value = raw.get(h.offset_start as usize..h.offset_end as usize).unwrap_or_default();
-        parsed.headers.push((name, header::decode_header(value)));
+        if name == "subject" && parsed.subject.is_empty() {
+            parsed.subject = header::decode_header(value);
+        }
+        parsed.headers.push((name, String::from_utf8_lossy(value).trim().to_string()));
     }
     if !parsed.headers.iter().any(|(n, _)| KNOWN_HEADERS.contains(&n.as_str())) {
         return Err(MimeError::NotAMessage);
     }
-    let header = |name: &str| parsed.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    parsed.subject = header("subject").unwrap_or_default();
     if let Some(addr) = message.from().and_then(|a| a.first()) {
         parsed.from = addr.address.as_deref().map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty());
         parsed.from_name = addr.name.as_deref().map(str::to_string);
@@ -232,6 +235,15 @@ fn to_chrono(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
 
 /// Decodes a text part from its raw bytes: transfer encoding, then charset (with detection).
 fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut Vec<String>) -> String {
+    // UTF-8 and ASCII parts that mail-parser decoded cleanly need no second pass (most mail
+    // from phones and web mailers). Anything doubtful is decoded again from the raw bytes.
+    let label = part.content_type().and_then(|ct| ct.attribute("charset")).map(str::to_ascii_lowercase);
+    if let PartType::Text(text) | PartType::Html(text) = &part.body {
+        let plain_label = matches!(label.as_deref(), Some("utf-8" | "utf8" | "us-ascii" | "ascii") | None);
+        if plain_label && !text.contains(['\u{FFFD}', '\u{1b}']) && (label.is_some() || text.is_ascii()) {
+            return text.to_string();
+        }
+    }
     let body = raw.get(part.offset_body as usize..part.offset_end as usize).unwrap_or_default();
     let bytes = match part.encoding {
         Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),

@@ -119,7 +119,7 @@ pub fn understand_mail(raw: &[u8], config: &Config) -> Result<Report, MimeError>
     let case_ref = case_ref_in_subject(&subject_norm, config)
         .or_else(|| case_ref_in_ids(parsed.in_reply_to.iter().chain(&parsed.references).filter(ours), config));
     let language = language_of(&subject_norm, &reading.own_text);
-    let feature_request = mentions_any(&format!("{subject_norm}\n{}", reading.own_text), &rules.feature_words);
+    let feature_request = mentions(&subject_norm, &reading.own_text, rules);
     Ok(Report {
         channel: Channel::Mail,
         from: parsed.from,
@@ -238,7 +238,7 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
         case_ref: case_ref_in_subject(&subject_norm, config),
         replies_to_us: false,
         declared_priority: (!declared.is_empty()).then_some(declared),
-        feature_request: mentions_any(&format!("{subject_norm}\n{all_text}"), &rules.feature_words),
+        feature_request: mentions(&subject_norm, &all_text, rules),
         fields,
         attachments,
         signals: Vec::new(),
@@ -253,9 +253,9 @@ fn language_of(subject: &str, own_text: &str) -> Language {
     if text::is_japanese(&format!("{subject}\n{sample}")) { Language::Ja } else { Language::En }
 }
 
-fn mentions_any(text: &str, words: &[String]) -> bool {
-    let folded = text.to_lowercase();
-    words.iter().any(|w| folded.contains(w.as_str()))
+/// Whether the subject or text mentions a feature-request word.
+fn mentions(subject: &str, text: &str, rules: &Understanding) -> bool {
+    rules.feature_pattern.as_ref().is_some_and(|p| p.is_match(subject) || p.is_match(text))
 }
 
 /// The case tag in a (normalised) subject, in any bracket style: [CASE-2026-000123],
@@ -276,11 +276,8 @@ fn case_ref_in_ids<'a>(mut ids: impl Iterator<Item = &'a String>, config: &Confi
     ids.find_map(|id| case_pattern(config).captures(id).map(|c| format_case(&c, config)))
 }
 
-fn case_pattern(config: &Config) -> Regex {
-    // Built per call from config; cheap next to MIME parsing and only run on two strings.
-    let prefix = regex::escape(&config.cases.prefix);
-    Regex::new(&format!(r"(?i)(?:^|[^A-Z0-9])({prefix})\s*-\s*([0-9]{{4}})\s*-\s*([0-9]{{1,12}})(?:[^0-9]|$)"))
-        .expect("the case prefix is escaped")
+fn case_pattern(config: &Config) -> &Regex {
+    &config.cases.tag
 }
 
 fn format_case(c: &regex::Captures<'_>, config: &Config) -> String {

@@ -6,7 +6,7 @@ use unicode_normalization::UnicodeNormalization;
 /// NFKC normalisation, except that circled numbers become "1. " (they number steps). Also turns the dash look-alikes Japanese input methods produce
 /// (－ ‐ – — ― ー between ASCII) into '-' where NFKC alone does not, so IDs compare equal.
 pub fn normalize(text: &str) -> String {
-    if text.is_ascii() {
+    if !needs_normalizing(text) {
         return text.to_string();
     }
     // A circled number (①..⑳) that opens a line numbers a step; NFKC would make "①開く"
@@ -29,21 +29,41 @@ pub fn normalize(text: &str) -> String {
         text.nfkc().collect()
     };
     let mut out = String::with_capacity(nfkc.len());
-    let chars: Vec<char> = nfkc.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    let mut prev: Option<char> = None;
+    let mut chars = nfkc.chars().peekable();
+    while let Some(c) = chars.next() {
         let dash_like = matches!(c, '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' | '\u{30FC}');
-        if dash_like {
-            let prev = i.checked_sub(1).map(|p| chars[p]);
-            let next = chars.get(i + 1).copied();
-            // Only between ASCII letters or digits: ー inside katakana stays a long vowel mark.
-            if prev.is_some_and(|p| p.is_ascii_alphanumeric()) && next.is_some_and(|n| n.is_ascii_alphanumeric()) {
-                out.push('-');
-                continue;
-            }
+        // Only between ASCII letters or digits: ー inside katakana stays a long vowel mark.
+        if dash_like && prev.is_some_and(|p| p.is_ascii_alphanumeric()) && chars.peek().is_some_and(|n| n.is_ascii_alphanumeric()) {
+            out.push('-');
+        } else {
+            out.push(c);
         }
-        out.push(c);
+        prev = Some(c);
     }
     out
+}
+
+/// Whether [`normalize`] would change anything: ASCII, kana, common kanji and Japanese
+/// punctuation (most of a Japanese mail) are left as they are, and are checked without the
+/// cost of NFKC.
+fn needs_normalizing(text: &str) -> bool {
+    let mut prev_alnum = false;
+    for c in text.chars() {
+        let stable = match c {
+            '\u{0}'..='\u{7F}' => true,
+            // ー after an ASCII letter or digit may be a dash in an ID.
+            '\u{30FC}' => !prev_alnum,
+            '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | '\u{4E00}'..='\u{9FFF}' => true,
+            '\u{3001}' | '\u{3002}' | '\u{300C}'..='\u{3011}' | '\u{3005}' | '\u{30FB}' => true,
+            _ => false,
+        };
+        if !stable {
+            return true;
+        }
+        prev_alnum = c.is_ascii_alphanumeric();
+    }
+    false
 }
 
 /// Normalised, lower case and trimmed: the form words and labels are compared in.
