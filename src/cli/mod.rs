@@ -204,6 +204,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if !matches!(cli.command, Command::Run { .. }) {
+        restore_sigpipe();
+    }
     match cli.command {
         Command::Inspect { policy, config, customers, at, form, file } => {
             inspect(config.as_deref(), Overrides { profile: policy, customers }, at.as_deref(), form, &file)
@@ -420,5 +423,16 @@ fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> E
             eprintln!("uketsuke: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// A command piped into `head` ends quietly when the reader goes away, as Unix tools do,
+/// instead of panicking on a failed write. (Rust ignores SIGPIPE by default; the daemon keeps
+/// ignoring it.)
+fn restore_sigpipe() {
+    // SAFETY: setting the disposition of SIGPIPE to its default before any thread is spawned
+    // has no memory-safety implications.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

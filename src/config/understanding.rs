@@ -31,8 +31,8 @@ pub struct Understanding {
     pub signature_starts: RegexSet,
     pub courtesy: RegexSet,
     pub error_lines: RegexSet,
-    /// The same patterns, for pulling out a `text` group.
-    pub error_patterns: Vec<Regex>,
+    /// The same patterns, for pulling out a `text` group (`None` for those without one).
+    pub error_patterns: Vec<Option<Regex>>,
     pub max_log_bytes: usize,
     pub step_line: Regex,
     pub feature_words: Vec<String>,
@@ -132,7 +132,11 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
     if let Some(t) = need(source, errors_t, "errors") {
         let mut s = Section::new(source, t, "[errors]", &["lines", "max_log_bytes"]);
         let patterns = s.strings("lines", "['^Error: .*$']");
-        error_patterns = patterns.iter().filter_map(|(p, span)| regex(s.source, p, span.clone())).collect();
+        // Patterns with a `text` group are also needed on their own, to take that part.
+        error_patterns = patterns
+            .iter()
+            .map(|(p, span)| if p.contains("(?P<text>") { regex(s.source, p, span.clone()) } else { None })
+            .collect();
         error_lines = regex_set(s.source, patterns);
         max_log_bytes = s.integer("max_log_bytes", 1 << 20, 0..(64 << 20)) as usize;
     }
@@ -217,14 +221,15 @@ fn regex(source: &mut Source, pattern: &str, span: std::ops::Range<usize>) -> Op
 }
 
 fn regex_set(source: &mut Source, patterns: Vec<(String, std::ops::Range<usize>)>) -> Option<RegexSet> {
-    let mut ok = true;
+    // Compiled once as a set; only when that fails is each pattern compiled on its own, to
+    // say which one is wrong and where.
+    if let Ok(set) = RegexSet::new(patterns.iter().map(|(p, _)| p)) {
+        return Some(set);
+    }
     for (p, span) in &patterns {
-        ok &= regex(source, p, span.clone()).is_some();
+        regex(source, p, span.clone());
     }
-    if !ok {
-        return None;
-    }
-    RegexSet::new(patterns.iter().map(|(p, _)| p)).ok()
+    None
 }
 
 /// One case-insensitive pattern matching any of `words` (already folded), for a single pass.

@@ -269,7 +269,7 @@ fn error_line(line: &str, rules: &Understanding) -> Option<ErrorLine> {
     }
     let matches = rules.error_lines.matches(line);
     for i in matches.iter() {
-        if let Some(caps) = rules.error_patterns.get(i).and_then(|r| r.captures(line)) {
+        if let Some(caps) = rules.error_patterns.get(i).and_then(|r| r.as_ref()).and_then(|r| r.captures(line)) {
             if let Some(text) = caps.name("text") {
                 return Some(ErrorLine::Part(text.as_str().trim().to_string()));
             }
