@@ -15,11 +15,15 @@ use chrono::Duration as ChronoDuration;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{error, info, warn};
 
-fn transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+/// Messages sent at the same time (each on its own pooled connection).
+const PARALLEL_SENDS: usize = 8;
+
+fn build_transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let server = &settings.server;
     let tls = || -> Result<TlsParameters, String> {
         let mut builder = TlsParameters::builder(server.host.clone());
@@ -72,33 +76,50 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
             }
             continue;
         }
-        for job in jobs {
-            if *shutdown.borrow() {
-                break;
-            }
-            let case = job.case.as_ref().map(|c| c.number.as_str()).unwrap_or("-").to_string();
-            let message = match compose::compose(&job, &daemon.templates, &daemon.config) {
-                Ok(m) => m,
+        if transport.is_none() {
+            match build_transport(&settings) {
+                Ok(t) => transport = Some(t),
                 Err(e) => {
-                    error!(channel = "smtp", case = %case, kind = %job.kind, "cannot compose the message; parked for an operator: {e}");
-                    let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, &format!("compose: {e}"), None));
+                    if states.changed(&format!("down: {e}")) {
+                        error!(channel = "smtp", "cannot set up SMTP: {e}");
+                    }
+                    let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "down", false, Some(&e), now));
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                        _ = shutdown.changed() => {}
+                    }
                     continue;
                 }
-            };
-            if transport.is_none() {
-                match transport_for(&settings) {
-                    Ok(t) => transport = Some(t),
-                    Err(e) => {
-                        if states.changed(&format!("down: {e}")) {
-                            error!(channel = "smtp", "cannot set up SMTP: {e}");
-                        }
-                        let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "down", false, Some(&e), now));
-                        break;
-                    }
+            }
+        }
+        let Some(t) = transport.clone() else { continue };
+        // Compose every due entry; one that cannot be composed is parked, not retried.
+        let mut sendable = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            match compose::compose(&job, &daemon.templates, &daemon.config) {
+                Ok(message) => sendable.push((job, message)),
+                Err(e) => {
+                    let case = job.case.as_ref().map(|c| c.number.as_str()).unwrap_or("-");
+                    error!(channel = "smtp", case = %case, kind = %job.kind, "cannot compose the message; parked for an operator: {e}");
+                    let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, &format!("compose: {e}"), None));
                 }
             }
-            let Some(t) = transport.as_ref() else { break };
-            let result = t.send(message).await;
+        }
+        // Several at once over the pooled connections: one message's round trips do not hold
+        // up the next.
+        let results: Vec<_> = futures::stream::iter(sendable.into_iter().map(|(job, message)| {
+            let t = t.clone();
+            async move {
+                let result = t.send(message).await;
+                (job, result)
+            }
+        }))
+        .buffer_unordered(PARALLEL_SENDS)
+        .collect()
+        .await;
+        let mut failed = false;
+        for (job, result) in results {
+            let case = job.case.as_ref().map(|c| c.number.as_str()).unwrap_or("-").to_string();
             let now = daemon.clock.now();
             match result {
                 Ok(response) => {
@@ -120,6 +141,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                 }
                 Err(e) => {
                     daemon.metrics.send_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    failed = true;
                     let answer = e.to_string();
                     let attempts = job.attempts as u32 + 1;
                     let retry = if attempts >= outbox.max_attempts {
@@ -136,16 +158,14 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                         store.mark_failed(job.id, &answer, retry)?;
                         store.set_channel("smtp", "failing", false, Some(&answer), now)
                     });
-                    // The connection may be dead: build a new transport next time.
-                    transport = None;
-                    break;
                 }
             }
+        }
+        if failed {
+            // The connections may be dead: build a new transport next time.
+            transport = None;
         }
     }
     info!(channel = "smtp", "outbox worker stopped");
 }
 
-fn transport_for(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-    transport(settings)
-}
