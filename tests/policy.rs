@@ -33,6 +33,7 @@ fn complete(email: &str, language: &str, priority: &str) -> FormSubmission {
         error_messages: "HTTP 500 Internal Server Error".into(),
         expected_result: "A CSV file downloads".into(),
         circumstances: "Since the 09:00 release".into(),
+        ..FormSubmission::default()
     }
 }
 
