@@ -31,7 +31,7 @@ fn main() {
     std::fs::write(
         dir.join("uketsuke.toml"),
         format!(
-            "[policy]\nprofile = \"three-priority\"\n[files]\ntemplates = \"{}\"\n[mail]\nsupport_address = \"support@uketsuke.example.jp\"\nmessage_id_domain = \"uketsuke.example.jp\"\nteam_address = \"team@uketsuke.example.jp\"\noncall_address = \"oncall@uketsuke.example.jp\"\nack_rate_per_hour = 1000000\n[store]\npath = \"{}\"\n[http]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\nsigning_secret_files = [\"key\"]\nrate_per_address_per_hour = 1000000\nrate_per_customer_per_hour = 1000000\n",
+            "[policy]\nprofile = \"three-priority\"\n[files]\ntemplates = \"{}\"\n[mail]\nsupport_address = \"support@uketsuke.example.jp\"\nmessage_id_domain = \"uketsuke.example.jp\"\nteam_address = \"team@uketsuke.example.jp\"\noncall_address = \"oncall@uketsuke.example.jp\"\nack_rate_per_hour = 10000\n[store]\npath = \"{}\"\n[http]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\nsigning_secret_files = [\"key\"]\nrate_per_address_per_hour = 1000000\nrate_per_customer_per_hour = 1000000\n",
             repo.join("templates").display(),
             dir.join("cases.db").display()
         ),

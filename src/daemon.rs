@@ -192,14 +192,15 @@ pub fn problems(config: &Config, status: &crate::record::StoreStatus, now: chron
     }
     if let Some(oldest) = status.oldest_pending {
         if now - oldest > late {
-            out.push(format!("{} outbox entries are waiting; the oldest since {}", status.outbox_pending, oldest.to_rfc3339()));
+            // No count in the sentence: it is logged once while the condition lasts.
+            out.push(format!("the outbox is falling behind: entries have waited longer than {} s", late.num_seconds()));
         }
     }
     if status.outbox_parked > 0 {
-        out.push(format!("{} outbox entries are parked after permanent failures: see `uketsuke cases show`", status.outbox_parked));
+        out.push("outbox entries are parked after permanent failures: see `uketsuke status` and `uketsuke cases show`".to_string());
     }
     if status.quarantined > 0 {
-        out.push(format!("{} messages could not be understood and are quarantined: `uketsuke cases list --state quarantined`", status.quarantined));
+        out.push("messages could not be understood and are quarantined: `uketsuke cases list --state quarantined`".to_string());
     }
     out
 }

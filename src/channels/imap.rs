@@ -133,7 +133,11 @@ async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mu
     if states.changed("connected") {
         info!(channel = "imap", mailbox = %settings.mailbox, idle, "IMAP intake connected");
     }
+    // New mail the server announces between our catch-up fetch and the start of IDLE
+    // arrives as an unsolicited EXISTS; it must not wait for the next IDLE round.
+    let unsolicited = session.unsolicited_responses.clone();
     loop {
+        while unsolicited.try_recv().is_ok() {}
         fetch_new(daemon, settings, key, uidvalidity, &mut session, store).await?;
         let now = daemon.clock.now();
         let _ = tokio::task::block_in_place(|| store.set_channel("imap", "connected", true, None, now));
@@ -144,7 +148,11 @@ async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mu
         if idle {
             let mut handle = session.idle();
             handle.init().await.map_err(|e| format!("IDLE failed: {e}"))?;
-            {
+            let mut announced = false;
+            while let Ok(response) = unsolicited.try_recv() {
+                announced |= matches!(response, async_imap::types::UnsolicitedResponse::Exists(_) | async_imap::types::UnsolicitedResponse::Recent(_));
+            }
+            if !announced {
                 let (wait, stop) = handle.wait_with_timeout(settings.idle_interval);
                 tokio::select! {
                     r = wait => { r.map_err(|e| format!("IDLE failed: {e}"))?; }

@@ -107,18 +107,18 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
         }
         // Several at once over the pooled connections: one message's round trips do not hold
         // up the next.
-        let results: Vec<_> = futures::stream::iter(sendable.into_iter().map(|(job, message)| {
+        let mut results = futures::stream::iter(sendable.into_iter().map(|(job, message)| {
             let t = t.clone();
             async move {
                 let result = t.send(message).await;
                 (job, result)
             }
         }))
-        .buffer_unordered(PARALLEL_SENDS)
-        .collect()
-        .await;
+        .buffer_unordered(PARALLEL_SENDS);
         let mut failed = false;
-        for (job, result) in results {
+        // Each result is recorded as soon as it is known, so at most the messages in flight
+        // could be sent again (with the same Message-ID) after a crash.
+        while let Some((job, result)) = results.next().await {
             let case = job.case.as_ref().map(|c| c.number.as_str()).unwrap_or("-").to_string();
             let now = daemon.clock.now();
             match result {
