@@ -7,6 +7,9 @@
 //! first). Knobs: UKETSUKE_BENCH_REQUESTS (default 5000), UKETSUKE_BENCH_CONCURRENCY
 //! (default 8). Prints requests/s, latency percentiles and the daemon's peak memory.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -22,12 +25,9 @@ fn main() {
     assert!(bin.exists(), "build the daemon first: cargo build --release");
     let dir = std::env::temp_dir().join(format!("uketsuke-bench-form-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
-    for file in ["customers.toml", "understanding.toml", "policies/three-priority.toml", "policies/four-severity.toml"] {
-        std::fs::copy(repo.join("config").join(file), dir.join(file)).expect("copy");
-    }
+    common::copy_shipped_config(&dir);
     std::fs::write(dir.join("key"), "bench-secret").expect("key");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = common::free_port();
     std::fs::write(
         dir.join("uketsuke.toml"),
         format!(

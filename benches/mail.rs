@@ -28,6 +28,9 @@
 //! after the run for its logs; stopped at the end, on panic and on Ctrl-C); the daemon's logs
 //! are its daemon-*.log files.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use async_imap::{Client, Session};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -51,9 +54,7 @@ fn knob(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::repo;
 
 fn daemon_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_uketsuke"))
@@ -104,10 +105,7 @@ impl Drop for MailStack {
 /// stack (IMAPS in, plain SMTP out), its own database.
 fn config_for(stack: &MailStack, name: &str) -> (PathBuf, PathBuf) {
     let dir = stack.dir.join(format!("config-{name}"));
-    std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
-    for file in ["customers.toml", "understanding.toml", "policies/three-priority.toml", "policies/four-severity.toml"] {
-        std::fs::copy(repo().join("config").join(file), dir.join(file)).expect("copy config");
-    }
+    common::copy_shipped_config(&dir);
     std::fs::write(dir.join("imap-password"), "secret\n").expect("secret");
     let db = stack.dir.join(format!("{name}.db"));
     let main = format!(

@@ -3,6 +3,9 @@
 //! case number, and the acknowledgment arrives in the customer's mailbox on the private test
 //! mail server. Chromium, chromedriver, Dovecot and Postfix are installed by the test command.
 
+mod common;
+
+use common::{copy_shipped_config, free_port, repo};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -11,13 +14,6 @@ use std::time::{Duration, Instant};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
 
 /// One WebDriver command: JSON in, JSON `value` out.
 fn webdriver(port: u16, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
@@ -110,10 +106,7 @@ fn a_customer_fills_the_page_in_japanese_and_gets_the_acknowledgment() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut guard = Guard(Vec::new(), Some(dir.clone()));
     // uketsuke with the HTTP listener and SMTP (no IMAP intake needed).
-    std::fs::create_dir_all(dir.join("config/policies")).expect("mkdir");
-    for file in ["customers.toml", "understanding.toml", "policies/three-priority.toml", "policies/four-severity.toml"] {
-        std::fs::copy(repo().join("config").join(file), dir.join("config").join(file)).expect("copy");
-    }
+    copy_shipped_config(&dir.join("config"));
     let http_port = free_port();
     let config = format!(
         "[policy]\nprofile = \"three-priority\"\n[files]\ntemplates = \"{}\"\n[mail]\nsupport_address = \"support@uketsuke.example.jp\"\nmessage_id_domain = \"uketsuke.example.jp\"\nteam_address = \"team@uketsuke.example.jp\"\noncall_address = \"oncall@uketsuke.example.jp\"\n[store]\npath = \"{}\"\n[smtp]\nenabled = true\nhost = \"127.0.0.1\"\nport = 24904\nsecurity = \"starttls\"\nca_file = \"{}\"\n[http]\nenabled = true\nlisten = \"127.0.0.1:{http_port}\"\n",

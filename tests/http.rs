@@ -4,6 +4,9 @@
 //! and metrics, and `openapi.json` kept true: every route documented, every status the tests
 //! see documented for its route.
 
+mod common;
+
+use common::{copy_shipped_config, free_port};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -58,9 +61,6 @@ fn request(port: u16, method: &str, path: &str, headers: &[(&str, String)], body
     Response { status, headers, body: body.to_string() }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
 
 struct Server {
     child: Child,
@@ -79,11 +79,8 @@ impl Drop for Server {
 fn server(name: &str, profile: &str, now: &str, extra: &str) -> Server {
     let dir = std::env::temp_dir().join(format!("uketsuke-http-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for file in ["customers.toml", "understanding.toml", "policies/three-priority.toml", "policies/four-severity.toml"] {
-        std::fs::copy(repo.join("config").join(file), dir.join(file)).expect("copy");
-    }
+    let repo = common::repo();
+    copy_shipped_config(&dir);
     std::fs::write(dir.join("key-old"), KEY_OLD).expect("key");
     std::fs::write(dir.join("key-new"), KEY_NEW).expect("key");
     std::fs::write(dir.join("clock"), now).expect("clock");

@@ -4,7 +4,10 @@
 //! reads the customer's, the team's and on-call's mailboxes for what they must (and must not)
 //! have received.
 
+mod common;
+
 use async_imap::Client;
+use common::{copy_shipped_config, repo};
 use futures::TryStreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -25,9 +28,6 @@ struct MailStack {
     ca: PathBuf,
 }
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 impl MailStack {
     fn start(name: &str, port_base: u16) -> MailStack {
@@ -78,10 +78,7 @@ impl Drop for MailStack {
 /// stack.
 fn config_for(stack: &MailStack, name: &str, profile: &str, security: &str) -> PathBuf {
     let dir = stack.dir.join(format!("config-{name}"));
-    std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
-    for file in ["customers.toml", "understanding.toml", "policies/three-priority.toml", "policies/four-severity.toml"] {
-        std::fs::copy(repo().join("config").join(file), dir.join(file)).expect("copy config");
-    }
+    copy_shipped_config(&dir);
     std::fs::write(dir.join("imap-password"), "secret\n").expect("secret");
     let (port, smtp_security) = match security {
         "tls" => (stack.imaps, "plain"),
