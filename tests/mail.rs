@@ -477,3 +477,28 @@ fn a_permanent_refusal_is_parked_with_the_servers_answer() {
     assert!(String::from_utf8_lossy(&status.stdout).contains("parked after permanent failures"));
     daemon.terminate();
 }
+
+#[test]
+fn large_messages_are_recorded_whole_in_size_bounded_batches() {
+    let stack = MailStack::start("large", 25100);
+    let config = config_for(&stack, "large", "three-priority", "tls");
+    // Two 20 MB reports (a log dump each) and a small one behind them.
+    let mut sizes = Vec::new();
+    for i in 0..2 {
+        let mut raw = format!("From: t9-{i}@ops.acme.example.jp\r\nTo: {SUPPORT}\r\nSubject: dump {i}\r\nMessage-ID: <t9-{i}@acme>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nログを添付します。\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"dump.bin\"\r\n\r\n").into_bytes();
+        while raw.len() < 20 << 20 {
+            raw.extend_from_slice(b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n");
+        }
+        raw.extend_from_slice(b"--b--\r\n");
+        sizes.push(raw.len() as i64);
+        append(&stack, SUPPORT, &raw, "20-Nov-2026 11:00:00 +0900");
+    }
+    append(&stack, SUPPORT, &report("t9-small@ops.acme.example.jp", "t9-small@acme", "質問", "使い方を教えてください"), "20-Nov-2026 11:00:01 +0900");
+    let daemon = Daemon::start(&config, None);
+    wait_for("the small report's acknowledgment", Duration::from_secs(60), || Some(mailbox(&stack, "t9-small@ops.acme.example.jp")).filter(|m| !m.is_empty()));
+    let db = rusqlite::Connection::open(stack.dir.join("large.db")).expect("db");
+    let mut stmt = db.prepare("SELECT length(raw), size FROM messages WHERE size > 1000000 ORDER BY id").expect("query");
+    let stored: Vec<(i64, i64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").map(|r| r.expect("row")).collect();
+    assert_eq!(stored.iter().map(|(len, _)| *len).collect::<Vec<_>>(), sizes, "the large messages are kept whole");
+    daemon.terminate();
+}

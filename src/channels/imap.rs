@@ -23,6 +23,9 @@ use tracing::{error, info, warn};
 
 type ImapSession = Session<MailStream>;
 
+/// About how much mail one fetch-and-record batch holds in memory.
+const BATCH_BYTES: usize = 32 << 20;
+
 /// Runs the intake until shutdown.
 pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
     let mut shutdown = daemon.shutdown.clone();
@@ -189,7 +192,38 @@ async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalid
     let found = session.uid_search(format!("UID {}:*", after.saturating_add(1))).await.map_err(|e| format!("UID SEARCH failed: {e}"))?;
     let mut uids: Vec<u32> = found.into_iter().filter(|u| *u > after).collect();
     uids.sort_unstable();
-    for chunk in uids.chunks(settings.batch.max(1)) {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    // Sizes first, so a batch holds at most `batch` messages and about BATCH_BYTES of mail:
+    // a mailbox full of 50 MB attachments is fetched one message at a time, not a hundred.
+    let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    let sizes: std::collections::HashMap<u32, u32> = session
+        .uid_fetch(&set, "(UID RFC822.SIZE)")
+        .await
+        .map_err(|e| format!("UID FETCH failed: {e}"))?
+        .try_collect::<Vec<_>>()
+        .await
+        .map_err(|e| format!("UID FETCH failed: {e}"))?
+        .iter()
+        .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
+        .collect();
+    let mut chunks: Vec<Vec<u32>> = Vec::new();
+    let mut bytes = 0usize;
+    for uid in uids {
+        let size = sizes.get(&uid).copied().unwrap_or(0) as usize;
+        match chunks.last_mut() {
+            Some(chunk) if chunk.len() < settings.batch.max(1) && bytes + size <= BATCH_BYTES => {
+                chunk.push(uid);
+                bytes += size;
+            }
+            _ => {
+                chunks.push(vec![uid]);
+                bytes = size;
+            }
+        }
+    }
+    for chunk in &chunks {
         let set = chunk.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
         let fetched: Vec<_> = session
             .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
@@ -211,6 +245,8 @@ async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalid
                 Some((uid, record::prepare(raw, Channel::Mail, received, now, &daemon.config, &daemon.calendars)))
             })
             .collect();
+        // The server's responses are no longer needed once each body is copied out.
+        drop(fetched);
         items.sort_by_key(|(uid, _)| *uid);
         let last = *chunk.last().unwrap_or(&after);
         if let Some((_, item)) = items.last_mut() {
