@@ -25,6 +25,7 @@ struct MailStack {
     imap: u16,
     imaps: u16,
     smtp: u16,
+    smtps: u16,
     ca: PathBuf,
 }
 
@@ -44,7 +45,7 @@ impl MailStack {
             .output()
             .expect("scripts/mailstack (run the README's test command, scripts/test, which installs the mail servers)");
         assert!(out.status.success(), "mail stack did not start: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        MailStack { imap: port_base + 1, imaps: port_base + 2, smtp: port_base + 4, ca: dir.join("tls/ca.pem"), dir }
+        MailStack { imap: port_base + 1, imaps: port_base + 2, smtp: port_base + 4, smtps: port_base + 5, ca: dir.join("tls/ca.pem"), dir }
     }
 
     fn stop_all(&self) {
@@ -80,10 +81,11 @@ fn config_for(stack: &MailStack, name: &str, profile: &str, security: &str) -> P
     let dir = stack.dir.join(format!("config-{name}"));
     copy_shipped_config(&dir);
     std::fs::write(dir.join("imap-password"), "secret\n").expect("secret");
-    let (port, smtp_security) = match security {
-        "tls" => (stack.imaps, "plain"),
-        "starttls" => (stack.imap, "starttls"),
-        _ => (stack.imap, "plain"),
+    // Both channels use the same security: implicit TLS (IMAPS, SMTPS), STARTTLS, or plain.
+    let (port, smtp_security, smtp_port) = match security {
+        "tls" => (stack.imaps, "tls", stack.smtps),
+        "starttls" => (stack.imap, "starttls", stack.smtp),
+        _ => (stack.imap, "plain", stack.smtp),
     };
     let main = format!(
         r#"[policy]
@@ -121,7 +123,7 @@ max_attempts = 1000
         templates = repo().join("templates").display(),
         db = stack.dir.join(format!("{name}.db")).display(),
         ca = stack.ca.display(),
-        smtp = stack.smtp,
+        smtp = smtp_port,
     );
     std::fs::write(dir.join("uketsuke.toml"), main).expect("write config");
     let check = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["check-config", dir.join("uketsuke.toml").to_str().unwrap()]).output().expect("check-config");

@@ -12,38 +12,142 @@ use crate::config::channels::{Security, SmtpSettings};
 use crate::daemon::Daemon;
 use crate::record::SqliteStore;
 use chrono::Duration as ChronoDuration;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use super::stream::MailStream;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{error, info, warn};
 
-/// Messages sent at the same time (each on its own pooled connection).
+/// Messages sent at the same time (each on its own connection).
 const PARALLEL_SENDS: usize = 8;
 
-fn build_transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-    let server = &settings.server;
-    let tls = || -> Result<TlsParameters, String> {
-        let mut builder = TlsParameters::builder(server.host.clone());
-        if let Some(ca) = &server.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| format!("cannot read the CA file {}: {e}", ca.display()))?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| format!("the CA file {} is not a PEM certificate: {e}", ca.display()))?;
-            builder = builder.certificate_store(lettre::transport::smtp::client::CertificateStore::None).add_root_certificate(cert);
-        }
-        builder.build_rustls().map_err(|e| format!("TLS set-up failed: {e}"))
-    };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host.clone()).port(server.port).timeout(Some(settings.timeout));
-    builder = match server.security {
-        Security::Tls => builder.tls(Tls::Wrapper(tls()?)),
-        Security::StartTls => builder.tls(Tls::Required(tls()?)),
-        Security::Plain => builder.tls(Tls::None),
-    };
-    if let Some(login) = &server.login {
-        builder = builder.credentials(Credentials::new(login.username.clone(), login.password.read()?));
+/// Why a send failed: the server's answer (lettre's classification says whether it is
+/// permanent), or our own set-up (TLS files, the password source).
+#[derive(Debug)]
+enum SendError {
+    Smtp(lettre::transport::smtp::Error),
+    Setup(String),
+}
+
+impl SendError {
+    fn is_permanent(&self) -> bool {
+        matches!(self, SendError::Smtp(e) if e.is_permanent())
     }
-    Ok(builder.build())
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Smtp(e) => write!(f, "{e}"),
+            SendError::Setup(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Open SMTP connections, reused between messages. uketsuke opens them itself (rather than
+/// through lettre's transport) to set TCP_NODELAY: lettre writes the final "." of a message
+/// separately, and with Nagle's algorithm that small write waits for the server's delayed
+/// ACK, about 40 ms per message.
+struct Connections {
+    settings: SmtpSettings,
+    idle: std::sync::Mutex<Vec<AsyncSmtpConnection>>,
+}
+
+impl Connections {
+    async fn open(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let server = &self.settings.server;
+        let hello = ClientId::default();
+        let tcp = tokio::time::timeout(self.settings.timeout, tokio::net::TcpStream::connect((server.host.as_str(), server.port)))
+            .await
+            .map_err(|_| SendError::Setup(format!("connecting to {}:{} timed out", server.host, server.port)))?
+            .map_err(|e| SendError::Setup(format!("cannot connect to {}:{}: {e}", server.host, server.port)))?;
+        let _ = tcp.set_nodelay(true);
+        let mut conn = match server.security {
+            Security::Tls => {
+                let config = super::tls::client_config(server.ca_file.as_deref()).map_err(SendError::Setup)?;
+                let name = super::tls::server_name(&server.host).map_err(SendError::Setup)?;
+                let tls = tokio_rustls::TlsConnector::from(config)
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| SendError::Setup(format!("TLS with {} failed: {e}", server.host)))?;
+                let stream: Box<dyn AsyncTokioStream> = Box::new(MailStream::Tls(Box::new(tls)));
+                AsyncSmtpConnection::connect_with_transport(stream, &hello).await.map_err(SendError::Smtp)?
+            }
+            Security::StartTls | Security::Plain => {
+                let stream: Box<dyn AsyncTokioStream> = Box::new(MailStream::Plain(tcp));
+                let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &hello).await.map_err(SendError::Smtp)?;
+                if server.security == Security::StartTls {
+                    conn.starttls(tls_parameters(&self.settings).map_err(SendError::Setup)?, &hello).await.map_err(SendError::Smtp)?;
+                }
+                conn
+            }
+        };
+        if let Some(login) = &server.login {
+            let credentials = Credentials::new(login.username.clone(), login.password.read().map_err(SendError::Setup)?);
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await.map_err(SendError::Smtp)?;
+        }
+        Ok(conn)
+    }
+
+    /// Sends one message on an idle connection or a new one; keeps the connection for the
+    /// next message unless it broke.
+    async fn send(&self, message: &lettre::Message) -> Result<lettre::transport::smtp::response::Response, SendError> {
+        let reused = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut conn = match reused {
+            Some(conn) => conn,
+            None => self.open().await?,
+        };
+        let result = tokio::time::timeout(self.settings.timeout * 4, conn.send(message.envelope(), &message.formatted())).await;
+        match result {
+            Ok(Ok(response)) => {
+                self.keep(conn);
+                Ok(response)
+            }
+            Ok(Err(e)) => {
+                if !conn.has_broken() {
+                    self.keep(conn);
+                }
+                Err(SendError::Smtp(e))
+            }
+            Err(_) => Err(SendError::Setup(format!("the server did not answer within {:?}", self.settings.timeout * 4))),
+        }
+    }
+
+    fn keep(&self, conn: AsyncSmtpConnection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < PARALLEL_SENDS {
+            idle.push(conn);
+        }
+    }
+
+    /// Forgets every idle connection (after a failure they may all be dead).
+    fn reset(&self) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+impl AsyncTokioStream for MailStream {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        match self {
+            MailStream::Plain(s) => s.peer_addr(),
+            MailStream::Tls(s) => s.get_ref().0.peer_addr(),
+        }
+    }
+}
+
+/// lettre's TLS parameters for STARTTLS: the operator's CA file, or the public roots.
+fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, String> {
+    let server = &settings.server;
+    let mut builder = TlsParameters::builder(server.host.clone());
+    if let Some(ca) = &server.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| format!("cannot read the CA file {}: {e}", ca.display()))?;
+        let cert = Certificate::from_pem(&pem).map_err(|e| format!("the CA file {} is not a PEM certificate: {e}", ca.display()))?;
+        builder = builder.certificate_store(lettre::transport::smtp::client::CertificateStore::None).add_root_certificate(cert);
+    }
+    builder.build_rustls().map_err(|e| format!("TLS set-up failed: {e}"))
 }
 
 /// Sends due outbox entries until shutdown.
@@ -58,7 +162,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
         }
     };
     let outbox = &daemon.config.outbox;
-    let mut transport: Option<AsyncSmtpTransport<Tokio1Executor>> = None;
+    let connections = Connections { settings: settings.clone(), idle: std::sync::Mutex::new(Vec::new()) };
     while !*shutdown.borrow() {
         let now = daemon.clock.now();
         let jobs = match tokio::task::block_in_place(|| store.due_outbox(now, 32)) {
@@ -76,23 +180,6 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
             }
             continue;
         }
-        if transport.is_none() {
-            match build_transport(&settings) {
-                Ok(t) => transport = Some(t),
-                Err(e) => {
-                    if states.changed(&format!("down: {e}")) {
-                        error!(channel = "smtp", "cannot set up SMTP: {e}");
-                    }
-                    let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "down", false, Some(&e), now));
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                        _ = shutdown.changed() => {}
-                    }
-                    continue;
-                }
-            }
-        }
-        let Some(t) = transport.clone() else { continue };
         // Compose every due entry; one that cannot be composed is parked, not retried.
         let mut sendable = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -107,12 +194,10 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
         }
         // Several at once over the pooled connections: one message's round trips do not hold
         // up the next.
-        let mut results = futures::stream::iter(sendable.into_iter().map(|(job, message)| {
-            let t = t.clone();
-            async move {
-                let result = t.send(message).await;
-                (job, result)
-            }
+        let connections = &connections;
+        let mut results = futures::stream::iter(sendable.into_iter().map(|(job, message)| async move {
+            let result = connections.send(&message).await;
+            (job, result)
         }))
         .buffer_unordered(PARALLEL_SENDS);
         let mut failed = false;
@@ -162,8 +247,8 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
             }
         }
         if failed {
-            // The connections may be dead: build a new transport next time.
-            transport = None;
+            // The connections may be dead: open new ones next time.
+            connections.reset();
         }
     }
     info!(channel = "smtp", "outbox worker stopped");
