@@ -197,17 +197,20 @@ async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalid
     }
     // Sizes first, so a batch holds at most `batch` messages and about BATCH_BYTES of mail:
     // a mailbox full of 50 MB attachments is fetched one message at a time, not a hundred.
-    let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-    let sizes: std::collections::HashMap<u32, u32> = session
-        .uid_fetch(&set, "(UID RFC822.SIZE)")
-        .await
-        .map_err(|e| format!("UID FETCH failed: {e}"))?
-        .try_collect::<Vec<_>>()
-        .await
-        .map_err(|e| format!("UID FETCH failed: {e}"))?
-        .iter()
-        .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
-        .collect();
+    // In slices, keeping only the numbers: each response the library returns holds a buffer
+    // of its own, and ten thousand of them at once would cost tens of megabytes.
+    let mut sizes: std::collections::HashMap<u32, u32> = std::collections::HashMap::with_capacity(uids.len());
+    for slice in uids.chunks(500) {
+        let set = slice.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let fetched: Vec<_> = session
+            .uid_fetch(&set, "(UID RFC822.SIZE)")
+            .await
+            .map_err(|e| format!("UID FETCH failed: {e}"))?
+            .try_collect()
+            .await
+            .map_err(|e| format!("UID FETCH failed: {e}"))?;
+        sizes.extend(fetched.iter().filter_map(|f| Some((f.uid?, f.size.unwrap_or(0)))));
+    }
     let mut chunks: Vec<Vec<u32>> = Vec::new();
     let mut bytes = 0usize;
     for uid in uids {
