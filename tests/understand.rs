@@ -82,3 +82,13 @@ fn hostile_structures_do_not_panic() {
         let _ = understand_mail(&raw, config());
     }
 }
+
+#[test]
+fn a_japanese_label_on_bytes_of_another_charset_is_decoded_by_the_bytes() {
+    // UTF-8 bytes labelled ISO-2022-JP, and Shift_JIS bytes labelled EUC-JP.
+    let utf8 = mail("Subject: x\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 8bit\r\n", "障害報告です\r\n".as_bytes());
+    assert_eq!(understand_mail(&utf8, config()).expect("readable").body.trim(), "障害報告です");
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("ログインできません。お世話になっております。");
+    let raw = mail("Subject: x\r\nContent-Type: text/plain; charset=EUC-JP\r\nContent-Transfer-Encoding: 8bit\r\n", &sjis);
+    assert_eq!(understand_mail(&raw, config()).expect("readable").body.trim(), "ログインできません。お世話になっております。");
+}

@@ -239,8 +239,14 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
     // from phones and web mailers). Anything doubtful is decoded again from the raw bytes.
     let label = part.content_type().and_then(|ct| ct.attribute("charset")).map(str::to_ascii_lowercase);
     if let PartType::Text(text) | PartType::Html(text) = &part.body {
-        let plain_label = matches!(label.as_deref(), Some("utf-8" | "utf8" | "us-ascii" | "ascii") | None);
-        if plain_label && !text.contains(['\u{FFFD}', '\u{1b}']) && (label.is_some() || text.is_ascii()) {
+        // mail-parser decodes these labels as we would (its ISO-2022-JP and Shift_JIS tables
+        // cover the NEC and IBM extensions); a wrong label shows as U+FFFD or a stray ESC.
+        let plain_label = matches!(label.as_deref(), Some("utf-8" | "utf8" | "us-ascii" | "ascii" | "iso-2022-jp" | "shift_jis" | "euc-jp") | None);
+        let unicode_label = matches!(label.as_deref(), Some("utf-8" | "utf8" | "us-ascii" | "ascii") | None);
+        // For the Japanese labels, Latin-1 letters in the result mean bytes of another
+        // charset (UTF-8 read as ISO-2022-JP): decode those again too.
+        let looks_right = unicode_label || !text.contains(|c: char| ('\u{80}'..='\u{FF}').contains(&c));
+        if plain_label && looks_right && !text.contains(['\u{FFFD}', '\u{1b}']) && (label.is_some() || text.is_ascii()) {
             return text.to_string();
         }
     }
