@@ -35,7 +35,6 @@ pub struct Understanding {
     pub error_patterns: Vec<Option<Regex>>,
     pub max_log_bytes: usize,
     pub step_line: Regex,
-    pub feature_words: Vec<String>,
     /// The feature-request words as one case-insensitive pattern (one pass over the text).
     pub feature_pattern: Option<Regex>,
     pub ignore_precedence: Vec<String>,
@@ -173,7 +172,6 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
         error_patterns,
         max_log_bytes,
         step_line: step_line?,
-        feature_words,
         feature_pattern,
         ignore_precedence,
         ignore_headers,

@@ -223,7 +223,7 @@ pub struct Timing {
 pub fn start_clock(policy: &Policy, calendars: &Calendars, priority: &str, eligible: bool, clock_start: DateTime<Utc>) -> Timing {
     let tz = policy.time_zone;
     let mut reasons = Vec::new();
-    let clock = if eligible && policy.after_hours_clock == AfterHoursClock::Always { ClockKind::Always } else { ClockKind::Business };
+    let clock = clock_for(policy, eligible);
     let mut release_at = None;
     let action = if calendars.business.is_open(clock_start) {
         reasons.push("inside business hours: dispatched to the team now".into());
@@ -244,6 +244,12 @@ pub fn start_clock(policy: &Policy, calendars: &Calendars, priority: &str, eligi
     let (response_due, due_reason) = due_time(policy, calendars, priority, clock, clock_start);
     reasons.extend(due_reason);
     Timing { action, clock, release_at, response_due, reasons }
+}
+
+/// The clock an item runs on: 24x7 only when it is eligible for 24-hour handling and the
+/// contract counts every hour for such items.
+pub fn clock_for(policy: &Policy, eligible: bool) -> ClockKind {
+    if eligible && policy.after_hours_clock == AfterHoursClock::Always { ClockKind::Always } else { ClockKind::Business }
 }
 
 /// The first-response due time of `priority` from `clock_start` on `clock`, with its reason.

@@ -434,7 +434,7 @@ pub fn reclassify(tx: &mut dyn Tx, config: &Config, calendars: &Calendars, numbe
     if let Some(start) = case.clock_start {
         let customer = case.customer_id.as_deref().and_then(|id| config.customers.by_id(id));
         let eligible = decision::eligible(policy, priority, customer, case.language);
-        let clock = if eligible && policy.after_hours_clock == crate::config::policy::AfterHoursClock::Always { ClockKind::Always } else { ClockKind::Business };
+        let clock = decision::clock_for(policy, eligible);
         let (due, why) = decision::due_time(policy, calendars, priority, clock, start);
         case.clock = clock_name(clock).into();
         case.response_due = due.map(|t| t.with_timezone(&Utc));

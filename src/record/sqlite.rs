@@ -222,12 +222,7 @@ impl Store for SqliteStore {
     }
 
     fn case_detail(&mut self, number: &str) -> Result<Option<CaseDetail>> {
-        let case = self
-            .conn
-            .query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = ?1"), [number], case_from_row)
-            .optional()
-            .map_err(err("reading a case"))?;
-        let Some(case) = case else { return Ok(None) };
+        let Some(case) = case_by_number(&self.conn, number)? else { return Ok(None) };
         let mut stmt = self
             .conn
             .prepare("SELECT id, channel, sender, message_id, received_at, action, subject, size, sha256, error FROM messages WHERE case_id = ?1 ORDER BY id")
@@ -337,6 +332,13 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
     })
 }
 
+/// A case by its number (a transaction is a connection too).
+fn case_by_number(conn: &Connection, number: &str) -> Result<Option<CaseRecord>> {
+    conn.query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = ?1"), [number], case_from_row)
+        .optional()
+        .map_err(err("reading a case"))
+}
+
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
@@ -398,10 +400,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn load_case(&mut self, number: &str) -> Result<Option<CaseRecord>> {
-        self.0
-            .query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = ?1"), [number], case_from_row)
-            .optional()
-            .map_err(err("reading a case"))
+        case_by_number(&self.0, number)
     }
 
     fn case_of_our_message(&mut self, ids: &[String]) -> Result<Option<String>> {

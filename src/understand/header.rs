@@ -97,7 +97,8 @@ fn encoded_word(s: &[u8]) -> Option<(String, Vec<u8>, usize)> {
         return None;
     }
     let bytes = match enc.to_ascii_uppercase() {
-        b'B' => base64_lenient(text)?,
+        // mail-parser's decoder also accepts words without their '=' padding.
+        b'B' => base64_decode(text)?,
         b'Q' => {
             let spaced: Vec<u8> = text.iter().map(|b| if *b == b'_' { b' ' } else { *b }).collect();
             quoted_printable_decode(&spaced).unwrap_or(spaced)
@@ -105,15 +106,6 @@ fn encoded_word(s: &[u8]) -> Option<(String, Vec<u8>, usize)> {
         _ => return None,
     };
     Some((charset, bytes, 2 + text_start + text_len + 2))
-}
-
-/// Base64 that tolerates missing padding, as some mailers send it.
-pub fn base64_lenient(text: &[u8]) -> Option<Vec<u8>> {
-    let mut padded = text.to_vec();
-    while padded.len() % 4 != 0 {
-        padded.push(b'=');
-    }
-    base64_decode(&padded)
 }
 
 #[cfg(test)]

@@ -20,7 +20,6 @@ use crate::terms::{Item, Language};
 use chrono::{DateTime, FixedOffset};
 pub use fields::Fields;
 pub use mime::{Attachment, MimeError};
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 pub use signals::Signal;
 
@@ -261,7 +260,7 @@ fn mentions(subject: &str, text: &str, rules: &Understanding) -> bool {
 /// The case tag in a (normalised) subject, in any bracket style: [CASE-2026-000123],
 /// 【CASE-2026-000123】, ＃CASE-2026-000123 (full-width forms are ASCII after NFKC).
 fn case_ref_in_subject(subject: &str, config: &Config) -> Option<String> {
-    case_pattern(config).captures(subject).map(|c| format_case(&c, config))
+    config.cases.tag.captures(subject).map(|c| format_case(&c, config))
 }
 
 /// Whether a Message-ID is one of ours (our Message-ID domain).
@@ -273,11 +272,7 @@ fn is_ours(id: &str, config: &Config) -> bool {
 
 /// A case number in one of our own Message-IDs that the message replies to.
 fn case_ref_in_ids<'a>(mut ids: impl Iterator<Item = &'a String>, config: &Config) -> Option<String> {
-    ids.find_map(|id| case_pattern(config).captures(id).map(|c| format_case(&c, config)))
-}
-
-fn case_pattern(config: &Config) -> &Regex {
-    &config.cases.tag
+    ids.find_map(|id| config.cases.tag.captures(id).map(|c| format_case(&c, config)))
 }
 
 fn format_case(c: &regex::Captures<'_>, config: &Config) -> String {
