@@ -46,6 +46,14 @@ pub struct Daemon {
     pub outbox_wake: Notify,
     pub shutdown: watch::Receiver<bool>,
     pub metrics: Metrics,
+    /// The access tokens of the `[oauth.*]` accounts, shared by the channels that use them.
+    pub tokens: Vec<Arc<crate::oauth::TokenSource>>,
+}
+
+impl Daemon {
+    pub fn token_source(&self, account: &str) -> Result<Arc<crate::oauth::TokenSource>, String> {
+        self.tokens.iter().find(|t| t.account.name == account).cloned().ok_or_else(|| format!("no [oauth.{account}] account is configured"))
+    }
 }
 
 /// Runs until SIGTERM or Ctrl-C.
@@ -57,7 +65,9 @@ pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> 
     // Open once here so schema problems stop the start, with a clear message.
     let mut store = SqliteStore::open(&store_path).map_err(|e| e.to_string())?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let tokens = crate::oauth::tokens::sources(&config, &store_path)?;
     let daemon = Arc::new(Daemon {
+        tokens,
         calendars: Calendars::new(&config.policy),
         config,
         templates,
@@ -198,6 +208,9 @@ pub fn problems(config: &Config, status: &crate::record::StoreStatus, now: chron
     }
     if status.outbox_parked > 0 {
         out.push("outbox entries are parked after permanent failures: see `uketsuke status` and `uketsuke cases show`".to_string());
+    }
+    for account in crate::oauth::health::accounts(config, status, now) {
+        out.extend(account.problems());
     }
     if status.quarantined > 0 {
         out.push("messages could not be understood and are quarantined: `uketsuke cases list --state quarantined`".to_string());

@@ -13,6 +13,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod oauth;
 pub mod daemon;
 pub mod decide;
 pub mod terms;

@@ -8,12 +8,14 @@
 
 use super::stream::MailStream;
 use super::{Backoff, StateLog, tls};
-use crate::config::channels::{AfterRecording, ImapSettings, Security};
+use crate::config::channels::{AfterRecording, ImapSettings, SaslMechanism, Security};
+use crate::oauth::sasl::SaslClient;
+use crate::oauth::{TokenError, TokenSource};
 use crate::daemon::Daemon;
 use crate::record::{self, Checkpoint, SqliteStore, Store};
 use crate::understand::Channel;
 use async_imap::{Client, Session};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,12 +40,28 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
             return;
         }
     };
-    let key = format!("{}@{}:{}/{}", settings.server.login.as_ref().map(|l| l.username.as_str()).unwrap_or(""), settings.server.host, settings.server.port, settings.mailbox);
+    let key = format!("{}@{}:{}/{}", settings.server.username(), settings.server.host, settings.server.port, settings.mailbox);
     while !*shutdown.borrow() {
-        match session(&daemon, &settings, &key, &mut store, &mut backoff, &mut states).await {
-            Ok(()) => break,
-            Err(e) => {
-                daemon.metrics.imap_connected.store(0, std::sync::atomic::Ordering::Relaxed);
+        let ended = session(&daemon, &settings, &key, &mut store, &mut backoff, &mut states).await;
+        if !matches!(ended, Ok(Ended::TokenRenewal)) {
+            daemon.metrics.imap_connected.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        match ended {
+            Ok(Ended::Shutdown) => break,
+            Ok(Ended::TokenRenewal) => {
+                info!(channel = "imap", "re-opening the IMAP session with a fresh OAuth2 token before the old one expires");
+            }
+            Err(SessionError::NeedsReauthorization(source, reason)) => {
+                if states.changed(&format!("needs re-authorization: {reason}")) {
+                    error!(channel = "imap", mailbox = %settings.mailbox, account = %source.account.name, "IMAP intake has stopped: the OAuth2 account needs re-authorization ({reason}); run `uketsuke auth login {}`", source.account.name);
+                }
+                let now = daemon.clock.now();
+                let _ = tokio::task::block_in_place(|| store.set_channel("imap", "needs re-authorization", false, Some(&reason), now));
+                // No retries against the provider: wait for a person to sign in again.
+                source.wait_for_reauthorization(&mut shutdown).await;
+                backoff.reset();
+            }
+            Err(SessionError::Failed(e)) => {
                 if states.changed(&format!("down: {e}")) {
                     error!(channel = "imap", mailbox = %settings.mailbox, "IMAP intake is down, retrying with backoff: {e}");
                 }
@@ -58,6 +76,27 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
         }
     }
     info!(channel = "imap", "IMAP intake stopped");
+}
+
+/// Why a session ended without an error.
+enum Ended {
+    Shutdown,
+    /// The OAuth2 token is about to expire (Exchange Online ends the session when it does):
+    /// log in again with a fresh one.
+    TokenRenewal,
+}
+
+/// Why a session failed.
+enum SessionError {
+    Failed(String),
+    /// The OAuth2 account needs a person: stop asking the provider and the server.
+    NeedsReauthorization(Arc<TokenSource>, String),
+}
+
+impl From<String> for SessionError {
+    fn from(e: String) -> Self {
+        SessionError::Failed(e)
+    }
 }
 
 async fn connect(settings: &ImapSettings) -> Result<Client<MailStream>, String> {
@@ -118,16 +157,52 @@ async fn read_line(reader: &mut BufReader<TcpStream>, line: &mut String) -> Resu
     if n == 0 { Err("the server closed the connection".into()) } else { Ok(()) }
 }
 
-async fn login(settings: &ImapSettings) -> Result<ImapSession, String> {
+/// Logs in with the password, or with an OAuth2 token: a refused token is forgotten, a
+/// fresh one fetched and tried once more. Returns the session and the token's renewal time.
+async fn login(daemon: &Daemon, settings: &ImapSettings) -> Result<(ImapSession, Option<DateTime<Utc>>), SessionError> {
+    if let Some(oauth) = &settings.server.oauth {
+        let source = daemon.token_source(&oauth.account)?;
+        let mut refused = String::new();
+        for attempt in 0..2 {
+            let token = match source.token().await {
+                Ok(token) => token,
+                Err(TokenError::NeedsReauthorization(reason)) => return Err(SessionError::NeedsReauthorization(source.clone(), reason)),
+                Err(TokenError::Unavailable(e)) => return Err(SessionError::Failed(format!("no OAuth2 token for {}: {e}", oauth.account))),
+            };
+            let client = connect(settings).await?;
+            let mut sasl = SaslClient::new(oauth.mechanism, &oauth.username, &token.secret);
+            let mechanism = sasl.mechanism_name();
+            match client.authenticate(mechanism, &mut sasl).await {
+                Ok(session) => return Ok((session, Some(token.renew_at()))),
+                Err((e, _)) => {
+                    refused = match sasl.error.take() {
+                        Some(json) => format!("{e}; the server said {json}"),
+                        None => e.to_string(),
+                    };
+                    warn!(channel = "imap", account = %oauth.account, attempt = attempt + 1, "the server refused the OAuth2 token ({mechanism} as {}): {refused}", oauth.username);
+                    source.rejected(&token).await;
+                }
+            }
+        }
+        return Err(SessionError::Failed(format!("the server refused {mechanism} login as {} with a fresh OAuth2 token too: {refused}", oauth.username, mechanism = oauth_name(oauth.mechanism))));
+    }
     let client = connect(settings).await?;
-    let login = settings.server.login.as_ref().ok_or("IMAP needs username and password_file or password_env")?;
+    let login = settings.server.login.as_ref().ok_or("IMAP needs username and password_file or password_env, or oauth".to_string())?;
     let password = login.password.read()?;
-    client.login(&login.username, &password).await.map_err(|(e, _)| format!("login as {} was refused: {e}", login.username))
+    let session = client.login(&login.username, &password).await.map_err(|(e, _)| format!("login as {} was refused: {e}", login.username))?;
+    Ok((session, None))
 }
 
-async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mut SqliteStore, backoff: &mut Backoff, states: &mut StateLog) -> Result<(), String> {
+fn oauth_name(mechanism: SaslMechanism) -> &'static str {
+    match mechanism {
+        SaslMechanism::XOAuth2 => "XOAUTH2",
+        SaslMechanism::OAuthBearer => "OAUTHBEARER",
+    }
+}
+
+async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mut SqliteStore, backoff: &mut Backoff, states: &mut StateLog) -> Result<Ended, SessionError> {
     let mut shutdown = daemon.shutdown.clone();
-    let mut session = login(settings).await?;
+    let (mut session, renew_at) = login(daemon, settings).await?;
     let idle = session.capabilities().await.map_err(|e| format!("CAPABILITY failed: {e}"))?.has_str("IDLE");
     let mailbox = session.select(&settings.mailbox).await.map_err(|e| format!("cannot select {}: {e}", settings.mailbox))?;
     let uidvalidity = mailbox.uid_validity.unwrap_or(0);
@@ -146,8 +221,20 @@ async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mu
         let _ = tokio::task::block_in_place(|| store.set_channel("imap", "connected", true, None, now));
         if *shutdown.borrow() {
             let _ = session.logout().await;
-            return Ok(());
+            return Ok(Ended::Shutdown);
         }
+        // With an OAuth2 token, IDLE ends in time to log in again before it expires.
+        let wait = match renew_at {
+            Some(at) => {
+                let left = (at - Utc::now()).to_std().unwrap_or_default();
+                if left.is_zero() {
+                    let _ = session.logout().await;
+                    return Ok(Ended::TokenRenewal);
+                }
+                left.min(settings.idle_interval)
+            }
+            None => settings.idle_interval,
+        };
         if idle {
             let mut handle = session.idle();
             handle.init().await.map_err(|e| format!("IDLE failed: {e}"))?;
@@ -156,12 +243,12 @@ async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mu
                 announced |= matches!(response, async_imap::types::UnsolicitedResponse::Exists(_) | async_imap::types::UnsolicitedResponse::Recent(_));
             }
             if !announced {
-                let (wait, stop) = handle.wait_with_timeout(settings.idle_interval);
+                let (idle_wait, stop) = handle.wait_with_timeout(wait);
                 tokio::select! {
-                    r = wait => { r.map_err(|e| format!("IDLE failed: {e}"))?; }
+                    r = idle_wait => { r.map_err(|e| format!("IDLE failed: {e}"))?; }
                     // Servers answer keep-alives inside IDLE, which resets the library's
                     // timeout: the hard limit is ours.
-                    _ = tokio::time::sleep(settings.idle_interval) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.changed() => {}
                 }
                 drop(stop);
@@ -169,7 +256,7 @@ async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mu
             session = handle.done().await.map_err(|e| format!("ending IDLE failed: {e}"))?;
         } else {
             tokio::select! {
-                _ = tokio::time::sleep(settings.poll_interval) => {}
+                _ = tokio::time::sleep(settings.poll_interval.min(wait)) => {}
                 _ = shutdown.changed() => {}
             }
             session.noop().await.map_err(|e| format!("NOOP failed: {e}"))?;

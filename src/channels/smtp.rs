@@ -17,6 +17,8 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use futures::StreamExt;
+use crate::oauth::{TokenError, TokenSource};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{error, info, warn};
@@ -30,6 +32,8 @@ const PARALLEL_SENDS: usize = 8;
 enum SendError {
     Smtp(lettre::transport::smtp::Error),
     Setup(String),
+    /// The OAuth2 account needs a person; nothing is sent until then.
+    NeedsReauthorization(String),
 }
 
 impl SendError {
@@ -43,6 +47,7 @@ impl std::fmt::Display for SendError {
         match self {
             SendError::Smtp(e) => write!(f, "{e}"),
             SendError::Setup(e) => f.write_str(e),
+            SendError::NeedsReauthorization(e) => write!(f, "the OAuth2 account needs re-authorization: {e}"),
         }
     }
 }
@@ -53,11 +58,39 @@ impl std::fmt::Display for SendError {
 /// ACK, about 40 ms per message.
 struct Connections {
     settings: SmtpSettings,
-    idle: std::sync::Mutex<Vec<AsyncSmtpConnection>>,
+    /// Idle connections, each with the time its OAuth2 token should no longer be relied on.
+    idle: std::sync::Mutex<Vec<(AsyncSmtpConnection, Option<DateTime<Utc>>)>>,
+    tokens: Option<Arc<TokenSource>>,
 }
 
 impl Connections {
-    async fn open(&self) -> Result<AsyncSmtpConnection, SendError> {
+    /// A new authenticated connection. With OAuth2, a refused token is forgotten and a fresh
+    /// one tried once more (lettre reports the server's JSON challenge as a client error,
+    /// not as a 535).
+    async fn open(&self) -> Result<(AsyncSmtpConnection, Option<DateTime<Utc>>), SendError> {
+        let (Some(source), Some(oauth)) = (&self.tokens, &self.settings.server.oauth) else {
+            return Ok((self.connect(None).await?, None));
+        };
+        let mut refused = String::new();
+        for attempt in 0..2 {
+            let token = source.token().await.map_err(|e| match e {
+                TokenError::NeedsReauthorization(reason) => SendError::NeedsReauthorization(reason),
+                TokenError::Unavailable(e) => SendError::Setup(format!("no OAuth2 token for {}: {e}", oauth.account)),
+            })?;
+            match self.connect(Some(Credentials::new(oauth.username.clone(), token.secret.clone()))).await {
+                Ok(conn) => return Ok((conn, Some(token.renew_at()))),
+                Err(SendError::Smtp(e)) if e.is_client() || e.is_permanent() => {
+                    refused = e.to_string();
+                    warn!(channel = "smtp", account = %oauth.account, attempt = attempt + 1, "the server refused the OAuth2 token (XOAUTH2 as {}): {refused}", oauth.username);
+                    source.rejected(&token).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(SendError::Setup(format!("the server refused XOAUTH2 login as {} with a fresh OAuth2 token too: {refused}", oauth.username)))
+    }
+
+    async fn connect(&self, oauth: Option<Credentials>) -> Result<AsyncSmtpConnection, SendError> {
         let server = &self.settings.server;
         let hello = ClientId::default();
         let tcp = tokio::time::timeout(self.settings.timeout, tokio::net::TcpStream::connect((server.host.as_str(), server.port)))
@@ -85,7 +118,9 @@ impl Connections {
                 conn
             }
         };
-        if let Some(login) = &server.login {
+        if let Some(credentials) = oauth {
+            conn.auth(&[Mechanism::Xoauth2], &credentials).await.map_err(SendError::Smtp)?;
+        } else if let Some(login) = &server.login {
             let credentials = Credentials::new(login.username.clone(), login.password.read().map_err(SendError::Setup)?);
             conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await.map_err(SendError::Smtp)?;
         }
@@ -96,19 +131,20 @@ impl Connections {
     /// next message unless it broke.
     async fn send(&self, message: &lettre::Message) -> Result<lettre::transport::smtp::response::Response, SendError> {
         let reused = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut conn = match reused {
-            Some(conn) => conn,
-            None => self.open().await?,
+        // A connection whose token is about to expire is closed rather than reused.
+        let (mut conn, renew_at) = match reused {
+            Some((conn, renew_at)) if renew_at.is_none_or(|at| Utc::now() < at) => (conn, renew_at),
+            _ => self.open().await?,
         };
         let result = tokio::time::timeout(self.settings.timeout * 4, conn.send(message.envelope(), &message.formatted())).await;
         match result {
             Ok(Ok(response)) => {
-                self.keep(conn);
+                self.keep(conn, renew_at);
                 Ok(response)
             }
             Ok(Err(e)) => {
                 if !conn.has_broken() {
-                    self.keep(conn);
+                    self.keep(conn, renew_at);
                 }
                 Err(SendError::Smtp(e))
             }
@@ -116,10 +152,10 @@ impl Connections {
         }
     }
 
-    fn keep(&self, conn: AsyncSmtpConnection) {
+    fn keep(&self, conn: AsyncSmtpConnection, renew_at: Option<DateTime<Utc>>) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < PARALLEL_SENDS {
-            idle.push(conn);
+            idle.push((conn, renew_at));
         }
     }
 
@@ -162,8 +198,28 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
         }
     };
     let outbox = &daemon.config.outbox;
-    let connections = Connections { settings: settings.clone(), idle: std::sync::Mutex::new(Vec::new()) };
+    let tokens = match settings.server.oauth.as_ref().map(|o| daemon.token_source(&o.account)).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            error!(channel = "smtp", "{e}");
+            return;
+        }
+    };
+    let connections = Connections { settings: settings.clone(), idle: std::sync::Mutex::new(Vec::new()), tokens: tokens.clone() };
     while !*shutdown.borrow() {
+        // An account that needs a person stops the outbox (entries wait, none is parked)
+        // until someone signs in again; the provider is not asked again meanwhile.
+        if let Some(source) = &tokens {
+            if let Err(TokenError::NeedsReauthorization(reason)) = source.token().await {
+                if states.changed(&format!("needs re-authorization: {reason}")) {
+                    error!(channel = "smtp", account = %source.account.name, "sending has stopped: the OAuth2 account needs re-authorization ({reason}); run `uketsuke auth login {}`", source.account.name);
+                }
+                let now = daemon.clock.now();
+                let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "needs re-authorization", false, Some(&reason), now));
+                source.wait_for_reauthorization(&mut shutdown).await;
+                continue;
+            }
+        }
         let now = daemon.clock.now();
         let jobs = match tokio::task::block_in_place(|| store.due_outbox(now, 32)) {
             Ok(jobs) => jobs,

@@ -309,8 +309,10 @@ pub fn status(args: &StoreArgs, json: bool) -> ExitCode {
     // A channel that never connected counts from its first record; with none, from now.
     let started = status.channels.iter().map(|c| c.since).min().unwrap_or(now);
     let problems = crate::daemon::problems(&config, &status, now, started);
+    let oauth = crate::oauth::health::accounts(&config, &status, now);
     if json {
         let mut v = serde_json::to_value(&status).unwrap_or_default();
+        v["oauth"] = serde_json::to_value(&oauth).unwrap_or_default();
         v["problems"] = serde_json::to_value(&problems).unwrap_or_default();
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
@@ -319,6 +321,9 @@ pub fn status(args: &StoreArgs, json: bool) -> ExitCode {
         println!("outbox: {} waiting (oldest since {}), {} parked", status.outbox_pending, t(status.oldest_pending), status.outbox_parked);
         for c in &status.channels {
             println!("{}: {} since {}, last success {}{}", c.name, c.state, local(c.since, &config), t(c.last_success), c.last_error.as_deref().map(|e| format!(", last error: {e}")).unwrap_or_default());
+        }
+        for a in &oauth {
+            println!("{}", account_line(a, &config));
         }
         if problems.is_empty() {
             println!("no problems");
@@ -349,4 +354,94 @@ pub fn reprocess(args: &StoreArgs, number: &str, by: Option<String>) -> ExitCode
         }
         Err(e) => fail(e),
     }
+}
+
+/// One line about an OAuth2 account, for `status` and `auth status`.
+fn account_line(a: &crate::oauth::health::AccountHealth, config: &Config) -> String {
+    let t = |t: Option<DateTime<Utc>>| t.map(|t| local(t, config)).unwrap_or_else(|| "-".into());
+    let mut line = format!("oauth {} ({}, {}): token expires {}, last refresh {}", a.account, a.provider, if a.user.is_empty() { "-" } else { &a.user }, t(a.access_expires), t(a.refreshed_at));
+    if a.provider == "microsoft_delegated" || a.provider == "google" {
+        line.push_str(if a.refresh_token_stored { ", refresh token stored" } else { ", NO refresh token stored" });
+    }
+    if let Some(what) = &a.credential {
+        match (a.credential_expires, a.credential_days_left) {
+            (Some(at), Some(days)) => line.push_str(&format!(", {what} expires {} ({days} days)", at.format("%Y-%m-%d"))),
+            _ => line.push_str(&format!(", {what} expiry unknown")),
+        }
+    }
+    if let Some(reason) = &a.needs_reauthorization {
+        line.push_str(&format!(", NEEDS RE-AUTHORIZATION: {reason}"));
+    }
+    line
+}
+
+/// `uketsuke auth login NAME`.
+pub fn auth_login(args: &StoreArgs, name: &str) -> ExitCode {
+    let (config, store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    drop(store);
+    let Some(account) = config.oauth.iter().find(|a| a.name == name) else {
+        let known: Vec<&str> = config.oauth.iter().map(|a| a.name.as_str()).collect();
+        eprintln!("uketsuke: no [oauth.{name}] account in {}; known: {}", config.path.display(), if known.is_empty() { "none".to_string() } else { known.join(", ") });
+        return ExitCode::from(2);
+    };
+    let vault = match &config.store.token_key {
+        Some(path) => match crate::oauth::vault::Vault::from_file(path) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                eprintln!("uketsuke: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let path = args.db.clone().unwrap_or_else(|| config.store.path.clone());
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("uketsuke: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut out = std::io::stdout();
+    match runtime.block_on(crate::oauth::login::login(account, &path, vault.as_ref(), &mut out)) {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("uketsuke: {name}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `uketsuke auth status`.
+pub fn auth_status(args: &StoreArgs, json: bool) -> ExitCode {
+    let (config, store) = match open(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let status = match store.status() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let accounts = crate::oauth::health::accounts(&config, &status, Utc::now());
+    let problems: Vec<String> = accounts.iter().flat_map(|a| a.problems()).collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"accounts": accounts, "problems": problems})).unwrap_or_default());
+    } else {
+        if accounts.is_empty() {
+            println!("no [oauth.*] accounts are configured");
+        }
+        for a in &accounts {
+            println!("{}", account_line(a, &config));
+        }
+        for p in &problems {
+            println!("PROBLEM: {p}");
+        }
+    }
+    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

@@ -87,6 +87,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// OAuth2 accounts of the mailbox (Microsoft 365, Google): sign in, see their state.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
     /// The cases on record.
     Cases {
         #[command(subcommand)]
@@ -109,6 +114,26 @@ enum Command {
         #[arg(long)]
         json: bool,
         year: i32,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthCommand {
+    /// Sign an [oauth.NAME] account in: device code (Microsoft delegated), browser on
+    /// 127.0.0.1 (Google), or a token check (app-only); stores the refresh token, sealed.
+    Login {
+        #[command(flatten)]
+        store: StoreOptions,
+        /// The account: the NAME of an [oauth.NAME] table.
+        account: String,
+    },
+    /// Each account: token expiry, refresh token stored, secret or certificate expiry, and
+    /// whether it needs re-authorization (exit 1 if any account needs attention).
+    Status {
+        #[command(flatten)]
+        store: StoreOptions,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -217,6 +242,10 @@ pub fn main() -> ExitCode {
         }
         Command::Run { store, log_json, clock_file } => run(store.into_args(None), log_json, clock_file),
         Command::Status { store, json } => cases::status(&store.into_args(None), json),
+        Command::Auth { command } => match command {
+            AuthCommand::Login { store, account } => cases::auth_login(&store.into_args(None), &account),
+            AuthCommand::Status { store, json } => cases::auth_status(&store.into_args(None), json),
+        },
         Command::Cases { command } => match command {
             CasesCommand::List { store, state, customer, due_before, json } => {
                 cases::list(&store.into_args(None), state.as_deref(), customer, due_before.as_deref(), json)

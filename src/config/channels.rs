@@ -55,6 +55,23 @@ pub struct Login {
     pub password: SecretSource,
 }
 
+/// The SASL mechanism that carries an OAuth2 access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    /// Google's and Microsoft's XOAUTH2 (IMAP and SMTP).
+    XOAuth2,
+    /// RFC 7628 OAUTHBEARER (IMAP).
+    OAuthBearer,
+}
+
+/// Login with an OAuth2 access token from the `[oauth.NAME]` account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthLogin {
+    pub username: String,
+    pub account: String,
+    pub mechanism: SaslMechanism,
+}
+
 /// A server and how to reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Server {
@@ -64,6 +81,15 @@ pub struct Server {
     /// Trust this CA file instead of the public roots (self-signed test servers).
     pub ca_file: Option<PathBuf>,
     pub login: Option<Login>,
+    /// Login with an OAuth2 token instead of a password.
+    pub oauth: Option<OAuthLogin>,
+}
+
+impl Server {
+    /// The user uketsuke logs in as, whichever way it logs in.
+    pub fn username(&self) -> &str {
+        self.login.as_ref().map(|l| l.username.as_str()).or(self.oauth.as_ref().map(|o| o.username.as_str())).unwrap_or("")
+    }
 }
 
 /// What happens to a message in the mailbox once it is on disk.
@@ -126,7 +152,7 @@ fn seconds(s: &mut Section, key: &str, default: u64, max: u64) -> Duration {
     Duration::from_secs(s.integer(key, default as i64, 1..(max as i64 + 1)) as u64)
 }
 
-const SERVER_KEYS: [&str; 8] = ["enabled", "host", "port", "security", "ca_file", "username", "password_file", "password_env"];
+const SERVER_KEYS: [&str; 10] = ["enabled", "host", "port", "security", "ca_file", "username", "password_file", "password_env", "oauth", "mechanism"];
 
 /// Reads the server keys of a channel section; `None` when the channel is disabled.
 fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option<Server> {
@@ -162,16 +188,38 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
             None
         }
     };
-    let login = match (s.string("username", false, "\"support@example.jp\""), password) {
-        (Some((username, _)), Some(password)) => Some(Login { username, password }),
-        (None, None) => None,
-        (Some((_, span)), None) => {
-            s.source.problem(span, "a username without a password source", "Add password_file = \"...\" or password_env = \"...\" (never the password itself).");
+    let username = s.string("username", false, "\"support@example.jp\"");
+    let oauth = s.string("oauth", false, "\"support\"");
+    let mechanism = match s.string("mechanism", false, "\"xoauth2\"") {
+        None => SaslMechanism::XOAuth2,
+        Some((m, span)) => match m.to_ascii_lowercase().as_str() {
+            "xoauth2" => SaslMechanism::XOAuth2,
+            "oauthbearer" => SaslMechanism::OAuthBearer,
+            _ => {
+                s.source.problem(span, format!("mechanism `{m}` is not known"), "Use \"xoauth2\" or \"oauthbearer\" (with oauth = \"NAME\").");
+                SaslMechanism::XOAuth2
+            }
+        },
+    };
+    let mut oauth_login = None;
+    let login = match (username, password, oauth) {
+        (Some((username, _)), Some(password), None) => Some(Login { username, password }),
+        (Some((username, _)), None, Some((account, _))) => {
+            oauth_login = Some(OAuthLogin { username, account, mechanism });
             None
         }
-        (None, Some(_)) => {
+        (_, Some(_), Some((_, span))) => {
+            s.source.problem(span, "both a password source and oauth are set", "Keep one: oauth = \"NAME\" for Microsoft 365 and Google, or a password where the server allows it.");
+            None
+        }
+        (None, None, None) => None,
+        (Some((_, span)), None, None) => {
+            s.source.problem(span, "a username without a password source or oauth account", "Add oauth = \"NAME\" (an [oauth.NAME] table), or password_file = \"...\" / password_env = \"...\" (never the password itself).");
+            None
+        }
+        (None, _, _) => {
             let span = s.span.clone();
-            s.source.problem(span, "a password source without a username", "Add username = \"...\".");
+            s.source.problem(span, "a password source or oauth account without a username", "Add username = \"...\" (the mailbox address).");
             None
         }
     };
@@ -180,7 +228,7 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
             s.source.problem(v.span(), "security = \"plain\" to a server that is not on this machine", "Use \"tls\" or \"starttls\"; plain connections are only for loopback test servers.");
         }
     }
-    Some(Server { host: host?, port, security, ca_file, login })
+    Some(Server { host: host?, port, security, ca_file, login, oauth: oauth_login })
 }
 
 pub fn read_imap(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Option<ImapSettings> {
@@ -219,6 +267,11 @@ pub fn read_smtp(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
     keys.push("timeout_seconds");
     let mut s = Section::new(source, t, "[smtp]", &keys);
     let server = server(&mut s, base, (465, 587, 25))?;
+    if server.oauth.as_ref().is_some_and(|o| o.mechanism != SaslMechanism::XOAuth2) {
+        if let Some(v) = s.value("mechanism") {
+            s.source.problem(v.span(), "SMTP sends OAuth2 tokens with XOAUTH2 only", "Remove mechanism from [smtp] (or set it to \"xoauth2\").");
+        }
+    }
     Some(SmtpSettings { server, timeout: seconds(&mut s, "timeout_seconds", 30, 600) })
 }
 

@@ -6,6 +6,7 @@
 //! so changing them needs no rebuild.
 
 pub mod channels;
+pub mod oauth;
 pub mod customers;
 pub mod policy;
 pub mod reader;
@@ -40,6 +41,8 @@ pub struct Config {
     pub alerts: channels::AlertSettings,
     /// The HTTP listener (intake page, webhook, health, metrics); `None` when off.
     pub http: Option<channels::HttpSettings>,
+    /// OAuth2 accounts the mail channels log in with (`[oauth.NAME]`).
+    pub oauth: Vec<oauth::OAuthAccount>,
     /// The folder of the message templates; `None`: the templates built into the binary.
     pub templates_dir: Option<PathBuf>,
 }
@@ -59,6 +62,8 @@ pub struct MailIdentity {
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
     pub path: PathBuf,
+    /// The key that seals OAuth2 refresh tokens in the store (32 bytes, raw or base64).
+    pub token_key: Option<PathBuf>,
 }
 
 /// How case numbers are written: `{prefix}-{year}-{seq}`.
@@ -194,6 +199,7 @@ impl Config {
                 store: main.store,
                 imap: main.imap,
                 smtp: main.smtp,
+                oauth: main.oauth,
                 outbox: main.outbox,
                 alerts: main.alerts,
                 http: main.http,
@@ -318,13 +324,43 @@ struct Main {
     outbox: channels::OutboxSettings,
     alerts: channels::AlertSettings,
     http: Option<channels::HttpSettings>,
+    oauth: Vec<oauth::OAuthAccount>,
     templates: String,
+}
+
+/// Ties each `[oauth.NAME]` account to the mailbox whose channel names it, and checks that
+/// every name resolves and that refresh tokens have a key to be sealed with.
+fn bind_oauth(source: &mut Source, accounts: &mut [oauth::OAuthAccount], servers: [Option<&channels::Server>; 2], have_key: bool) {
+    for server in servers.into_iter().flatten() {
+        let Some(login) = &server.oauth else { continue };
+        match accounts.iter_mut().find(|a| a.name == login.account) {
+            Some(account) if account.user.is_empty() || account.user.eq_ignore_ascii_case(&login.username) => account.user = login.username.clone(),
+            Some(account) => {
+                let fix = format!("Use the same username in [imap] and [smtp], or give each its own [oauth.*] account (now {} and {}).", account.user, login.username);
+                source.problem(0..0, format!("[oauth.{}] is named by two different usernames", account.name), fix);
+            }
+            None => {
+                let known: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
+                let fix = if known.is_empty() { format!("Add an [oauth.{}] table with provider and client_id.", login.account) } else { format!("Known accounts: {}.", known.join(", ")) };
+                source.problem(0..0, format!("oauth = \"{}\" names no [oauth.{}] table", login.account, login.account), fix);
+            }
+        }
+    }
+    for account in accounts.iter() {
+        if account.provider.uses_refresh_token() && !have_key {
+            source.problem(
+                0..0,
+                format!("[oauth.{}] keeps a refresh token, but [store] has no token_key_file to seal it with", account.name),
+                "Add token_key_file = \"secrets/token-key\" under [store] and create it: openssl rand -base64 32 > secrets/token-key",
+            );
+        }
+    }
 }
 
 fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let doc = reader::parse(source, text);
     let root = TableRef { table: doc.get_ref(), span: 0..0 };
-    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "store", "cases", "imap", "smtp", "outbox", "alerts", "http"]);
+    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "store", "cases", "imap", "smtp", "outbox", "alerts", "http", "oauth"]);
     let policy = top.table("policy");
     let files = top.table("files");
     let mail = top.table("mail");
@@ -335,6 +371,7 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let outbox = top.table("outbox");
     let alerts = top.table("alerts");
     let http = top.table("http");
+    let oauth = top.table("oauth");
 
     let (profile, profile_line, profiles_dir) = match policy {
         Some(t) => {
@@ -416,21 +453,25 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
         }
         None => CaseNumbering::new("CASE".into(), 6),
     };
+    let base = source.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let store = match store {
         Some(t) => {
-            let mut s = Section::new(source, t, "[store]", &["path"]);
+            let mut s = Section::new(source, t, "[store]", &["path", "token_key_file"]);
             let path = s.string("path", false, "\"state/uketsuke.db\"").map(|(p, _)| p).unwrap_or("state/uketsuke.db".into());
-            StoreSettings { path: PathBuf::from(path) }
+            let token_key = s.string("token_key_file", false, "\"secrets/token-key\"").map(|(p, _)| base.join(p));
+            StoreSettings { path: PathBuf::from(path), token_key }
         }
-        None => StoreSettings { path: PathBuf::from("state/uketsuke.db") },
+        None => StoreSettings { path: PathBuf::from("state/uketsuke.db"), token_key: None },
     };
-    let base = source.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let imap = imap.and_then(|t| channels::read_imap(source, t, &base));
     let smtp = smtp.and_then(|t| channels::read_smtp(source, t, &base));
     let outbox = outbox.map(|t| channels::read_outbox(source, t)).unwrap_or_default();
     let alerts = alerts.map(|t| channels::read_alerts(source, t)).unwrap_or_default();
     let http = http.and_then(|t| channels::read_http(source, t, &base));
+    let mut oauth = oauth.map(|t| oauth::read(source, t, &base)).unwrap_or_default();
+    bind_oauth(source, &mut oauth, [imap.as_ref().map(|i| &i.server), smtp.as_ref().map(|s| &s.server)], store.token_key.is_some());
     Some(Main {
+        oauth,
         http,
         store,
         imap,

@@ -173,9 +173,11 @@ async fn healthz(State(web): State<Arc<Web>>) -> Response {
             let now = web.daemon.clock.now();
             let started = status.channels.iter().map(|c| c.since).min().unwrap_or(now);
             let problems = crate::daemon::problems(&web.daemon.config, &status, now, started);
-            let channels: Vec<serde_json::Value> = status.channels.iter().map(|c| serde_json::json!({"name": c.name, "state": c.state, "last_success": c.last_success})).collect();
+            let channels: Vec<serde_json::Value> =
+                status.channels.iter().map(|c| serde_json::json!({"name": c.name, "state": c.state, "last_success": c.last_success, "last_error": c.last_error})).collect();
+            let oauth = crate::oauth::health::accounts(&web.daemon.config, &status, chrono::Utc::now());
             let ok = problems.is_empty();
-            let body = serde_json::json!({"status": if ok { "ok" } else { "degraded" }, "store": "ok", "channels": channels, "problems": problems});
+            let body = serde_json::json!({"status": if ok { "ok" } else { "degraded" }, "store": "ok", "channels": channels, "oauth": oauth, "problems": problems});
             let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
             (code, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
         }
@@ -184,6 +186,34 @@ async fn healthz(State(web): State<Arc<Web>>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
         }
     }
+}
+
+/// The OAuth2 gauges, one series per account.
+fn oauth_metrics(daemon: &Daemon, status: &crate::record::StoreStatus) -> String {
+    let accounts = crate::oauth::health::accounts(&daemon.config, status, chrono::Utc::now());
+    if accounts.is_empty() {
+        return String::new();
+    }
+    let now = chrono::Utc::now();
+    let mut out = String::new();
+    out.push_str("# HELP uketsuke_oauth_token_expiry_seconds Seconds until the account's current access token expires (negative: expired or none yet).\n# TYPE uketsuke_oauth_token_expiry_seconds gauge\n");
+    for a in &accounts {
+        let left = a.access_expires.map(|t| (t - now).num_seconds()).unwrap_or(-1);
+        out.push_str(&format!("uketsuke_oauth_token_expiry_seconds{{account=\"{}\"}} {left}\n", a.account));
+    }
+    out.push_str("# HELP uketsuke_oauth_needs_reauthorization 1 while the account needs a person to sign in again (mail on it has stopped).\n# TYPE uketsuke_oauth_needs_reauthorization gauge\n");
+    for a in &accounts {
+        out.push_str(&format!("uketsuke_oauth_needs_reauthorization{{account=\"{}\"}} {}\n", a.account, u8::from(a.needs_reauthorization.is_some())));
+    }
+    out.push_str("# HELP uketsuke_oauth_secret_expiry_days Whole days until the account's client secret or certificate expires.\n# TYPE uketsuke_oauth_secret_expiry_days gauge\n");
+    for a in accounts.iter().filter(|a| a.credential_days_left.is_some()) {
+        out.push_str(&format!("uketsuke_oauth_secret_expiry_days{{account=\"{}\"}} {}\n", a.account, a.credential_days_left.unwrap_or_default()));
+    }
+    out.push_str("# HELP uketsuke_oauth_refreshes_total Access tokens fetched since start.\n# TYPE uketsuke_oauth_refreshes_total counter\n");
+    for t in &daemon.tokens {
+        out.push_str(&format!("uketsuke_oauth_refreshes_total{{account=\"{}\"}} {}\n", t.account.name, t.refreshes.load(std::sync::atomic::Ordering::Relaxed)));
+    }
+    out
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -210,6 +240,7 @@ async fn metrics(State(web): State<Arc<Web>>) -> Response {
         let oldest_held = s.oldest_held.map(|t| (now - t).num_seconds().max(0)).unwrap_or(0);
         out.push_str(&format!("# HELP uketsuke_oldest_held_case_age_seconds Age of the oldest held case.\n# TYPE uketsuke_oldest_held_case_age_seconds gauge\nuketsuke_oldest_held_case_age_seconds {oldest_held}\n"));
         out.push_str(&format!("# HELP uketsuke_quarantined_cases Messages that could not be understood.\n# TYPE uketsuke_quarantined_cases gauge\nuketsuke_quarantined_cases {}\n", s.quarantined));
+        out.push_str(&oauth_metrics(&web.daemon, &s));
     }
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }

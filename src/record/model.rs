@@ -274,4 +274,33 @@ pub struct StoreStatus {
     pub cases: i64,
     pub messages: i64,
     pub channels: Vec<ChannelStatus>,
+    /// Stored OAuth2 accounts (shown through `oauth::health`, never with their tokens).
+    #[serde(skip)]
+    pub oauth: Vec<OAuthState>,
+}
+
+/// The stored state of an OAuth2 account (see `migrations/0003_oauth.sql`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthState {
+    pub account: String,
+    /// The refresh token, sealed with the token key; never in clear.
+    pub sealed_refresh: Option<Vec<u8>>,
+    pub access_expires: Option<DateTime<Utc>>,
+    pub refreshed_at: Option<DateTime<Utc>>,
+    /// Why a person must sign in again, when one must.
+    pub needs_reauth: Option<String>,
+    pub generation: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for OAuthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthState")
+            .field("account", &self.account)
+            .field("refresh_token", &self.sealed_refresh.as_ref().map(|_| "(sealed)"))
+            .field("access_expires", &self.access_expires)
+            .field("needs_reauth", &self.needs_reauth)
+            .field("generation", &self.generation)
+            .finish()
+    }
 }

@@ -13,9 +13,10 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::path::Path;
 use std::time::Duration;
 
-const MIGRATIONS: [(&str, &str); 2] = [
+const MIGRATIONS: [(&str, &str); 3] = [
     ("0001_cases", include_str!("../../migrations/0001_cases.sql")),
     ("0002_channels", include_str!("../../migrations/0002_channels.sql")),
+    ("0003_oauth", include_str!("../../migrations/0003_oauth.sql")),
 ];
 
 pub struct SqliteStore {
@@ -149,6 +150,60 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The stored state of an OAuth2 account.
+    pub fn oauth_account(&self, account: &str) -> Result<Option<OAuthState>> {
+        self.conn
+            .query_row(
+                "SELECT account, refresh_token, access_expires, refreshed_at, needs_reauth, generation, updated_at FROM oauth_accounts WHERE account = ?1",
+                params![account],
+                oauth_from_row,
+            )
+            .optional()
+            .map_err(err("reading an OAuth account"))
+    }
+
+    /// Every stored OAuth2 account, for `uketsuke status` and `uketsuke auth status`.
+    pub fn oauth_accounts(&self) -> Result<Vec<OAuthState>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT account, refresh_token, access_expires, refreshed_at, needs_reauth, generation, updated_at FROM oauth_accounts ORDER BY account")
+            .map_err(err("reading OAuth accounts"))?;
+        stmt.query_map([], oauth_from_row).map_err(err("reading OAuth accounts"))?.collect::<std::result::Result<_, _>>().map_err(err("reading an OAuth account"))
+    }
+
+    /// Records a refresh: the new access token's expiry and, when the provider sent one, the
+    /// new (sealed) refresh token. Durable when this returns, so a rotated refresh token is
+    /// never lost to a crash. `login` marks a fresh sign-in: it also clears "needs
+    /// re-authorization" and bumps the generation a waiting daemon watches.
+    pub fn save_oauth_tokens(&mut self, account: &str, sealed_refresh: Option<&[u8]>, access_expires: Option<DateTime<Utc>>, login: bool, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO oauth_accounts (account, refresh_token, access_expires, refreshed_at, needs_reauth, generation, updated_at) \
+                 VALUES (?1, ?2, ?3, ?5, NULL, CASE WHEN ?4 THEN 1 ELSE 0 END, ?5) \
+                 ON CONFLICT (account) DO UPDATE SET \
+                   refresh_token = coalesce(excluded.refresh_token, oauth_accounts.refresh_token), \
+                   access_expires = excluded.access_expires, refreshed_at = excluded.refreshed_at, \
+                   needs_reauth = CASE WHEN ?4 THEN NULL ELSE oauth_accounts.needs_reauth END, \
+                   generation = oauth_accounts.generation + CASE WHEN ?4 THEN 1 ELSE 0 END, \
+                   updated_at = excluded.updated_at",
+                params![account, sealed_refresh, access_expires.map(time_text), login, time_text(at)],
+            )
+            .map_err(err("saving OAuth tokens"))?;
+        Ok(())
+    }
+
+    /// Marks an account as needing a person to sign in again, with the provider's reason.
+    pub fn mark_needs_reauth(&mut self, account: &str, reason: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO oauth_accounts (account, needs_reauth, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (account) DO UPDATE SET needs_reauth = excluded.needs_reauth, access_expires = NULL, updated_at = excluded.updated_at",
+                params![account, reason, time_text(at)],
+            )
+            .map_err(err("marking an OAuth account for re-authorization"))?;
+        Ok(())
+    }
+
     /// Everything `uketsuke status` shows.
     pub fn status(&self) -> Result<StoreStatus> {
         let (pending, parked, oldest_pending, held, next_release, quarantined, cases, messages, oldest_held) = self
@@ -170,7 +225,8 @@ impl SqliteStore {
             .map_err(err("reading channels"))?
             .collect::<std::result::Result<_, _>>()
             .map_err(err("reading a channel"))?;
-        Ok(StoreStatus { outbox_pending: pending, outbox_parked: parked, oldest_pending, held, oldest_held, next_release, quarantined, cases, messages, channels })
+        let oauth = self.oauth_accounts()?;
+        Ok(StoreStatus { outbox_pending: pending, outbox_parked: parked, oldest_pending, held, oldest_held, next_release, quarantined, cases, messages, channels, oauth })
     }
 
     /// Counts, for tests and status: (messages, cases, outbox entries).
@@ -302,6 +358,18 @@ fn json_list(r: &Row<'_>, i: usize) -> rusqlite::Result<Vec<String>> {
 fn language(r: &Row<'_>, i: usize) -> rusqlite::Result<Language> {
     let s: String = r.get(i)?;
     Language::parse(&s).ok_or_else(|| bad(i, format!("bad language {s:?}")))
+}
+
+fn oauth_from_row(r: &Row<'_>) -> rusqlite::Result<OAuthState> {
+    Ok(OAuthState {
+        account: r.get(0)?,
+        sealed_refresh: r.get(1)?,
+        access_expires: opt_time(r, 2)?,
+        refreshed_at: opt_time(r, 3)?,
+        needs_reauth: r.get(4)?,
+        generation: r.get(5)?,
+        updated_at: time(r, 6)?,
+    })
 }
 
 fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
