@@ -78,6 +78,8 @@ impl AccountHealth {
         let name = &self.account;
         if let Some(reason) = &self.needs_reauthorization {
             out.push(format!("OAuth2 account {name} needs re-authorization, mail on it has stopped: {reason}; run `uketsuke auth login {name}`"));
+        } else if (self.provider == "microsoft_delegated" || self.provider == "google") && !self.refresh_token_stored {
+            out.push(format!("OAuth2 account {name} has no refresh token yet: run `uketsuke auth login {name}`"));
         }
         if let (Some(what), Some(expires), Some(level)) = (&self.credential, self.credential_expires, self.credential_warning) {
             if level == 0 {

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+pub mod mail;
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }

@@ -1,0 +1,223 @@
+//! A private mail stack per test (Dovecot and Postfix from `scripts/mailstack`, on loopback),
+//! `uketsuke run` as a child process, and the helpers that put mail in and read it back:
+//! shared by the mail and OAuth2 tests.
+
+use super::repo;
+use async_imap::Client;
+use futures::TryStreamExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+pub const SUPPORT: &str = "support@uketsuke.example.jp";
+
+/// A private mail stack in its own state folder and ports; stopped when dropped.
+pub struct MailStack {
+    pub dir: PathBuf,
+    pub imap: u16,
+    pub imaps: u16,
+    pub smtp: u16,
+    pub smtps: u16,
+    pub ca: PathBuf,
+    /// Where Dovecot checks OAuth2 tokens, when the stack takes them.
+    pub introspection: Option<String>,
+}
+
+impl MailStack {
+    pub fn start(name: &str, port_base: u16) -> MailStack {
+        MailStack::start_with(name, port_base, None)
+    }
+
+    /// A stack whose Dovecot also takes OAuth2 tokens (XOAUTH2, OAUTHBEARER; Postfix through
+    /// it), checked at `introspection` (RFC 7662 style).
+    pub fn start_with(name: &str, port_base: u16, introspection: Option<&str>) -> MailStack {
+        // A fixed folder per test: a stack left behind by an interrupted run is stopped first.
+        let dir = std::env::temp_dir().join(format!("uketsuke-mail-{name}"));
+        if dir.exists() {
+            let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", dir.to_str().unwrap()]).stdin(Stdio::null()).output();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let stack = MailStack {
+            imap: port_base + 1,
+            imaps: port_base + 2,
+            smtp: port_base + 4,
+            smtps: port_base + 5,
+            ca: dir.join("tls/ca.pem"),
+            dir,
+            introspection: introspection.map(str::to_string),
+        };
+        let out = stack.command("start").output().expect("scripts/mailstack (run the README's test command, scripts/test, which installs the mail servers)");
+        assert!(out.status.success(), "mail stack did not start: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        stack
+    }
+
+    fn command(&self, action: &str) -> Command {
+        let mut cmd = Command::new(repo().join("scripts/mailstack"));
+        cmd.args([action, self.dir.to_str().unwrap(), &(self.imap - 1).to_string()]).env("MAILSTACK_EXTRA_DOMAINS", "ops.acme.example.jp").stdin(Stdio::null());
+        if let Some(url) = &self.introspection {
+            cmd.env("MAILSTACK_OAUTH2_INTROSPECTION_URL", url);
+        }
+        cmd
+    }
+
+    pub fn stop_all(&self) {
+        let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", self.dir.to_str().unwrap()]).stdin(Stdio::null()).output();
+    }
+
+    pub fn restart(&self) {
+        self.stop_all();
+        let out = self.command("start").output().expect("restart");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    pub fn postfix(&self, action: &str) {
+        let out = Command::new("postfix").args(["-c", self.dir.join("postfix/etc").to_str().unwrap(), action]).stdin(Stdio::null()).output().expect("postfix");
+        assert!(out.status.success(), "postfix {action}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for MailStack {
+    fn drop(&mut self) {
+        self.stop_all();
+    }
+}
+
+/// `uketsuke run`, killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(config: &Path, clock: Option<&Path>) -> Daemon {
+        let log = config.parent().unwrap().join(format!("daemon-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_uketsuke"));
+        cmd.args(["run", "--config", config.to_str().unwrap()]);
+        if let Some(clock) = clock {
+            cmd.args(["--clock-file", clock.to_str().unwrap()]);
+        }
+        let file = std::fs::File::create(&log).expect("log");
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(file);
+        Daemon { child: cmd.spawn().expect("uketsuke run"), log }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn terminate(mut self) -> String {
+        unsafe_kill(self.child.id(), "TERM");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "uketsuke run exited with {status}: {}", self.log());
+                return self.log();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("uketsuke run did not stop on SIGTERM: {}", self.log());
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn unsafe_kill(pid: u32, signal: &str) {
+    let _ = Command::new("kill").args([format!("-{signal}"), pid.to_string()]).status();
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+pub async fn imap_login(stack: &MailStack, user: &str) -> async_imap::Session<tokio_rustls::client::TlsStream<TcpStream>> {
+    let config = uketsuke::channels::tls::client_config(Some(&stack.ca)).expect("tls");
+    let tcp = TcpStream::connect(("127.0.0.1", stack.imaps)).await.expect("connect");
+    let tls = TlsConnector::from(config).connect(ServerName::try_from("localhost").unwrap(), tcp).await.expect("tls");
+    let mut client = Client::new(tls);
+    client.read_response().await.expect("greeting");
+    client.login(user, "secret").await.map_err(|(e, _)| e).expect("login")
+}
+
+/// Puts a message into `user`'s INBOX with the given arrival time (INTERNALDATE), as the
+/// mail server does on delivery. Dovecot ignores arrival times in the future, so every test
+/// uses past dates (the week of 2026-11-20).
+pub fn append(stack: &MailStack, user: &str, raw: &[u8], internal: &str) {
+    runtime().block_on(async {
+        let mut session = imap_login(stack, user).await;
+        let date = format!("\"{internal}\"");
+        tokio::time::timeout(Duration::from_secs(20), session.append("INBOX", None, Some(&date), raw)).await.expect("APPEND timed out").expect("append");
+        session.logout().await.ok();
+    });
+}
+
+/// A message as read back from a mailbox.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub subject: String,
+    pub message_id: String,
+    pub in_reply_to: String,
+    pub auto_submitted: String,
+    pub body: String,
+    pub attachments: usize,
+}
+
+pub fn mailbox(stack: &MailStack, user: &str) -> Vec<Received> {
+    let rt = runtime();
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), async {
+        let mut session = imap_login(stack, user).await;
+        let mailbox = session.examine("INBOX").await.expect("examine");
+        let mut out = Vec::new();
+        if mailbox.exists > 0 {
+            let fetched: Vec<_> = session.fetch("1:*", "BODY.PEEK[]").await.expect("fetch").try_collect().await.expect("fetch");
+            for f in fetched {
+                let raw = f.body().unwrap_or_default();
+                let m = mail_parser::MessageParser::default().parse(raw).expect("parse");
+                let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_string()).unwrap_or_default();
+                out.push(Received {
+                    subject: m.subject().unwrap_or("").to_string(),
+                    message_id: header("Message-ID"),
+                    in_reply_to: header("In-Reply-To"),
+                    auto_submitted: header("Auto-Submitted"),
+                    body: m.body_text(0).map(|b| b.to_string()).unwrap_or_default(),
+                    attachments: m.attachment_count(),
+                });
+            }
+        }
+        session.logout().await.ok();
+        out
+    }).await })
+    .expect("reading a mailbox timed out")
+}
+
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub fn report(from: &str, id: &str, subject: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {SUPPORT}\r\nSubject: {subject}\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\nMessage-ID: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+pub fn clock_file(stack: &MailStack, name: &str, at: &str) -> PathBuf {
+    let path = stack.dir.join(format!("{name}.clock"));
+    std::fs::write(&path, at).expect("clock");
+    path
+}
+

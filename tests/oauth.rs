@@ -1,0 +1,477 @@
+//! OAuth2 end to end: `uketsuke auth login` and `uketsuke run` against a real Dovecot that
+//! validates tokens (its oauth2 passdb asking the test's provider, RFC 7662 style) and a real
+//! Postfix that takes SMTP AUTH XOAUTH2 through Dovecot, with a small provider on loopback
+//! (`common/token_server.rs`) that issues, rotates, expires and revokes tokens.
+
+mod common;
+#[path = "common/token_server.rs"]
+mod token_server;
+
+use common::mail::*;
+use common::{copy_shipped_config, free_port, repo};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+use token_server::{CLIENT_ID, CLIENT_SECRET, TokenServer};
+
+const FULL_REPORT: &str = "お客様番号：ACME-0012\n【現象】管理画面にログインできません。\n【再現手順】\n1. 管理画面を開く\n2. ログインを押す\n【エラーメッセージ】認証エラー (E-4012)\n【発生状況】一部の利用者で発生";
+
+struct Setup {
+    config: PathBuf,
+    db: PathBuf,
+    http: u16,
+}
+
+/// A configuration folder whose channels log in with the `[oauth.NAME]` account `account`
+/// (its TOML lines given), over IMAPS and SMTP with STARTTLS, with the HTTP listener on.
+fn oauth_config(stack: &MailStack, name: &str, account: &str, account_toml: &str, imap_mechanism: &str) -> Setup {
+    let dir = stack.dir.join(format!("config-{name}"));
+    copy_shipped_config(&dir);
+    std::fs::create_dir_all(dir.join("secrets")).unwrap();
+    // The token key: base64 of 32 bytes, as `openssl rand -base64 32` writes it.
+    std::fs::write(dir.join("secrets/token-key"), "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8M=\n").unwrap();
+    std::fs::write(dir.join("secrets/client-secret"), format!("{CLIENT_SECRET}\n")).unwrap();
+    let db = stack.dir.join(format!("{name}.db"));
+    let http = free_port();
+    let main = format!(
+        r#"[policy]
+profile = "three-priority"
+[files]
+templates = "{templates}"
+[mail]
+support_address = "{SUPPORT}"
+message_id_domain = "uketsuke.example.jp"
+team_address = "team@uketsuke.example.jp"
+oncall_address = "oncall@uketsuke.example.jp"
+ack_rate_per_hour = 1000
+[store]
+path = "{db}"
+token_key_file = "secrets/token-key"
+[imap]
+enabled = true
+host = "127.0.0.1"
+port = {imaps}
+security = "tls"
+ca_file = "{ca}"
+username = "{SUPPORT}"
+oauth = "{account}"
+mechanism = "{imap_mechanism}"
+idle_seconds = 60
+[smtp]
+enabled = true
+host = "127.0.0.1"
+port = {smtp}
+security = "starttls"
+ca_file = "{ca}"
+username = "{SUPPORT}"
+oauth = "{account}"
+[outbox]
+retry_first_seconds = 1
+retry_max_seconds = 2
+max_attempts = 1000
+[http]
+enabled = true
+listen = "127.0.0.1:{http}"
+signing_secret_files = ["secrets/client-secret"]
+[oauth.{account}]
+{account_toml}
+"#,
+        templates = repo().join("templates").display(),
+        db = db.display(),
+        imaps = stack.imaps,
+        smtp = stack.smtp,
+        ca = stack.ca.display(),
+    );
+    std::fs::write(dir.join("uketsuke.toml"), main).unwrap();
+    let check = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    Setup { config: dir.join("uketsuke.toml"), db, http }
+}
+
+fn microsoft_delegated(provider: &TokenServer) -> String {
+    format!(
+        "provider = \"microsoft_delegated\"\ntenant = \"contoso.example\"\nclient_id = \"{CLIENT_ID}\"\ntoken_url = \"{}\"\ndevice_authorization_url = \"{}\"",
+        provider.url("/token"),
+        provider.url("/devicecode")
+    )
+}
+
+fn uketsuke(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(args).stdin(Stdio::null()).output().expect("uketsuke")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// `uketsuke auth login` with the device code flow (the provider "signs in" on its second poll).
+fn device_login(setup: &Setup, account: &str) {
+    let out = uketsuke(&["auth", "login", "--config", setup.config.to_str().unwrap(), account]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("open https://microsoft.com/devicelogin and enter the code TESTCODE"), "{said}");
+    assert!(said.contains("refresh token stored, sealed"), "{said}");
+}
+
+fn status(setup: &Setup) -> Output {
+    uketsuke(&["status", "--config", setup.config.to_str().unwrap()])
+}
+
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    let code = answer.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, answer)
+}
+
+/// No token the provider issued, and no client secret, in `log`.
+fn assert_no_secrets(provider: &TokenServer, log: &str) {
+    assert!(!log.contains(CLIENT_SECRET), "the client secret appeared in the log");
+    provider.with(|p| {
+        for token in &p.issued {
+            assert!(!log.contains(token.as_str()), "a token appeared in the log: {token}");
+        }
+    });
+}
+
+fn count(log: &str, what: &str) -> usize {
+    log.matches(what).count()
+}
+
+fn wait_for_log(daemon: &Daemon, what: &str, timeout: Duration) {
+    wait_for(what, timeout, || daemon.log().contains(what).then_some(()));
+}
+
+fn acknowledged(stack: &MailStack, customer: &str, n: usize) {
+    wait_for(&format!("{n} acknowledgment(s) to {customer}"), Duration::from_secs(40), || Some(mailbox(stack, customer)).filter(|m| m.len() >= n));
+}
+
+fn postfix_log(stack: &MailStack) -> String {
+    std::fs::read_to_string(stack.dir.join("log/postfix.log")).unwrap_or_default()
+}
+
+#[test]
+fn delegated_sign_in_refreshes_mid_idle_and_survives_a_kill_after_rotation() {
+    let provider = TokenServer::start(SUPPORT, 6);
+    let stack = MailStack::start_with("oauth-delegated", 25200, Some(&provider.url("/introspect")));
+    let setup = oauth_config(&stack, "delegated", "support", &microsoft_delegated(&provider), "xoauth2");
+
+    // Before anyone signs in, the account is not usable, and status says so.
+    let auth = uketsuke(&["auth", "status", "--config", setup.config.to_str().unwrap()]);
+    assert_eq!(auth.status.code(), Some(1), "{}", text(&auth));
+    assert!(text(&auth).contains("PROBLEM: OAuth2 account support has no refresh token yet: run `uketsuke auth login support`"), "{}", text(&auth));
+    device_login(&setup, "support");
+    let db = std::fs::read(&setup.db).unwrap();
+    provider.with(|p| {
+        for rt in p.refresh.keys() {
+            assert!(!db.windows(rt.len()).any(|w| w == rt.as_bytes()), "the refresh token is stored in clear");
+        }
+    });
+    let auth = uketsuke(&["auth", "status", "--config", setup.config.to_str().unwrap()]);
+    assert!(auth.status.success(), "{}", text(&auth));
+    assert!(text(&auth).contains("oauth support (microsoft_delegated, support@uketsuke.example.jp)") && text(&auth).contains("refresh token stored"), "{}", text(&auth));
+
+    let daemon = Daemon::start(&setup.config, None);
+    wait_for_log(&daemon, "IMAP intake connected", Duration::from_secs(20));
+    // Tokens live 6 s: the IDLE session is re-opened with a fresh token before each expires.
+    let before = provider.with(|p| p.count("refresh_token"));
+    wait_for("three more refreshes", Duration::from_secs(30), || (provider.with(|p| p.count("refresh_token")) >= before + 3).then_some(()));
+    let log = daemon.log();
+    assert!(count(&log, "re-opening the IMAP session with a fresh OAuth2 token") >= 2, "{log}");
+    assert!(!log.contains("IMAP intake is down"), "a token expired under the session: {log}");
+
+    // Mail arriving now is read by the current session and acknowledged over SMTP XOAUTH2.
+    let customer = "oauth1@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "oauth1@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:00:00 +0900");
+    acknowledged(&stack, customer, 1);
+    assert!(postfix_log(&stack).contains("sasl_method=XOAUTH2, sasl_username=support@uketsuke.example.jp"), "the acknowledgment was not sent with XOAUTH2");
+
+    // Killed right after a refresh: the provider has already retired the old refresh token,
+    // so only the rotated one, saved before use, lets the next start log in.
+    let refreshed = count(&daemon.log(), "OAuth2 access token refreshed");
+    wait_for("the next refresh", Duration::from_secs(20), || (count(&daemon.log(), "OAuth2 access token refreshed") > refreshed).then_some(()));
+    let mut daemon = daemon;
+    daemon.child.kill().unwrap();
+    daemon.child.wait().unwrap();
+    let first_log = daemon.log();
+    drop(daemon);
+
+    let daemon = Daemon::start(&setup.config, None);
+    wait_for_log(&daemon, "IMAP intake connected", Duration::from_secs(20));
+    let customer2 = "oauth2@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer2, "oauth2@ops.acme", "エラーが出ます", FULL_REPORT), "20-Nov-2026 11:05:00 +0900");
+    acknowledged(&stack, customer2, 1);
+    let log = daemon.terminate();
+    assert!(!log.contains("needs re-authorization"), "{log}");
+    assert_no_secrets(&provider, &format!("{first_log}{log}{}", postfix_log(&stack)));
+}
+
+#[test]
+fn a_revoked_grant_stops_the_mailbox_loudly_without_a_retry_storm_until_signed_in_again() {
+    let provider = TokenServer::start(SUPPORT, 4);
+    let stack = MailStack::start_with("oauth-revoked", 25300, Some(&provider.url("/introspect")));
+    let setup = oauth_config(&stack, "revoked", "support", &microsoft_delegated(&provider), "xoauth2");
+    device_login(&setup, "support");
+    let daemon = Daemon::start(&setup.config, None);
+    wait_for_log(&daemon, "IMAP intake connected", Duration::from_secs(20));
+    let (code, health) = http_get(setup.http, "/healthz");
+    assert_eq!(code, 200, "{health}");
+
+    // The person revokes the app: the next refresh gets invalid_grant.
+    let before = provider.with(|p| {
+        p.revoked = true;
+        p.count("refresh_token")
+    });
+    wait_for("needs re-authorization in status", Duration::from_secs(20), || text(&status(&setup)).contains("needs re-authorization").then_some(()));
+    std::thread::sleep(Duration::from_secs(8)); // two token lifetimes: no retry storm
+    assert_eq!(provider.with(|p| p.count("refresh_token")), before + 1, "the provider was asked again after invalid_grant");
+
+    let out = status(&setup);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("NEEDS RE-AUTHORIZATION: the token endpoint answered invalid_grant"), "{}", text(&out));
+    assert!(text(&out).contains("run `uketsuke auth login support`"), "{}", text(&out));
+    let (code, health) = http_get(setup.http, "/healthz");
+    assert_eq!(code, 503, "{health}");
+    assert!(health.contains("\"needs_reauthorization\":\"the token endpoint answered invalid_grant"), "{health}");
+    let (_, metrics) = http_get(setup.http, "/metrics");
+    assert!(metrics.contains("uketsuke_oauth_needs_reauthorization{account=\"support\"} 1"), "{metrics}");
+    let log = daemon.log();
+    assert_eq!(count(&log, "needs re-authorization, mail on it has stopped until then"), 1, "logged once: {log}");
+
+    // A report arriving meanwhile waits in the mailbox; after a new sign-in it is read and
+    // acknowledged without a restart.
+    let customer = "oauth3@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "oauth3@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:00:00 +0900");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(mailbox(&stack, customer).is_empty());
+    device_login(&setup, "support");
+    acknowledged(&stack, customer, 1);
+    wait_for_log(&daemon, "signed in again; mail resumes", Duration::from_secs(10));
+    let (_, metrics) = http_get(setup.http, "/metrics");
+    assert!(metrics.contains("uketsuke_oauth_needs_reauthorization{account=\"support\"} 0"), "{metrics}");
+    let log = daemon.terminate();
+    assert_no_secrets(&provider, &log);
+}
+
+#[test]
+fn google_sign_in_with_pkce_then_oauthbearer_for_imap() {
+    let provider = TokenServer::start(SUPPORT, 3600);
+    let stack = MailStack::start_with("oauth-google", 25400, Some(&provider.url("/introspect")));
+    let port = free_port();
+    let account = format!(
+        "provider = \"google\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"secrets/client-secret\"\ntoken_url = \"{}\"\nauthorize_url = \"https://accounts.example.test/o/oauth2/v2/auth\"\nlogin_port = {port}",
+        provider.url("/token")
+    );
+    let setup = oauth_config(&stack, "google", "gmail", &account, "oauthbearer");
+
+    // The person opens the printed address; Google redirects the browser to 127.0.0.1.
+    let mut login = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["auth", "login", "--config", setup.config.to_str().unwrap(), "gmail"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(login.stdout.take().unwrap()).lines();
+    let url = lines.by_ref().map_while(Result::ok).find(|l| l.starts_with("https://accounts.example.test/")).expect("the sign-in address");
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(url.split_once('?').unwrap().1).unwrap();
+    let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    assert_eq!((get("scope").as_str(), get("code_challenge_method").as_str(), get("access_type").as_str()), ("https://mail.google.com/", "S256", "offline"));
+    assert_eq!(get("redirect_uri"), format!("http://127.0.0.1:{port}/"));
+    // A request with the wrong state is not taken for the answer.
+    let (code, _) = http_get(port, "/?code=forged&state=wrong");
+    assert_eq!(code, 404);
+    let code = provider.authorize(&get("code_challenge"), &get("redirect_uri"));
+    let (status_code, page) = http_get(port, &format!("/?code={code}&state={}", get("state")));
+    assert_eq!(status_code, 200, "{page}");
+    assert!(page.contains("signed in"), "{page}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let exit = login.wait().unwrap();
+    let mut err = String::new();
+    login.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(exit.success(), "{rest:?} {err}");
+    assert!(rest.iter().any(|l| l.contains("gmail: signed in as support@uketsuke.example.jp")), "{rest:?}");
+
+    let daemon = Daemon::start(&setup.config, None);
+    let customer = "oauth4@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "oauth4@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:00:00 +0900");
+    acknowledged(&stack, customer, 1);
+    let dovecot = std::fs::read_to_string(stack.dir.join("log/dovecot.log")).unwrap_or_default();
+    assert!(dovecot.contains("method=OAUTHBEARER"), "IMAP did not log in with OAUTHBEARER");
+    let log = daemon.terminate();
+    assert_no_secrets(&provider, &log);
+}
+
+#[test]
+fn an_app_token_the_server_refuses_is_replaced_once_and_a_secret_near_expiry_is_warned() {
+    let provider = TokenServer::start(SUPPORT, 3600);
+    // Tokens say they last an hour, but the server stops taking them after 4 s (revoked
+    // server-side): the next login is refused and must be retried with a fresh token.
+    provider.with(|p| p.valid_for = Some(4));
+    let stack = MailStack::start_with("oauth-app", 25500, Some(&provider.url("/introspect")));
+    let expires = (chrono::Utc::now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+    let account = format!(
+        "provider = \"microsoft_app\"\ntenant = \"contoso.example\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"secrets/client-secret\"\nclient_secret_expires = \"{expires}\"\ntoken_url = \"{}\"",
+        provider.url("/token")
+    );
+    let setup = oauth_config(&stack, "app", "app", &account, "xoauth2");
+    let daemon = Daemon::start(&setup.config, None);
+    wait_for_log(&daemon, "IMAP intake connected", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(5));
+    let customer = "oauth5@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "oauth5@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:00:00 +0900");
+    acknowledged(&stack, customer, 1);
+    let log = daemon.log();
+    assert!(log.contains("the server refused the OAuth2 token (XOAUTH2 as support@uketsuke.example.jp)"), "{log}");
+    assert_eq!(provider.with(|p| p.count("client_credentials")), 2, "one fresh token after the refusal, no more");
+
+    // Ten days before the secret expires: the 14-day warning, in status, metrics and the log.
+    let auth = uketsuke(&["auth", "status", "--config", setup.config.to_str().unwrap()]);
+    assert_eq!(auth.status.code(), Some(1), "{}", text(&auth));
+    assert!(text(&auth).contains("the client secret of OAuth2 account app expires within 14 days"), "{}", text(&auth));
+    let (code, health) = http_get(setup.http, "/healthz");
+    assert_eq!(code, 503, "{health}");
+    let (_, metrics) = http_get(setup.http, "/metrics");
+    assert!(metrics.contains("uketsuke_oauth_secret_expiry_days{account=\"app\"} 9") || metrics.contains("uketsuke_oauth_secret_expiry_days{account=\"app\"} 10"), "{metrics}");
+    wait_for_log(&daemon, "expires within 14 days", Duration::from_secs(30));
+    let log = daemon.terminate();
+    assert_eq!(count(&log, "expires within 14 days"), 1, "warned once: {log}");
+    assert_no_secrets(&provider, &log);
+}
+
+/// An RSA key and a self-signed certificate valid for `days`, made by openssl.
+fn certificate(dir: &Path, days: u32) -> (PathBuf, PathBuf) {
+    let key = dir.join("app.key");
+    let cert = dir.join("app.pem");
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=uketsuke-test", "-days", &days.to_string()])
+        .args(["-keyout", key.to_str().unwrap(), "-out", cert.to_str().unwrap()])
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (cert, key)
+}
+
+#[test]
+fn certificate_and_service_account_credentials_get_tokens_and_a_certificate_near_expiry_is_warned() {
+    let provider = TokenServer::start(SUPPORT, 3600);
+    let dir = std::env::temp_dir().join("uketsuke-oauth-credentials");
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_shipped_config(&dir);
+    let (cert, key) = certificate(&dir, 5);
+    // A Google service account key file, as the console downloads it.
+    let pem = std::fs::read_to_string(&key).unwrap();
+    let sa = serde_json::json!({"type": "service_account", "client_email": "uketsuke@project.iam.gserviceaccount.com", "private_key_id": "k1", "private_key": pem, "token_uri": "https://oauth2.googleapis.com/token"});
+    std::fs::write(dir.join("sa.json"), sa.to_string()).unwrap();
+    let main = format!(
+        r#"[policy]
+profile = "three-priority"
+[mail]
+support_address = "{SUPPORT}"
+message_id_domain = "uketsuke.example.jp"
+team_address = "team@uketsuke.example.jp"
+oncall_address = "oncall@uketsuke.example.jp"
+[store]
+path = "{db}"
+[imap]
+enabled = true
+host = "imap.gmail.example"
+username = "{SUPPORT}"
+oauth = "workspace"
+[oauth.app]
+provider = "microsoft_app"
+tenant = "contoso.example"
+client_id = "{CLIENT_ID}"
+certificate_file = "{cert}"
+private_key_file = "{key}"
+token_url = "{token}"
+[oauth.workspace]
+provider = "google_service_account"
+service_account_key_file = "sa.json"
+token_url = "{token}"
+"#,
+        db = dir.join("credentials.db").display(),
+        cert = cert.display(),
+        key = key.display(),
+        token = provider.url("/token"),
+    );
+    std::fs::write(dir.join("uketsuke.toml"), main).unwrap();
+    let config = dir.join("uketsuke.toml");
+    let config = config.to_str().unwrap();
+
+    let out = uketsuke(&["auth", "login", "--config", config, "app"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("app: signed in"), "{}", text(&out));
+    let out = uketsuke(&["auth", "login", "--config", config, "workspace"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("workspace: signed in as support@uketsuke.example.jp"), "{}", text(&out));
+    // The service account acted as the mailbox: the provider issued the token for it.
+    assert!(provider.with(|p| p.access.values().filter(|(user, _)| user == SUPPORT).count()) >= 2);
+
+    let out = uketsuke(&["auth", "status", "--config", config]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("certificate expires") && said.contains("(4 days)"), "{said}");
+    assert!(said.contains("PROBLEM: the certificate of OAuth2 account app expires within 7 days"), "{said}");
+    assert!(!said.contains("workspace needs"), "{said}");
+
+    // A dead client secret is final: the account is marked, and says what to do.
+    std::fs::write(dir.join("uketsuke.toml"), std::fs::read_to_string(dir.join("uketsuke.toml")).unwrap().replace(&format!("certificate_file = \"{}\"\nprivate_key_file = \"{}\"", cert.display(), key.display()), "client_secret_env = \"UKETSUKE_TEST_WRONG_SECRET\"")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["auth", "login", "--config", config, "app"]).env("UKETSUKE_TEST_WRONG_SECRET", "expired-secret").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("invalid_client") && !text(&out).contains("expired-secret"), "{}", text(&out));
+}
+
+#[test]
+fn oauth_configuration_mistakes_are_reported_with_their_fix() {
+    let dir = std::env::temp_dir().join("uketsuke-oauth-config");
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_shipped_config(&dir);
+    let main = format!(
+        r#"[policy]
+profile = "three-priority"
+[mail]
+support_address = "{SUPPORT}"
+message_id_domain = "uketsuke.example.jp"
+team_address = "team@uketsuke.example.jp"
+oncall_address = "oncall@uketsuke.example.jp"
+[imap]
+enabled = true
+host = "outlook.office365.com"
+username = "{SUPPORT}"
+oauth = "suport"
+password_env = "X"
+[smtp]
+enabled = true
+host = "smtp.office365.com"
+username = "{SUPPORT}"
+oauth = "support"
+mechanism = "oauthbearer"
+[oauth.support]
+provider = "microsoft_delegated"
+tenant = "contoso.example"
+client_id = "{CLIENT_ID}"
+token_url = "http://login.example.com/token"
+[oauth.other]
+provider = "microsoft"
+client_secret_expires = "next year"
+"#
+    );
+    std::fs::write(dir.join("uketsuke.toml"), main).unwrap();
+    let out = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    for expected in [
+        "both a password source and oauth are set",
+        "SMTP sends OAuth2 tokens with XOAUTH2 only",
+        "token_url `http://login.example.com/token` is not an https address",
+        "provider `microsoft` is not known",
+        "keeps a refresh token, but [store] has no token_key_file",
+    ] {
+        assert!(said.contains(expected), "missing `{expected}` in:\n{said}");
+    }
+}
