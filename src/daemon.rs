@@ -176,10 +176,30 @@ async fn watch_health(daemon: Arc<Daemon>) {
         for p in problems.iter().filter(|p| !last.contains(p)) {
             error!("{p}");
         }
+        if daemon.config.alerts.auth_notice {
+            for account in crate::oauth::health::accounts(&daemon.config, &status, Utc::now()) {
+                for p in account.problems().into_iter().filter(|p| !last.contains(p)) {
+                    notify_oncall(&daemon, &account.account, &p).await;
+                }
+            }
+        }
         for p in last.iter().filter(|p| !problems.contains(p)) {
             info!("recovered: {p}");
         }
         last = problems;
+    }
+}
+
+/// Mails on-call about an OAuth2 account problem; when the account is the one sending mail,
+/// the log line is all there can be.
+async fn notify_oncall(daemon: &Daemon, account: &str, problem: &str) {
+    let sent = match crate::act::compose::compose_auth_notice(&daemon.templates, &daemon.config, account, problem) {
+        Ok(message) => crate::channels::smtp::send_now(daemon, &message).await,
+        Err(e) => Err(e),
+    };
+    match sent {
+        Ok(()) => info!(account, to = %daemon.config.mail.oncall_address, "on-call notified about the OAuth2 account"),
+        Err(e) => error!(account, "could not mail on-call about the OAuth2 account: {e}"),
     }
 }
 

@@ -18,7 +18,7 @@ use minijinja::{Environment, Value, context};
 use std::path::Path;
 
 /// The template files, by name.
-pub const NAMES: [&str; 10] = [
+pub const NAMES: [&str; 11] = [
     "ack.ja.txt",
     "ack.en.txt",
     "followup_ack.ja.txt",
@@ -29,9 +29,10 @@ pub const NAMES: [&str; 10] = [
     "reject_suspended.en.txt",
     "oncall.txt",
     "handover.txt",
+    "auth_notice.txt",
 ];
 
-const EMBEDDED: [&str; 10] = [
+const EMBEDDED: [&str; 11] = [
     include_str!("../../templates/ack.ja.txt"),
     include_str!("../../templates/ack.en.txt"),
     include_str!("../../templates/followup_ack.ja.txt"),
@@ -42,6 +43,7 @@ const EMBEDDED: [&str; 10] = [
     include_str!("../../templates/reject_suspended.en.txt"),
     include_str!("../../templates/oncall.txt"),
     include_str!("../../templates/handover.txt"),
+    include_str!("../../templates/auth_notice.txt"),
 ];
 
 /// The loaded templates.
@@ -251,7 +253,33 @@ fn sample_context(config: &Config, state: &str) -> Value {
         out_of_hours => true,
         status_page => config.policy.status_page.clone(),
         support_address => config.mail.support_address.clone(),
+        notice => context! { account => "support", problem => "OAuth2 account support needs re-authorization, mail on it has stopped: invalid_grant" },
     }
+}
+
+/// The on-call notice about an OAuth2 account that needs a person (`[alerts] auth_notice`).
+pub fn compose_auth_notice(templates: &Templates, config: &Config, account: &str, problem: &str) -> Result<Message, String> {
+    let ctx = context! {
+        notice => context! { account => account, problem => problem },
+        support_address => config.mail.support_address.clone(),
+    };
+    let (subject, body) = templates.render("auth_notice.txt", ctx)?;
+    let from: Mailbox = config.mail.support_address.parse().map_err(|e| format!("support_address: {e}"))?;
+    let to: Mailbox = config.mail.oncall_address.parse().map_err(|e| format!("oncall_address: {e}"))?;
+    let id = format!("<auth.{account}.{}@{}>", Utc::now().timestamp_millis(), config.mail.message_id_domain);
+    let mut message = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(id))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body))
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+    let headers = message.headers_mut();
+    headers.insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()));
+    if let Ok(name) = HeaderName::new_from_ascii(config.mail.loop_header.clone()) {
+        headers.insert_raw(HeaderValue::new(name, config.mail.support_address.clone()));
+    }
+    Ok(message)
 }
 
 /// Composes the message for an outbox entry.

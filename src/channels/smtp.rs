@@ -186,6 +186,15 @@ fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, String> {
     builder.build_rustls().map_err(|e| format!("TLS set-up failed: {e}"))
 }
 
+/// Sends one message at once, outside the outbox (the on-call notice about an OAuth2
+/// account): on a connection of its own, logging in as the outbox does.
+pub async fn send_now(daemon: &Daemon, message: &lettre::Message) -> Result<(), String> {
+    let settings = daemon.config.smtp.clone().ok_or("sending is off ([smtp] enabled = false)")?;
+    let tokens = settings.server.oauth.as_ref().map(|o| daemon.token_source(&o.account)).transpose()?;
+    let connections = Connections { settings, idle: std::sync::Mutex::new(Vec::new()), tokens };
+    connections.send(message).await.map(drop).map_err(|e| e.to_string())
+}
+
 /// Sends due outbox entries until shutdown.
 pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
     let mut shutdown = daemon.shutdown.clone();

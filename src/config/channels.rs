@@ -134,6 +134,9 @@ pub struct AlertSettings {
     pub stalled_after: Duration,
     /// An outbox entry pending this long is reported.
     pub outbox_late_after: Duration,
+    /// Mail the on-call address when an OAuth2 account needs re-authorization or its secret
+    /// or certificate is about to expire.
+    pub auth_notice: bool,
 }
 
 impl Default for OutboxSettings {
@@ -144,7 +147,7 @@ impl Default for OutboxSettings {
 
 impl Default for AlertSettings {
     fn default() -> Self {
-        AlertSettings { stalled_after: Duration::from_secs(600), outbox_late_after: Duration::from_secs(900) }
+        AlertSettings { stalled_after: Duration::from_secs(600), outbox_late_after: Duration::from_secs(900), auth_notice: false }
     }
 }
 
@@ -285,10 +288,11 @@ pub fn read_outbox(source: &mut Source, t: TableRef<'_, '_>) -> OutboxSettings {
 }
 
 pub fn read_alerts(source: &mut Source, t: TableRef<'_, '_>) -> AlertSettings {
-    let mut s = Section::new(source, t, "[alerts]", &["stalled_after_seconds", "outbox_late_after_seconds"]);
+    let mut s = Section::new(source, t, "[alerts]", &["stalled_after_seconds", "outbox_late_after_seconds", "auth_notice"]);
     AlertSettings {
         stalled_after: seconds(&mut s, "stalled_after_seconds", 600, 7 * 86_400),
         outbox_late_after: seconds(&mut s, "outbox_late_after_seconds", 900, 7 * 86_400),
+        auth_notice: s.boolean("auth_notice", false),
     }
 }
 
