@@ -7,7 +7,7 @@
 mod common;
 
 use common::mail::*;
-use common::{copy_shipped_config, repo};
+use common::copy_shipped_config;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::Command;
@@ -25,20 +25,9 @@ fn config_for(stack: &MailStack, name: &str, profile: &str, security: &str) -> P
         "starttls" => (stack.imap, "starttls", stack.smtp),
         _ => (stack.imap, "plain", stack.smtp),
     };
-    let main = format!(
-        r#"[policy]
-profile = "{profile}"
-[files]
-templates = "{templates}"
-[mail]
-support_address = "{SUPPORT}"
-message_id_domain = "uketsuke.example.jp"
-team_address = "team@uketsuke.example.jp"
-oncall_address = "oncall@uketsuke.example.jp"
-ack_rate_per_hour = 1000
-[store]
-path = "{db}"
-[imap]
+    let main = config_head(profile, &stack.dir.join(format!("{name}.db")))
+        + &format!(
+            r#"[imap]
 enabled = true
 host = "127.0.0.1"
 port = {port}
@@ -58,11 +47,9 @@ retry_first_seconds = 1
 retry_max_seconds = 2
 max_attempts = 1000
 "#,
-        templates = repo().join("templates").display(),
-        db = stack.dir.join(format!("{name}.db")).display(),
-        ca = stack.ca.display(),
-        smtp = smtp_port,
-    );
+            ca = stack.ca.display(),
+            smtp = smtp_port,
+        );
     std::fs::write(dir.join("uketsuke.toml"), main).expect("write config");
     let check = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["check-config", dir.join("uketsuke.toml").to_str().unwrap()]).output().expect("check-config");
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));

@@ -8,7 +8,7 @@ mod common;
 mod token_server;
 
 use common::mail::*;
-use common::{copy_shipped_config, free_port, repo};
+use common::{copy_shipped_config, free_port};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -34,20 +34,9 @@ fn oauth_config(stack: &MailStack, name: &str, account: &str, account_toml: &str
     std::fs::write(dir.join("secrets/client-secret"), format!("{CLIENT_SECRET}\n")).unwrap();
     let db = stack.dir.join(format!("{name}.db"));
     let http = free_port();
-    let main = format!(
-        r#"[policy]
-profile = "three-priority"
-[files]
-templates = "{templates}"
-[mail]
-support_address = "{SUPPORT}"
-message_id_domain = "uketsuke.example.jp"
-team_address = "team@uketsuke.example.jp"
-oncall_address = "oncall@uketsuke.example.jp"
-ack_rate_per_hour = 1000
-[store]
-path = "{db}"
-token_key_file = "secrets/token-key"
+    let main = config_head("three-priority", &db)
+        + &format!(
+            r#"token_key_file = "secrets/token-key"
 [imap]
 enabled = true
 host = "127.0.0.1"
@@ -79,12 +68,10 @@ signing_secret_files = ["secrets/client-secret"]
 [oauth.{account}]
 {account_toml}
 "#,
-        templates = repo().join("templates").display(),
-        db = db.display(),
-        imaps = stack.imaps,
-        smtp = stack.smtp,
-        ca = stack.ca.display(),
-    );
+            imaps = stack.imaps,
+            smtp = stack.smtp,
+            ca = stack.ca.display(),
+        );
     std::fs::write(dir.join("uketsuke.toml"), main).unwrap();
     let check = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
@@ -381,17 +368,9 @@ fn certificate_and_service_account_credentials_get_tokens_and_a_certificate_near
     let pem = std::fs::read_to_string(&key).unwrap();
     let sa = serde_json::json!({"type": "service_account", "client_email": "uketsuke@project.iam.gserviceaccount.com", "private_key_id": "k1", "private_key": pem, "token_uri": "https://oauth2.googleapis.com/token"});
     std::fs::write(dir.join("sa.json"), sa.to_string()).unwrap();
-    let main = format!(
-        r#"[policy]
-profile = "three-priority"
-[mail]
-support_address = "{SUPPORT}"
-message_id_domain = "uketsuke.example.jp"
-team_address = "team@uketsuke.example.jp"
-oncall_address = "oncall@uketsuke.example.jp"
-[store]
-path = "{db}"
-[imap]
+    let main = config_head("three-priority", &dir.join("credentials.db"))
+        + &format!(
+            r#"[imap]
 enabled = true
 host = "imap.gmail.example"
 username = "{SUPPORT}"
@@ -408,7 +387,6 @@ provider = "google_service_account"
 service_account_key_file = "sa.json"
 token_url = "{token}"
 "#,
-        db = dir.join("credentials.db").display(),
         cert = cert.display(),
         key = key.display(),
         token = provider.url("/token"),
@@ -445,15 +423,9 @@ fn oauth_configuration_mistakes_are_reported_with_their_fix() {
     let dir = std::env::temp_dir().join("uketsuke-oauth-config");
     let _ = std::fs::remove_dir_all(&dir);
     copy_shipped_config(&dir);
-    let main = format!(
-        r#"[policy]
-profile = "three-priority"
-[mail]
-support_address = "{SUPPORT}"
-message_id_domain = "uketsuke.example.jp"
-team_address = "team@uketsuke.example.jp"
-oncall_address = "oncall@uketsuke.example.jp"
-[imap]
+    let main = config_head("three-priority", &dir.join("credentials.db"))
+        + &format!(
+            r#"[imap]
 enabled = true
 host = "outlook.office365.com"
 username = "{SUPPORT}"

@@ -157,6 +157,20 @@ fn seconds(s: &mut Section, key: &str, default: u64, max: u64) -> Duration {
 
 const SERVER_KEYS: [&str; 10] = ["enabled", "host", "port", "security", "ca_file", "username", "password_file", "password_env", "oauth", "mechanism"];
 
+/// A secret named by a file key or an environment-variable key (never both); file paths are
+/// relative to the configuration's folder.
+pub fn secret_source(s: &mut Section, base: &Path, file: (&str, &str), env: (&str, &str), what: &str) -> Option<SecretSource> {
+    match (s.string(file.0, false, file.1), s.string(env.0, false, env.1)) {
+        (Some((f, _)), None) => Some(SecretSource::File(base.join(f))),
+        (None, Some((v, _))) => Some(SecretSource::Env(v)),
+        (None, None) => None,
+        (Some(_), Some((_, span))) => {
+            s.source.problem(span, format!("both {} and {} are set", file.0, env.0), format!("Keep one: the {what} comes from a file or from an environment variable."));
+            None
+        }
+    }
+}
+
 /// Reads the server keys of a channel section; `None` when the channel is disabled.
 fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option<Server> {
     if !s.boolean("enabled", false) {
@@ -182,15 +196,7 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
     };
     let port = s.integer("port", port as i64, 1..65536) as u16;
     let ca_file = s.string("ca_file", false, "\"tls/ca.pem\"").map(|(p, _)| base.join(p));
-    let password = match (s.string("password_file", false, "\"secrets/imap-password\""), s.string("password_env", false, "\"UKETSUKE_IMAP_PASSWORD\"")) {
-        (Some((f, _)), None) => Some(SecretSource::File(base.join(f))),
-        (None, Some((v, _))) => Some(SecretSource::Env(v)),
-        (None, None) => None,
-        (Some(_), Some((_, span))) => {
-            s.source.problem(span, "both password_file and password_env are set", "Keep one: the password comes from a file or from an environment variable.");
-            None
-        }
-    };
+    let password = secret_source(s, base, ("password_file", "\"secrets/imap-password\""), ("password_env", "\"UKETSUKE_IMAP_PASSWORD\""), "password");
     let username = s.string("username", false, "\"support@example.jp\"");
     let oauth = s.string("oauth", false, "\"support\"");
     let mechanism = match s.string("mechanism", false, "\"xoauth2\"") {

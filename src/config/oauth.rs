@@ -12,7 +12,7 @@
 //!
 //! Secrets come from files or environment variables, never from this file.
 
-use super::channels::SecretSource;
+use super::channels::{SecretSource, secret_source};
 use super::reader::{Section, Source, TableRef};
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
@@ -134,15 +134,7 @@ fn read_account(source: &mut Source, t: TableRef<'_, '_>, name: &str, base: &Pat
     let microsoft = matches!(provider, Provider::MicrosoftApp | Provider::MicrosoftDelegated);
     let tenant = s.string("tenant", microsoft, "\"contoso.onmicrosoft.com\"").map(|(t, _)| t);
     let client_id = s.string("client_id", provider != Provider::GoogleServiceAccount, "\"00000000-0000-0000-0000-000000000000\"").map(|(c, _)| c).unwrap_or_default();
-    let secret = match (s.string("client_secret_file", false, "\"secrets/oauth-client-secret\""), s.string("client_secret_env", false, "\"UKETSUKE_OAUTH_SECRET\"")) {
-        (Some((f, _)), None) => Some(SecretSource::File(base.join(f))),
-        (None, Some((v, _))) => Some(SecretSource::Env(v)),
-        (None, None) => None,
-        (Some(_), Some((_, span))) => {
-            s.source.problem(span, "both client_secret_file and client_secret_env are set", "Keep one: the secret comes from a file or from an environment variable.");
-            None
-        }
-    };
+    let secret = secret_source(&mut s, base, ("client_secret_file", "\"secrets/oauth-client-secret\""), ("client_secret_env", "\"UKETSUKE_OAUTH_SECRET\""), "secret");
     let certificate = s.string("certificate_file", false, "\"secrets/app.pem\"").map(|(c, span)| (base.join(c), span));
     let private_key = s.string("private_key_file", false, "\"secrets/app.key\"").map(|(k, _)| base.join(k));
     let credential = match (secret, certificate, private_key) {

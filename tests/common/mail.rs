@@ -85,6 +85,28 @@ impl Drop for MailStack {
     }
 }
 
+/// The first sections of a test's main configuration: the profile, the shipped templates, our
+/// addresses and the store; the test adds its channels.
+pub fn config_head(profile: &str, db: &Path) -> String {
+    format!(
+        r#"[policy]
+profile = "{profile}"
+[files]
+templates = "{templates}"
+[mail]
+support_address = "{SUPPORT}"
+message_id_domain = "uketsuke.example.jp"
+team_address = "team@uketsuke.example.jp"
+oncall_address = "oncall@uketsuke.example.jp"
+ack_rate_per_hour = 1000
+[store]
+path = "{db}"
+"#,
+        templates = repo().join("templates").display(),
+        db = db.display(),
+    )
+}
+
 /// `uketsuke run`, killed when dropped.
 pub struct Daemon {
     pub child: Child,
