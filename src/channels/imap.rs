@@ -41,8 +41,10 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
         }
     };
     let key = format!("{}@{}:{}/{}", settings.server.username(), settings.server.host, settings.server.port, settings.mailbox);
+    // When the session was last ended to renew its token, to log how long mail waited.
+    let mut renewing: Option<std::time::Instant> = None;
     while !*shutdown.borrow() {
-        let ended = session(&daemon, &settings, &key, &mut store, &mut backoff, &mut states).await;
+        let ended = session(&daemon, &settings, &key, &mut store, &mut backoff, &mut states, &mut renewing).await;
         if !matches!(ended, Ok(Ended::TokenRenewal)) {
             daemon.metrics.imap_connected.store(0, std::sync::atomic::Ordering::Relaxed);
         }
@@ -50,6 +52,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
             Ok(Ended::Shutdown) => break,
             Ok(Ended::TokenRenewal) => {
                 info!(channel = "imap", "re-opening the IMAP session with a fresh OAuth2 token before the old one expires");
+                renewing = Some(std::time::Instant::now());
             }
             Err(SessionError::NeedsReauthorization(source, reason)) => {
                 if states.changed(&format!("needs re-authorization: {reason}")) {
@@ -200,7 +203,15 @@ fn oauth_name(mechanism: SaslMechanism) -> &'static str {
     }
 }
 
-async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mut SqliteStore, backoff: &mut Backoff, states: &mut StateLog) -> Result<Ended, SessionError> {
+async fn session(
+    daemon: &Daemon,
+    settings: &ImapSettings,
+    key: &str,
+    store: &mut SqliteStore,
+    backoff: &mut Backoff,
+    states: &mut StateLog,
+    renewing: &mut Option<std::time::Instant>,
+) -> Result<Ended, SessionError> {
     let mut shutdown = daemon.shutdown.clone();
     let (mut session, renew_at) = login(daemon, settings).await?;
     let idle = session.capabilities().await.map_err(|e| format!("CAPABILITY failed: {e}"))?.has_str("IDLE");
@@ -219,6 +230,9 @@ async fn session(daemon: &Daemon, settings: &ImapSettings, key: &str, store: &mu
         fetch_new(daemon, settings, key, uidvalidity, &mut session, store).await?;
         let now = daemon.clock.now();
         let _ = tokio::task::block_in_place(|| store.set_channel("imap", "connected", true, None, now));
+        if let Some(started) = renewing.take() {
+            info!(channel = "imap", gap_ms = started.elapsed().as_millis() as u64, "IMAP session re-opened with a fresh OAuth2 token and caught up");
+        }
         if *shutdown.borrow() {
             let _ = session.logout().await;
             return Ok(Ended::Shutdown);

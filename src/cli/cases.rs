@@ -29,6 +29,13 @@ fn open(args: &StoreArgs) -> Result<(Config, SqliteStore), ExitCode> {
     }
 }
 
+/// The configuration and the store's status.
+fn open_status(args: &StoreArgs) -> Result<(Config, crate::record::StoreStatus), ExitCode> {
+    let (config, store) = open(args)?;
+    let status = store.status().map_err(fail)?;
+    Ok((config, status))
+}
+
 fn fail(e: record::StoreError) -> ExitCode {
     eprintln!("uketsuke: {e}");
     ExitCode::from(1)
@@ -297,13 +304,9 @@ pub fn release_due(args: &StoreArgs, at: Option<&str>) -> ExitCode {
 
 /// `uketsuke status`: exit status 1 when something needs an operator.
 pub fn status(args: &StoreArgs, json: bool) -> ExitCode {
-    let (config, store) = match open(args) {
+    let (config, status) = match open_status(args) {
         Ok(v) => v,
         Err(code) => return code,
-    };
-    let status = match store.status() {
-        Ok(s) => s,
-        Err(e) => return fail(e),
     };
     let now = Utc::now();
     // A channel that never connected counts from its first record; with none, from now.
@@ -420,13 +423,9 @@ pub fn auth_login(args: &StoreArgs, name: &str) -> ExitCode {
 
 /// `uketsuke auth status`.
 pub fn auth_status(args: &StoreArgs, json: bool) -> ExitCode {
-    let (config, store) = match open(args) {
+    let (config, status) = match open_status(args) {
         Ok(v) => v,
         Err(code) => return code,
-    };
-    let status = match store.status() {
-        Ok(s) => s,
-        Err(e) => return fail(e),
     };
     let accounts = crate::oauth::health::accounts(&config, &status, Utc::now());
     let problems: Vec<String> = accounts.iter().flat_map(|a| a.problems()).collect();

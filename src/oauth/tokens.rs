@@ -119,6 +119,7 @@ impl TokenSource {
             None
         };
         let now = Utc::now();
+        let started = std::time::Instant::now();
         match grant::request(&self.account, refresh_token.as_deref(), now).await {
             Ok(granted) => {
                 let sealed = match (&granted.refresh_token, &self.vault) {
@@ -129,7 +130,8 @@ impl TokenSource {
                 // the old refresh token.
                 tokio::task::block_in_place(|| self.store()?.save_oauth_tokens(name, sealed.as_deref(), Some(granted.expires_at), false, now).map_err(|e| TokenError::Unavailable(e.to_string())))?;
                 self.refreshes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::info!(account = name, expires = %granted.expires_at.to_rfc3339(), rotated = sealed.is_some(), "OAuth2 access token refreshed");
+                let took_ms = started.elapsed().as_millis() as u64;
+                tracing::info!(account = name, expires = %granted.expires_at.to_rfc3339(), rotated = sealed.is_some(), took_ms, "OAuth2 access token refreshed");
                 Ok(AccessToken { secret: granted.access_token, expires_at: granted.expires_at, lifetime: granted.lifetime })
             }
             Err(GrantError::Final(reason)) => Err(self.needs_reauthorization(reason)),

@@ -5,6 +5,8 @@
 //! Dovecot asks whether a token is good. Tests change its behaviour (token lifetimes,
 //! revocation) while the daemon runs, and read what it was asked.
 
+#![allow(dead_code)]
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
