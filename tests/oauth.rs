@@ -339,7 +339,19 @@ fn an_app_token_the_server_refuses_is_replaced_once_and_a_secret_near_expiry_is_
     assert_eq!(notices[0].subject, "[uketsuke] OAuth2 account app needs attention");
     assert!(notices[0].body.contains("the client secret of OAuth2 account app expires within 14 days"), "{}", notices[0].body);
     assert_eq!(notices[0].auto_submitted, "auto-generated");
+
+    // The IMAP server restarts: the session is re-opened with the token in hand, which the
+    // server now refuses with its JSON challenge; the reason is logged, a fresh token fetched,
+    // and the login tried once more.
+    std::thread::sleep(Duration::from_secs(5)); // past the 4 s the server takes the last token
+    stack.restart();
+    wait_for_log(&daemon, "the server said {\"status\":\"401\"", Duration::from_secs(60));
+    wait_for("IMAP connected again", Duration::from_secs(60), || (count(&daemon.log(), "IMAP intake connected") >= 2).then_some(()));
+    let customer = "oauth6@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "oauth6@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:10:00 +0900");
+    acknowledged(&stack, customer, 1);
     let log = daemon.terminate();
+    assert!(!log.contains("with a fresh OAuth2 token too"), "{log}");
     assert_eq!(count(&log, "expires within 14 days"), 1, "warned once: {log}");
     assert_no_secrets(&provider, &log);
 }
