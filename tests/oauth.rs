@@ -210,6 +210,22 @@ fn a_revoked_grant_stops_the_mailbox_loudly_without_a_retry_storm_until_signed_i
     let (code, health) = http_get(setup.http, "/healthz");
     assert_eq!(code, 200, "{health}");
 
+    // An outage of the token endpoint is not a reason to sign in again: it is asked again with
+    // backoff (not in a loop), and mail flows once it is back.
+    let before = provider.with(|p| {
+        p.down = true;
+        p.count("refresh_token")
+    });
+    let customer = "oauth7@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "oauth7@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 10:55:00 +0900");
+    std::thread::sleep(Duration::from_secs(12));
+    let asked = provider.with(|p| p.count("refresh_token")) - before;
+    assert!((1..=10).contains(&asked), "the token endpoint was asked {asked} times in 12 s of outage");
+    assert!(!text(&status(&setup)).contains("NEEDS RE-AUTHORIZATION"));
+    assert!(daemon.log().contains("temporarily_unavailable"), "the outage is logged");
+    provider.with(|p| p.down = false);
+    acknowledged(&stack, customer, 1);
+
     // The person revokes the app: the next refresh gets invalid_grant.
     let before = provider.with(|p| {
         p.revoked = true;

@@ -215,20 +215,8 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
         }
     };
     let connections = Connections { settings: settings.clone(), idle: std::sync::Mutex::new(Vec::new()), tokens: tokens.clone() };
+    let mut token_backoff = super::Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
     while !*shutdown.borrow() {
-        // An account that needs a person stops the outbox (entries wait, none is parked)
-        // until someone signs in again; the provider is not asked again meanwhile.
-        if let Some(source) = &tokens {
-            if let Err(TokenError::NeedsReauthorization(reason)) = source.token().await {
-                if states.changed(&format!("needs re-authorization: {reason}")) {
-                    error!(channel = "smtp", account = %source.account.name, "sending has stopped: the OAuth2 account needs re-authorization ({reason}); run `uketsuke auth login {}`", source.account.name);
-                }
-                let now = daemon.clock.now();
-                let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "needs re-authorization", false, Some(&reason), now));
-                source.wait_for_reauthorization(&mut shutdown).await;
-                continue;
-            }
-        }
         let now = daemon.clock.now();
         let jobs = match tokio::task::block_in_place(|| store.due_outbox(now, 32)) {
             Ok(jobs) => jobs,
@@ -244,6 +232,35 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                 _ = shutdown.changed() => {}
             }
             continue;
+        }
+        // With OAuth2, a token first. An account that needs a person stops the outbox
+        // (entries wait, none is parked or counted as an attempt) until someone signs in
+        // again, without asking the provider meanwhile; a token endpoint that fails is asked
+        // again with backoff, not at every turn of this loop.
+        if let Some(source) = &tokens {
+            match source.token().await {
+                Ok(_) => token_backoff.reset(),
+                Err(TokenError::NeedsReauthorization(reason)) => {
+                    if states.changed(&format!("needs re-authorization: {reason}")) {
+                        error!(channel = "smtp", account = %source.account.name, "sending has stopped: the OAuth2 account needs re-authorization ({reason}); run `uketsuke auth login {}`", source.account.name);
+                    }
+                    let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "needs re-authorization", false, Some(&reason), now));
+                    source.wait_for_reauthorization(&mut shutdown).await;
+                    continue;
+                }
+                Err(TokenError::Unavailable(e)) => {
+                    let answer = format!("no OAuth2 token for {}: {e}", source.account.name);
+                    if states.changed(&format!("failing: {answer}")) {
+                        error!(channel = "smtp", "sending is waiting for a token, will retry: {answer}");
+                    }
+                    let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "failing", false, Some(&answer), now));
+                    tokio::select! {
+                        _ = tokio::time::sleep(token_backoff.next_delay()) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+            }
         }
         // Compose every due entry; one that cannot be composed is parked, not retried.
         let mut sendable = Vec::with_capacity(jobs.len());

@@ -35,6 +35,8 @@ pub struct Provider {
     pub valid_for: Option<i64>,
     /// refresh tokens answer invalid_grant (the user revoked the app)
     pub revoked: bool,
+    /// the token endpoint answers 503 (an outage: nothing a person must do)
+    pub down: bool,
     /// requests by grant type
     pub requests: HashMap<String, u32>,
     /// device codes -> polls so far
@@ -149,6 +151,9 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
     let mut p = state.lock().unwrap();
     let grant = get("grant_type");
     *p.requests.entry(grant.clone()).or_default() += 1;
+    if p.down {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "AADSTS90033: a transient error has occurred");
+    }
     if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer" && get("client_id") != CLIENT_ID {
         return error(StatusCode::BAD_REQUEST, "unauthorized_client", "AADSTS700016: unknown application");
     }
