@@ -99,6 +99,7 @@ fn churn(reports: u64, lifetime: i64) {
     copy_shipped_config(&dir);
     std::fs::create_dir_all(dir.join("secrets")).unwrap();
     std::fs::write(dir.join("secrets/token-key"), "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8M=\n").unwrap();
+    std::fs::set_permissions(dir.join("secrets/token-key"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let main = config_head("three-priority", &stack.dir.join("bench.db"))
         + &format!(
             r#"token_key_file = "secrets/token-key"

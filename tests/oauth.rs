@@ -29,8 +29,8 @@ fn oauth_config(stack: &MailStack, name: &str, account: &str, account_toml: &str
     let dir = stack.dir.join(format!("config-{name}"));
     copy_shipped_config(&dir);
     std::fs::create_dir_all(dir.join("secrets")).unwrap();
-    // The token key: base64 of 32 bytes, as `openssl rand -base64 32` writes it.
-    std::fs::write(dir.join("secrets/token-key"), "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8M=\n").unwrap();
+    // The token key: base64 of 32 bytes, as `openssl rand -base64 32` writes it, private.
+    write_token_key(&dir.join("secrets/token-key"), 0o600);
     std::fs::write(dir.join("secrets/client-secret"), format!("{CLIENT_SECRET}\n")).unwrap();
     let db = stack.dir.join(format!("{name}.db"));
     let http = free_port();
@@ -76,6 +76,12 @@ signing_secret_files = ["secrets/client-secret"]
     let check = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     Setup { config: dir.join("uketsuke.toml"), db, http }
+}
+
+fn write_token_key(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8M=\n").unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 fn microsoft_delegated(provider: &TokenServer) -> String {
@@ -451,6 +457,7 @@ fn oauth_configuration_mistakes_are_reported_with_their_fix() {
     let dir = std::env::temp_dir().join("uketsuke-oauth-config");
     let _ = std::fs::remove_dir_all(&dir);
     copy_shipped_config(&dir);
+    write_token_key(&dir.join("token-key"), 0o644);
     let main = config_head("three-priority", &dir.join("credentials.db"))
         + &format!(
             r#"[imap]
@@ -475,7 +482,7 @@ provider = "microsoft"
 client_secret_expires = "next year"
 "#
     );
-    std::fs::write(dir.join("uketsuke.toml"), main).unwrap();
+    std::fs::write(dir.join("uketsuke.toml"), &main).unwrap();
     let out = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let said = text(&out);
@@ -488,4 +495,39 @@ client_secret_expires = "next year"
     ] {
         assert!(said.contains(expected), "missing `{expected}` in:\n{said}");
     }
+
+    // Once the file reads well, the credentials it names are read as the daemon will.
+    let main = config_head("three-priority", &dir.join("credentials.db"))
+        + &format!(
+            r#"token_key_file = "token-key"
+[imap]
+enabled = true
+host = "outlook.office365.com"
+username = "{SUPPORT}"
+oauth = "app"
+[oauth.app]
+provider = "microsoft_app"
+tenant = "contoso.example"
+client_id = "{CLIENT_ID}"
+certificate_file = "missing.pem"
+private_key_file = "missing.key"
+[oauth.workspace]
+provider = "google_service_account"
+service_account_key_file = "customers.toml"
+"#
+    );
+    std::fs::write(dir.join("uketsuke.toml"), &main).unwrap();
+    let out = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    for expected in [
+        "the token key file",
+        "can be read by other users; make it private: chmod 600",
+        "[oauth.app]: cannot read a PEM certificate from",
+        "[oauth.app]: cannot read the private key file",
+        "[oauth.workspace]: the service account key file",
+    ] {
+        assert!(said.contains(expected), "missing `{expected}` in:\n{said}");
+    }
+    assert!(!said.contains("q83vEjRWeJq"), "the token key appeared in an error");
 }

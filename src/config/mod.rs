@@ -227,10 +227,19 @@ impl Config {
                 if let Err(e) = crate::http::page::Pages::load(Some(&dir)) {
                     found.push(format!("the intake page: {e}"));
                 }
-                found
+                let mut problems: Vec<Problem> = found
                     .into_iter()
                     .map(|message| Problem { file: dir.clone(), line: 0, column: 0, message, fix: "Templates are minijinja text files; see the shipped templates/ folder.".into() })
-                    .collect()
+                    .collect();
+                // The OAuth2 credentials and the token key, read as the daemon will.
+                let credential = |message: String| Problem { file: config.path.clone(), line: 0, column: 0, message, fix: "See \"Microsoft 365 and Google: OAuth2\" in the README.".into() };
+                if let Some(key) = &config.store.token_key {
+                    if let Err(e) = crate::oauth::vault::Vault::from_file(key) {
+                        problems.push(credential(e));
+                    }
+                }
+                problems.extend(config.oauth.iter().flat_map(crate::oauth::grant::check_files).map(credential));
+                problems
             }
             Err(p) => p,
         };
@@ -351,7 +360,7 @@ fn bind_oauth(source: &mut Source, accounts: &mut [oauth::OAuthAccount], servers
             source.problem(
                 0..0,
                 format!("[oauth.{}] keeps a refresh token, but [store] has no token_key_file to seal it with", account.name),
-                "Add token_key_file = \"secrets/token-key\" under [store] and create it: openssl rand -base64 32 > secrets/token-key",
+                "Add token_key_file = \"secrets/token-key\" under [store] and create it: (umask 077; openssl rand -base64 32 > secrets/token-key)",
             );
         }
     }

@@ -70,6 +70,46 @@ struct ServiceAccountKey {
     private_key_id: String,
 }
 
+/// Reads a service account key file and its private key.
+fn service_account(path: &std::path::Path) -> Result<(ServiceAccountKey, SigningKey), GrantError> {
+    let text = std::fs::read_to_string(path).map_err(|e| GrantError::Temporary(format!("cannot read the service account key file {}: {e}", path.display())))?;
+    let key: ServiceAccountKey = serde_json::from_str(&text)
+        .map_err(|_| GrantError::Final(format!("the service account key file {} is not a Google service account key (JSON with client_email and private_key)", path.display())))?;
+    let signer = SigningKey::from_pem(&key.private_key, &format!("the service account key file {}", path.display())).map_err(GrantError::Final)?;
+    Ok((key, signer))
+}
+
+/// Checks, without asking the provider, that the files an account's credential lives in can
+/// be read and used: for `check-config`. Secrets in environment variables are not checked
+/// (the daemon's environment is not this shell's).
+pub fn check_files(account: &OAuthAccount) -> Vec<String> {
+    let mut problems = Vec::new();
+    match &account.credential {
+        ClientCredential::Secret(crate::config::channels::SecretSource::File(path)) => match std::fs::read_to_string(path) {
+            Ok(text) if !text.trim().is_empty() => {}
+            Ok(_) => problems.push(format!("[oauth.{}]: the client secret file {} is empty", account.name, path.display())),
+            Err(e) => problems.push(format!("[oauth.{}]: cannot read the client secret file {}: {e}", account.name, path.display())),
+        },
+        ClientCredential::Certificate { certificate, private_key } => {
+            match Certificate::from_file(certificate) {
+                Ok(c) if c.not_after().is_some() => {}
+                Ok(_) => problems.push(format!("[oauth.{}]: the certificate {} has no readable expiry date", account.name, certificate.display())),
+                Err(e) => problems.push(format!("[oauth.{}]: {e}", account.name)),
+            }
+            if let Err(e) = SigningKey::from_file(private_key) {
+                problems.push(format!("[oauth.{}]: {e}", account.name));
+            }
+        }
+        _ => {}
+    }
+    if let Some(path) = &account.service_account_key {
+        if let Err(e) = service_account(path) {
+            problems.push(format!("[oauth.{}]: {e}", account.name));
+        }
+    }
+    problems
+}
+
 fn random_id() -> String {
     let mut bytes = [0u8; 16];
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
@@ -99,12 +139,10 @@ pub async fn request(account: &OAuthAccount, refresh_token: Option<&str>, now: D
         }
         Provider::GoogleServiceAccount => {
             let path = account.service_account_key.as_ref().ok_or_else(|| GrantError::Final("no service_account_key_file".into()))?;
-            let text = std::fs::read_to_string(path).map_err(|e| GrantError::Temporary(format!("cannot read the service account key file {}: {e}", path.display())))?;
-            let key: ServiceAccountKey = serde_json::from_str(&text).map_err(|_| GrantError::Final(format!("the service account key file {} is not a Google service account key (JSON with client_email and private_key)", path.display())))?;
+            let (key, signer) = service_account(path)?;
             if account.user.is_empty() {
                 return Err(GrantError::Final(format!("[oauth.{}] is not named by [imap] or [smtp], so there is no mailbox to act as", account.name)));
             }
-            let signer = SigningKey::from_pem(&key.private_key, &format!("the service account key file {}", path.display())).map_err(GrantError::Final)?;
             let iat = now.timestamp();
             let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": key.private_key_id});
             let claims = serde_json::json!({"iss": key.client_email, "sub": account.user, "scope": scope, "aud": account.token_url, "iat": iat, "exp": iat + 3600});

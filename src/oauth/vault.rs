@@ -17,6 +17,12 @@ impl Vault {
     /// Reads the key: exactly 32 bytes, raw or base64 (`openssl rand -base64 32`). Errors
     /// name the file, never its content.
     pub fn from_file(path: &Path) -> Result<Vault, String> {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                return Err(format!("the token key file {} can be read by other users; make it private: chmod 600 {}", path.display(), path.display()));
+            }
+        }
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read the token key file {}: {e}", path.display()))?;
         let key = if bytes.len() == 32 {
             bytes
@@ -26,7 +32,7 @@ impl Vault {
                 .decode(text.trim())
                 .ok()
                 .filter(|k| k.len() == 32)
-                .ok_or_else(|| format!("the token key file {} must hold 32 bytes or their base64; make one with: openssl rand -base64 32 > {}", path.display(), path.display()))?
+                .ok_or_else(|| format!("the token key file {} must hold 32 bytes or their base64; make one with: (umask 077; openssl rand -base64 32 > {})", path.display(), path.display()))?
         };
         Vault::from_key(&key)
     }
