@@ -531,3 +531,58 @@ service_account_key_file = "customers.toml"
     }
     assert!(!said.contains("q83vEjRWeJq"), "the token key appeared in an error");
 }
+
+#[test]
+fn each_provider_gets_its_public_endpoints_and_scopes_unless_told_otherwise() {
+    let dir = std::env::temp_dir().join("uketsuke-oauth-defaults");
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_shipped_config(&dir);
+    write_token_key(&dir.join("token-key"), 0o600);
+    std::fs::write(dir.join("secret"), "s\n").unwrap();
+    let main = config_head("three-priority", &dir.join("defaults.db"))
+        + &format!(
+            r#"token_key_file = "token-key"
+[imap]
+enabled = true
+host = "outlook.office365.com"
+username = "Support@Example.co.jp"
+oauth = "ms"
+[smtp]
+enabled = true
+host = "smtp.gmail.com"
+username = "support@example.co.jp"
+oauth = "gmail"
+[oauth.ms]
+provider = "microsoft_delegated"
+tenant = "contoso.onmicrosoft.com"
+client_id = "{CLIENT_ID}"
+[oauth.app]
+provider = "microsoft_app"
+tenant = "0f0e0d0c-0000-0000-0000-000000000000"
+client_id = "{CLIENT_ID}"
+client_secret_file = "secret"
+[oauth.gmail]
+provider = "google"
+client_id = "1234.apps.googleusercontent.com"
+client_secret_file = "secret"
+"#
+        );
+    std::fs::write(dir.join("uketsuke.toml"), main).unwrap();
+    let config = uketsuke::config::Config::load(Some(&dir.join("uketsuke.toml")), &Default::default()).expect("valid");
+    let account = |name: &str| config.oauth.iter().find(|a| a.name == name).unwrap().clone();
+    let ms = account("ms");
+    assert_eq!(ms.token_url, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+    assert_eq!(ms.device_url, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode");
+    assert_eq!(ms.scopes, ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"]);
+    assert_eq!(ms.user, "Support@Example.co.jp", "the mailbox is the username of the channel that names the account");
+    let app = account("app");
+    assert_eq!(app.token_url, "https://login.microsoftonline.com/0f0e0d0c-0000-0000-0000-000000000000/oauth2/v2.0/token");
+    assert_eq!(app.scopes, ["https://outlook.office365.com/.default"]);
+    assert_eq!(app.user, "", "named by no channel");
+    let gmail = account("gmail");
+    assert_eq!((gmail.token_url.as_str(), gmail.authorize_url.as_str()), ("https://oauth2.googleapis.com/token", "https://accounts.google.com/o/oauth2/v2/auth"));
+    assert_eq!(gmail.scopes, ["https://mail.google.com/"]);
+    assert_eq!((gmail.user.as_str(), gmail.login_port), ("support@example.co.jp", 8765));
+    let smtp = config.smtp.as_ref().unwrap();
+    assert_eq!((smtp.server.port, smtp.server.oauth.as_ref().unwrap().account.as_str()), (465, "gmail"));
+}
