@@ -97,41 +97,16 @@ fn churn(reports: u64, lifetime: i64) {
     let stack = MailStack::start_with("bench-oauth", 26100, Some(&provider.url("/introspect")));
     let dir = stack.dir.join("config");
     copy_shipped_config(&dir);
-    std::fs::create_dir_all(dir.join("secrets")).unwrap();
-    std::fs::write(dir.join("secrets/token-key"), "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8M=\n").unwrap();
-    std::fs::set_permissions(dir.join("secrets/token-key"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let main = config_head("three-priority", &stack.dir.join("bench.db"))
+        + &oauth_channels(&stack, &dir, "support", "xoauth2")
         + &format!(
-            r#"token_key_file = "secrets/token-key"
-[imap]
-enabled = true
-host = "127.0.0.1"
-port = {imaps}
-security = "tls"
-ca_file = "{ca}"
-username = "{SUPPORT}"
-oauth = "support"
-[smtp]
-enabled = true
-host = "127.0.0.1"
-port = {smtp}
-security = "starttls"
-ca_file = "{ca}"
-username = "{SUPPORT}"
-oauth = "support"
-[outbox]
-retry_first_seconds = 1
-retry_max_seconds = 2
-[oauth.support]
+            r#"[oauth.support]
 provider = "microsoft_delegated"
 tenant = "contoso.example"
 client_id = "{CLIENT_ID}"
 token_url = "{token}"
 device_authorization_url = "{device}"
 "#,
-            imaps = stack.imaps,
-            smtp = stack.smtp,
-            ca = stack.ca.display(),
             token = provider.url("/token"),
             device = provider.url("/devicecode"),
         );

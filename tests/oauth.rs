@@ -28,38 +28,14 @@ struct Setup {
 fn oauth_config(stack: &MailStack, name: &str, account: &str, account_toml: &str, imap_mechanism: &str) -> Setup {
     let dir = stack.dir.join(format!("config-{name}"));
     copy_shipped_config(&dir);
-    std::fs::create_dir_all(dir.join("secrets")).unwrap();
-    // The token key: base64 of 32 bytes, as `openssl rand -base64 32` writes it, private.
-    write_token_key(&dir.join("secrets/token-key"), 0o600);
+    let channels = oauth_channels(stack, &dir, account, imap_mechanism);
     std::fs::write(dir.join("secrets/client-secret"), format!("{CLIENT_SECRET}\n")).unwrap();
     let db = stack.dir.join(format!("{name}.db"));
     let http = free_port();
     let main = config_head("three-priority", &db)
+        + &channels
         + &format!(
-            r#"token_key_file = "secrets/token-key"
-[imap]
-enabled = true
-host = "127.0.0.1"
-port = {imaps}
-security = "tls"
-ca_file = "{ca}"
-username = "{SUPPORT}"
-oauth = "{account}"
-mechanism = "{imap_mechanism}"
-idle_seconds = 60
-[smtp]
-enabled = true
-host = "127.0.0.1"
-port = {smtp}
-security = "starttls"
-ca_file = "{ca}"
-username = "{SUPPORT}"
-oauth = "{account}"
-[outbox]
-retry_first_seconds = 1
-retry_max_seconds = 2
-max_attempts = 1000
-[alerts]
+            r#"[alerts]
 auth_notice = true
 [http]
 enabled = true
@@ -67,10 +43,7 @@ listen = "127.0.0.1:{http}"
 signing_secret_files = ["secrets/client-secret"]
 [oauth.{account}]
 {account_toml}
-"#,
-            imaps = stack.imaps,
-            smtp = stack.smtp,
-            ca = stack.ca.display(),
+"#
         );
     std::fs::write(dir.join("uketsuke.toml"), main).unwrap();
     let check = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);

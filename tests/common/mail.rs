@@ -107,6 +107,46 @@ path = "{db}"
     )
 }
 
+/// A private token key in `dir/secrets/token-key` and the channels of an OAuth2 set-up:
+/// `token_key_file` (ending the `[store]` of [`config_head`]), `[imap]` over IMAPS and `[smtp]`
+/// with STARTTLS, both logging in as the support mailbox with `[oauth.{account}]`.
+pub fn oauth_channels(stack: &MailStack, dir: &Path, account: &str, imap_mechanism: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
+    // base64 of 32 bytes, as `openssl rand -base64 32` writes it; private.
+    std::fs::write(dir.join("secrets/token-key"), "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8M=\n").expect("token key");
+    std::fs::set_permissions(dir.join("secrets/token-key"), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    format!(
+        r#"token_key_file = "secrets/token-key"
+[imap]
+enabled = true
+host = "127.0.0.1"
+port = {imaps}
+security = "tls"
+ca_file = "{ca}"
+username = "{SUPPORT}"
+oauth = "{account}"
+mechanism = "{imap_mechanism}"
+idle_seconds = 60
+[smtp]
+enabled = true
+host = "127.0.0.1"
+port = {smtp}
+security = "starttls"
+ca_file = "{ca}"
+username = "{SUPPORT}"
+oauth = "{account}"
+[outbox]
+retry_first_seconds = 1
+retry_max_seconds = 2
+max_attempts = 1000
+"#,
+        imaps = stack.imaps,
+        smtp = stack.smtp,
+        ca = stack.ca.display(),
+    )
+}
+
 /// `uketsuke run`, killed when dropped.
 pub struct Daemon {
     pub child: Child,
