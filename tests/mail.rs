@@ -293,3 +293,37 @@ fn large_messages_are_recorded_whole_in_size_bounded_batches() {
     assert_eq!(stored.iter().map(|(len, _)| *len).collect::<Vec<_>>(), sizes, "the large messages are kept whole");
     daemon.terminate();
 }
+
+#[test]
+fn smtp_auth_with_a_password_where_the_server_allows_it() {
+    let stack = MailStack::start("smtp-auth", 25600);
+    let config = config_for(&stack, "smtp-auth", "three-priority", "tls");
+    // The outbox logs in (AUTH PLAIN over SMTPS) with a password read from a file.
+    let text = std::fs::read_to_string(&config).unwrap().replacen("[smtp]\nenabled = true\n", "[smtp]\nenabled = true\nusername = \"support@uketsuke.example.jp\"\npassword_file = \"imap-password\"\n", 1);
+    std::fs::write(&config, text).unwrap();
+    let daemon = Daemon::start(&config, None);
+    let customer = "t9-auth@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "t9@ops.acme", "ログインできません", FULL_JA), "20-Nov-2026 11:00:00 +0900");
+    wait_for("the acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    let postfix = std::fs::read_to_string(stack.dir.join("log/postfix.log")).unwrap_or_default();
+    assert!(postfix.contains("sasl_method=PLAIN, sasl_username=support@uketsuke.example.jp"), "the outbox did not authenticate");
+
+    // A wrong password is a temporary failure to retry and to report, never a parked reply.
+    daemon.terminate();
+    std::fs::write(config.parent().unwrap().join("imap-password"), "wrong\n").unwrap();
+    let text = std::fs::read_to_string(&config).unwrap().replacen("password_file = \"imap-password\"\nidle_seconds", "password_file = \"imap-password-ok\"\nidle_seconds", 1);
+    std::fs::write(config.parent().unwrap().join("imap-password-ok"), "secret\n").unwrap();
+    std::fs::write(&config, text).unwrap();
+    let daemon = Daemon::start(&config, None);
+    let customer = "t10-auth@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "t10@ops.acme", "ログインできません", FULL_JA), "20-Nov-2026 11:05:00 +0900");
+    wait_for("the refused login in the log", Duration::from_secs(30), || daemon.log().contains("sending failed, will retry").then_some(()));
+    let log = daemon.terminate();
+    let status = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["status", "--json", "--config", config.to_str().unwrap()]).output().unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status --json");
+    assert_eq!(status["outbox_parked"], 0, "{status}");
+    assert!(status["outbox_pending"].as_i64().unwrap_or(0) >= 1, "{status}");
+    assert!(log.contains("535"), "the server's answer is in the log: {log}");
+    assert!(!log.contains("wrong") && !log.contains("secret\n"), "a password appeared in the log");
+    assert!(mailbox(&stack, customer).is_empty());
+}

@@ -32,6 +32,9 @@ const PARALLEL_SENDS: usize = 8;
 enum SendError {
     Smtp(lettre::transport::smtp::Error),
     Setup(String),
+    /// The server refused our login (a wrong password, a refused token): an operator's
+    /// problem, never a reason to park a customer's reply, so always retried.
+    Login(String),
     /// The OAuth2 account needs a person; nothing is sent until then.
     NeedsReauthorization(String),
 }
@@ -47,6 +50,7 @@ impl std::fmt::Display for SendError {
         match self {
             SendError::Smtp(e) => write!(f, "{e}"),
             SendError::Setup(e) => f.write_str(e),
+            SendError::Login(e) => write!(f, "the server refused the login: {e}"),
             SendError::NeedsReauthorization(e) => write!(f, "the OAuth2 account needs re-authorization: {e}"),
         }
     }
@@ -79,8 +83,8 @@ impl Connections {
             })?;
             match self.connect(Some(Credentials::new(oauth.username.clone(), token.secret.clone()))).await {
                 Ok(conn) => return Ok((conn, Some(token.renew_at()))),
-                Err(SendError::Smtp(e)) if e.is_client() || e.is_permanent() => {
-                    refused = e.to_string();
+                Err(SendError::Login(e)) => {
+                    refused = e;
                     warn!(channel = "smtp", account = %oauth.account, attempt = attempt + 1, "the server refused the OAuth2 token (XOAUTH2 as {}): {refused}", oauth.username);
                     source.rejected(&token).await;
                 }
@@ -118,11 +122,14 @@ impl Connections {
                 conn
             }
         };
+        // lettre reports the JSON challenge of a refused token as a client error, a wrong
+        // password as a 535: both are a refused login.
+        let refused = |e: lettre::transport::smtp::Error| SendError::Login(e.to_string());
         if let Some(credentials) = oauth {
-            conn.auth(&[Mechanism::Xoauth2], &credentials).await.map_err(SendError::Smtp)?;
+            conn.auth(&[Mechanism::Xoauth2], &credentials).await.map_err(refused)?;
         } else if let Some(login) = &server.login {
             let credentials = Credentials::new(login.username.clone(), login.password.read().map_err(SendError::Setup)?);
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await.map_err(SendError::Smtp)?;
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await.map_err(refused)?;
         }
         Ok(conn)
     }
