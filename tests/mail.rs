@@ -327,3 +327,19 @@ fn smtp_auth_with_a_password_where_the_server_allows_it() {
     assert!(!log.contains("wrong") && !log.contains("secret\n"), "a password appeared in the log");
     assert!(mailbox(&stack, customer).is_empty());
 }
+
+#[test]
+fn a_server_without_idle_is_polled() {
+    let stack = MailStack::start_env("no-idle", 25700, &[("MAILSTACK_NO_IDLE", "1")]);
+    let config = config_for(&stack, "no-idle", "three-priority", "tls");
+    let text = std::fs::read_to_string(&config).unwrap().replacen("idle_seconds = 60", "idle_seconds = 60\npoll_seconds = 1", 1);
+    std::fs::write(&config, text).unwrap();
+    let daemon = Daemon::start(&config, None);
+    wait_for("the IMAP connection", Duration::from_secs(20), || daemon.log().contains("IMAP intake connected").then_some(()));
+    assert!(daemon.log().contains("idle=false"), "the server offered IDLE after all: {}", daemon.log());
+    let customer = "t11-poll@ops.acme.example.jp";
+    append(&stack, SUPPORT, &report(customer, "t11@ops.acme", "ログインできません", FULL_JA), "20-Nov-2026 11:00:00 +0900");
+    let acks = wait_for("the acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    assert_eq!(acks.len(), 1);
+    daemon.terminate();
+}

@@ -22,8 +22,8 @@ pub struct MailStack {
     pub smtp: u16,
     pub smtps: u16,
     pub ca: PathBuf,
-    /// Where Dovecot checks OAuth2 tokens, when the stack takes them.
-    pub introspection: Option<String>,
+    /// What `scripts/mailstack start` is told through its environment (OAuth2, no IDLE).
+    pub env: Vec<(String, String)>,
 }
 
 impl MailStack {
@@ -34,6 +34,12 @@ impl MailStack {
     /// A stack whose Dovecot also takes OAuth2 tokens (XOAUTH2, OAUTHBEARER; Postfix through
     /// it), checked at `introspection` (RFC 7662 style).
     pub fn start_with(name: &str, port_base: u16, introspection: Option<&str>) -> MailStack {
+        let env: Vec<(&str, &str)> = introspection.map(|url| ("MAILSTACK_OAUTH2_INTROSPECTION_URL", url)).into_iter().collect();
+        MailStack::start_env(name, port_base, &env)
+    }
+
+    /// A stack started with these `MAILSTACK_*` settings (see `scripts/mailstack`).
+    pub fn start_env(name: &str, port_base: u16, env: &[(&str, &str)]) -> MailStack {
         // A fixed folder per test: a stack left behind by an interrupted run is stopped first.
         let dir = std::env::temp_dir().join(format!("uketsuke-mail-{name}"));
         if dir.exists() {
@@ -47,7 +53,7 @@ impl MailStack {
             smtps: port_base + 5,
             ca: dir.join("tls/ca.pem"),
             dir,
-            introspection: introspection.map(str::to_string),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
         let out = stack.command("start").output().expect("scripts/mailstack (run the README's test command, scripts/test, which installs the mail servers)");
         assert!(out.status.success(), "mail stack did not start: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -57,9 +63,7 @@ impl MailStack {
     fn command(&self, action: &str) -> Command {
         let mut cmd = Command::new(repo().join("scripts/mailstack"));
         cmd.args([action, self.dir.to_str().unwrap(), &(self.imap - 1).to_string()]).env("MAILSTACK_EXTRA_DOMAINS", "ops.acme.example.jp").stdin(Stdio::null());
-        if let Some(url) = &self.introspection {
-            cmd.env("MAILSTACK_OAUTH2_INTROSPECTION_URL", url);
-        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd
     }
 
