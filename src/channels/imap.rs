@@ -8,7 +8,7 @@
 
 use super::stream::MailStream;
 use super::{Backoff, StateLog, tls};
-use crate::config::channels::{AfterRecording, ImapSettings, SaslMechanism, Security};
+use crate::config::channels::{AfterRecording, ImapSettings, Security};
 use crate::oauth::sasl::SaslClient;
 use crate::oauth::{TokenError, TokenSource};
 use crate::daemon::Daemon;
@@ -174,7 +174,7 @@ async fn login(daemon: &Daemon, settings: &ImapSettings) -> Result<(ImapSession,
             };
             let client = connect(settings).await?;
             let mut sasl = SaslClient::new(oauth.mechanism, &oauth.username, &token.secret);
-            let mechanism = sasl.mechanism_name();
+            let mechanism = oauth.mechanism.name();
             match client.authenticate(mechanism, &mut sasl).await {
                 Ok(session) => return Ok((session, Some(token.renew_at()))),
                 Err((e, _)) => {
@@ -187,20 +187,13 @@ async fn login(daemon: &Daemon, settings: &ImapSettings) -> Result<(ImapSession,
                 }
             }
         }
-        return Err(SessionError::Failed(format!("the server refused {mechanism} login as {} with a fresh OAuth2 token too: {refused}", oauth.username, mechanism = oauth_name(oauth.mechanism))));
+        return Err(SessionError::Failed(format!("the server refused {mechanism} login as {} with a fresh OAuth2 token too: {refused}", oauth.username, mechanism = oauth.mechanism.name())));
     }
     let client = connect(settings).await?;
     let login = settings.server.login.as_ref().ok_or("IMAP needs username and password_file or password_env, or oauth".to_string())?;
     let password = login.password.read()?;
     let session = client.login(&login.username, &password).await.map_err(|(e, _)| format!("login as {} was refused: {e}", login.username))?;
     Ok((session, None))
-}
-
-fn oauth_name(mechanism: SaslMechanism) -> &'static str {
-    match mechanism {
-        SaslMechanism::XOAuth2 => "XOAUTH2",
-        SaslMechanism::OAuthBearer => "OAUTHBEARER",
-    }
 }
 
 async fn session(

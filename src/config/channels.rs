@@ -64,6 +64,16 @@ pub enum SaslMechanism {
     OAuthBearer,
 }
 
+impl SaslMechanism {
+    /// The name the servers know it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            SaslMechanism::XOAuth2 => "XOAUTH2",
+            SaslMechanism::OAuthBearer => "OAUTHBEARER",
+        }
+    }
+}
+
 /// Login with an OAuth2 access token from the `[oauth.NAME]` account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthLogin {

@@ -35,13 +35,6 @@ impl SaslClient {
         SaslClient { mechanism, initial: Some(initial), error: None }
     }
 
-    pub fn mechanism_name(&self) -> &'static str {
-        match self.mechanism {
-            SaslMechanism::XOAuth2 => "XOAUTH2",
-            SaslMechanism::OAuthBearer => "OAUTHBEARER",
-        }
-    }
-
     /// The answer to one server challenge: the token to the first (empty) one; anything
     /// after it, or any JSON, is the server's error: keep it (printable, bounded) and end the
     /// exchange the way the mechanism says.

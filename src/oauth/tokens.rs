@@ -128,7 +128,17 @@ impl TokenSource {
                 };
                 // On disk before the access token is used: the provider has already retired
                 // the old refresh token.
-                tokio::task::block_in_place(|| self.store()?.save_oauth_tokens(name, sealed.as_deref(), Some(granted.expires_at), false, now).map_err(|e| TokenError::Unavailable(e.to_string())))?;
+                // If that fails the new tokens are not used; the provider may have retired the
+                // old refresh token already, and then only a new sign-in helps: say so.
+                tokio::task::block_in_place(|| {
+                    self.store().and_then(|mut store| store.save_oauth_tokens(name, sealed.as_deref(), Some(granted.expires_at), false, now).map_err(|e| TokenError::Unavailable(e.to_string())))
+                })
+                .map_err(|e| {
+                    if sealed.is_some() {
+                        tracing::error!(account = name, "the rotated refresh token could not be saved, so it is not used ({e}); if the account then needs re-authorization, run `uketsuke auth login {name}`");
+                    }
+                    e
+                })?;
                 self.refreshes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let took_ms = started.elapsed().as_millis() as u64;
                 tracing::info!(account = name, expires = %granted.expires_at.to_rfc3339(), rotated = sealed.is_some(), took_ms, "OAuth2 access token refreshed");
