@@ -47,7 +47,9 @@ pub fn read_answer(status: u16, body: &[u8], now: DateTime<Utc>) -> Result<Grant
             .and_then(|j| j.get("expires_in"))
             .and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
             .filter(|s| *s > 0)
-            .unwrap_or(3600);
+            .unwrap_or(3600)
+            // A nonsense lifetime from the endpoint must not overflow the clock arithmetic.
+            .min(366 * 86_400);
         let lifetime = Duration::seconds(seconds);
         return Ok(Granted { access_token, expires_at: now + lifetime, lifetime, refresh_token: field("refresh_token").filter(|t| !t.is_empty()) });
     }
@@ -193,5 +195,9 @@ mod tests {
         assert!(matches!(read_answer(503, b"<html>busy</html>", now), Err(GrantError::Temporary(_))));
         assert!(matches!(read_answer(400, br#"{"error":"temporarily_unavailable"}"#, now), Err(GrantError::Temporary(_))));
         assert!(matches!(read_answer(200, br#"{"token_type":"Bearer"}"#, now), Err(GrantError::Temporary(_))));
+        let huge = read_answer(200, br#"{"access_token":"a","expires_in":9223372036854775807}"#, now).ok().unwrap();
+        assert_eq!(huge.lifetime, Duration::days(366));
+        let negative = read_answer(200, br#"{"access_token":"a","expires_in":-5}"#, now).ok().unwrap();
+        assert_eq!(negative.lifetime, Duration::seconds(3600));
     }
 }

@@ -97,7 +97,7 @@ fn not_after(der: &[u8]) -> Option<DateTime<Utc>> {
     let (_, validity, _) = element(rest)?;
     let (_, _, after_not_before) = element(validity)?;
     let (tag, time, _) = element(after_not_before)?;
-    let text = std::str::from_utf8(time).ok()?.trim_end_matches('Z');
+    let text = std::str::from_utf8(time).ok().filter(|t| t.is_ascii())?.trim_end_matches('Z');
     let (year, rest) = match tag {
         0x17 if text.len() >= 12 => {
             let yy: i32 = text[..2].parse().ok()?;
@@ -130,6 +130,8 @@ mod tests {
         assert_eq!(not_after(&cert((0x17, "261207153000Z"))), Utc.with_ymd_and_hms(2026, 12, 7, 15, 30, 0).single());
         assert_eq!(not_after(&cert((0x18, "20510301000000Z"))), Utc.with_ymd_and_hms(2051, 3, 1, 0, 0, 0).single());
         assert_eq!(not_after(&cert((0x17, "9912"))), None);
+        assert_eq!(not_after(&cert((0x17, "2é0101000000Z"))), None);
+        assert_eq!(not_after(&cert((0x18, "20261301000000Z"))), None, "month 13");
         assert_eq!(not_after(&[0x30, 0x82, 0xff]), None);
     }
 }

@@ -72,8 +72,9 @@ async fn device_code(account: &OAuthAccount, out: &mut (dyn Write + Send)) -> Re
     let device_code = field("device_code").ok_or("the device code answer has no device_code")?;
     let user_code = field("user_code").ok_or("the device code answer has no user_code")?;
     let uri = field("verification_uri").or_else(|| field("verification_url")).ok_or("the device code answer has no verification_uri")?;
-    let expires_in: u64 = field("expires_in").and_then(|s| s.parse().ok()).unwrap_or(900);
-    let mut interval: u64 = field("interval").and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
+    // Bounded, whatever the endpoint says: at most an hour to sign in, a minute between polls.
+    let expires_in: u64 = field("expires_in").and_then(|s| s.parse().ok()).unwrap_or(900).min(3600);
+    let mut interval: u64 = field("interval").and_then(|s| s.parse().ok()).unwrap_or(5).clamp(1, 60);
     let _ = writeln!(out, "To sign {} in, open {uri} and enter the code {user_code}", account.name);
     let _ = writeln!(out, "Sign in as the support mailbox{}. Waiting up to {} minutes...", if account.user.is_empty() { String::new() } else { format!(" ({})", account.user) }, expires_in / 60);
     let _ = out.flush();
@@ -93,7 +94,7 @@ async fn device_code(account: &OAuthAccount, out: &mut (dyn Write + Send)) -> Re
         let answer = http::post_form(&account.token_url, &pairs).await?;
         match json_field(&answer.body, "error").as_deref() {
             Some("authorization_pending") => continue,
-            Some("slow_down") => interval += 5,
+            Some("slow_down") => interval = (interval + 5).min(60),
             _ => return grant::read_answer(answer.status, &answer.body, Utc::now()).map_err(|e| format!("sign-in failed: {e}")),
         }
     }
