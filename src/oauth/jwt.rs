@@ -51,6 +51,10 @@ impl Certificate {
         Ok(Certificate(der.to_vec()))
     }
 
+    pub fn from_der(der: Vec<u8>) -> Certificate {
+        Certificate(der)
+    }
+
     /// The header Microsoft matches against the uploaded certificate: its SHA-1 thumbprint
     /// (`x5t`) and its SHA-256 one (`x5t#S256`).
     pub fn thumbprints(&self) -> (String, String) {
