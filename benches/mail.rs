@@ -24,7 +24,7 @@
 //! Knobs: UKETSUKE_BENCH_ACKS (300), UKETSUKE_BENCH_BACKLOG (10000), UKETSUKE_BENCH_POLL_MS
 //! (20), UKETSUKE_BENCH_PORT_BASE (26000), UKETSUKE_BENCH_DRAIN_LIMIT_S (300: the drain is
 //! stopped there, to keep the whole run near 10 minutes on 2 cores, and the time to send every
-//! acknowledgment is projected from the rate so far; raise it to drain to the end). The stack lives in /tmp/uketsuke-bench-mail (kept
+//! acknowledgment is projected from the rate so far; raise it to drain to the end). The stack lives in /tmp/uketsuke-mail-bench (kept
 //! after the run for its logs; stopped at the end, on panic and on Ctrl-C); the daemon's logs
 //! are its daemon-*.log files.
 
@@ -42,7 +42,6 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 
-const SUPPORT: &str = "support@uketsuke.example.jp";
 const TEAM: &str = "team@uketsuke.example.jp";
 const DOMAIN: &str = "ops.acme.example.jp";
 /// Senders of the backlog: each has at most M/100 acknowledgments in the hour, well under
@@ -54,52 +53,14 @@ fn knob(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-use common::repo;
+use common::mail::{MailStack, SUPPORT, config_head};
 
 fn daemon_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_uketsuke"))
 }
 
 // ---------------------------------------------------------------------------------------------
-// The stack and the daemon (after tests/mail.rs)
-
-/// The private mail stack; stopped when dropped (also while unwinding from a panic).
-struct MailStack {
-    dir: PathBuf,
-    imaps: u16,
-    smtp: u16,
-    ca: PathBuf,
-}
-
-impl MailStack {
-    fn start(port_base: u16) -> MailStack {
-        let dir = std::env::temp_dir().join("uketsuke-bench-mail");
-        if dir.exists() {
-            let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", dir.to_str().unwrap()]).stdin(Stdio::null()).output();
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-        let out = Command::new(repo().join("scripts/mailstack"))
-            .args(["start", dir.to_str().unwrap(), &port_base.to_string()])
-            .env("MAILSTACK_EXTRA_DOMAINS", DOMAIN)
-            .stdin(Stdio::null())
-            .output()
-            .expect("scripts/mailstack (install the servers with `scripts/mailstack install`)");
-        let stack = MailStack { imaps: port_base + 2, smtp: port_base + 4, ca: dir.join("tls/ca.pem"), dir };
-        assert!(out.status.success(), "mail stack did not start: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        stack
-    }
-
-    fn stop(&self) {
-        let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", self.dir.to_str().unwrap()]).stdin(Stdio::null()).output();
-    }
-}
-
-impl Drop for MailStack {
-    fn drop(&mut self) {
-        self.stop();
-        eprintln!("mail stack stopped ({})", self.dir.display());
-    }
-}
+// The daemon's configuration and process (the stack is tests/common/mail.rs's)
 
 /// A configuration folder for one daemon: the shipped files, the main file pointed at the
 /// stack (IMAPS in, plain SMTP out), its own database.
@@ -108,20 +69,10 @@ fn config_for(stack: &MailStack, name: &str) -> (PathBuf, PathBuf) {
     common::copy_shipped_config(&dir);
     std::fs::write(dir.join("imap-password"), "secret\n").expect("secret");
     let db = stack.dir.join(format!("{name}.db"));
-    let main = format!(
-        r#"[policy]
-profile = "three-priority"
-[files]
-templates = "{templates}"
-[mail]
-support_address = "{SUPPORT}"
-message_id_domain = "uketsuke.example.jp"
-team_address = "{TEAM}"
-oncall_address = "oncall@uketsuke.example.jp"
-ack_rate_per_hour = 10000
-[store]
-path = "{db}"
-[imap]
+    // The backlog's senders each get M/100 acknowledgments: room for a larger M.
+    let main = config_head("three-priority", &db).replace("ack_rate_per_hour = 1000\n", "ack_rate_per_hour = 10000\n")
+        + &format!(
+            r#"[imap]
 enabled = true
 host = "127.0.0.1"
 port = {imaps}
@@ -141,12 +92,10 @@ retry_first_seconds = 1
 retry_max_seconds = 2
 max_attempts = 1000
 "#,
-        templates = repo().join("templates").display(),
-        db = db.display(),
-        ca = stack.ca.display(),
-        imaps = stack.imaps,
-        smtp = stack.smtp,
-    );
+            ca = stack.ca.display(),
+            imaps = stack.imaps,
+            smtp = stack.smtp,
+        );
     std::fs::write(dir.join("uketsuke.toml"), main).expect("write config");
     let check = Command::new(daemon_bin()).args(["check-config", dir.join("uketsuke.toml").to_str().unwrap()]).output().expect("check-config");
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
@@ -493,7 +442,7 @@ fn main() {
     let drain_limit = Duration::from_secs(knob("UKETSUKE_BENCH_DRAIN_LIMIT_S", 300));
     machine_facts();
     let started = Instant::now();
-    let stack = MailStack::start(port_base);
+    let stack = MailStack::start("bench", port_base);
     println!("mail stack: {} (ports {}..{}), started in {:.1} s", stack.dir.display(), port_base + 1, port_base + 5, started.elapsed().as_secs_f64());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {

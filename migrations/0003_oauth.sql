@@ -8,7 +8,5 @@ CREATE TABLE oauth_accounts (
     refreshed_at     TEXT,
     -- Why the account needs `uketsuke auth login` again; NULL while it works.
     needs_reauth     TEXT,
-    -- Bumped by every `uketsuke auth login`, so a waiting daemon sees new tokens at once.
-    generation       INTEGER NOT NULL DEFAULT 0,
     updated_at       TEXT NOT NULL
 );

@@ -363,7 +363,7 @@ pub fn reprocess(args: &StoreArgs, number: &str, by: Option<String>) -> ExitCode
 fn account_line(a: &crate::oauth::health::AccountHealth, config: &Config) -> String {
     let t = |t: Option<DateTime<Utc>>| t.map(|t| local(t, config)).unwrap_or_else(|| "-".into());
     let mut line = format!("oauth {} ({}, {}): token expires {}, last refresh {}", a.account, a.provider, if a.user.is_empty() { "-" } else { &a.user }, t(a.access_expires), t(a.refreshed_at));
-    if a.provider == "microsoft_delegated" || a.provider == "google" {
+    if a.uses_refresh_token {
         line.push_str(if a.refresh_token_stored { ", refresh token stored" } else { ", NO refresh token stored" });
     }
     if let Some(what) = &a.credential {

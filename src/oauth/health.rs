@@ -17,6 +17,9 @@ pub struct AccountHealth {
     pub account: String,
     pub provider: &'static str,
     pub user: String,
+    /// Whether the account lives on a refresh token a person obtained (`auth login`).
+    #[serde(skip)]
+    pub uses_refresh_token: bool,
     pub refresh_token_stored: bool,
     pub access_expires: Option<DateTime<Utc>>,
     pub refreshed_at: Option<DateTime<Utc>>,
@@ -55,6 +58,7 @@ pub fn account_health(account: &OAuthAccount, state: Option<&OAuthState>, creden
         account: account.name.clone(),
         provider: account.provider.name(),
         user: account.user.clone(),
+        uses_refresh_token: account.provider.uses_refresh_token(),
         refresh_token_stored: state.is_some_and(|s| s.sealed_refresh.is_some()),
         access_expires: state.and_then(|s| s.access_expires),
         refreshed_at: state.and_then(|s| s.refreshed_at),
@@ -78,7 +82,7 @@ impl AccountHealth {
         let name = &self.account;
         if let Some(reason) = &self.needs_reauthorization {
             out.push(format!("OAuth2 account {name} needs re-authorization, mail on it has stopped: {reason}; run `uketsuke auth login {name}`"));
-        } else if (self.provider == "microsoft_delegated" || self.provider == "google") && !self.refresh_token_stored {
+        } else if self.uses_refresh_token && !self.refresh_token_stored {
             out.push(format!("OAuth2 account {name} has no refresh token yet: run `uketsuke auth login {name}`"));
         }
         if let (Some(what), Some(expires), Some(level)) = (&self.credential, self.credential_expires, self.credential_warning) {

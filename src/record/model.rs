@@ -289,7 +289,6 @@ pub struct OAuthState {
     pub refreshed_at: Option<DateTime<Utc>>,
     /// Why a person must sign in again, when one must.
     pub needs_reauth: Option<String>,
-    pub generation: i64,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -300,7 +299,6 @@ impl std::fmt::Debug for OAuthState {
             .field("refresh_token", &self.sealed_refresh.as_ref().map(|_| "(sealed)"))
             .field("access_expires", &self.access_expires)
             .field("needs_reauth", &self.needs_reauth)
-            .field("generation", &self.generation)
             .finish()
     }
 }

@@ -154,7 +154,7 @@ impl SqliteStore {
     pub fn oauth_account(&self, account: &str) -> Result<Option<OAuthState>> {
         self.conn
             .query_row(
-                "SELECT account, refresh_token, access_expires, refreshed_at, needs_reauth, generation, updated_at FROM oauth_accounts WHERE account = ?1",
+                &format!("SELECT {OAUTH_COLUMNS} FROM oauth_accounts WHERE account = ?1"),
                 params![account],
                 oauth_from_row,
             )
@@ -166,7 +166,7 @@ impl SqliteStore {
     pub fn oauth_accounts(&self) -> Result<Vec<OAuthState>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT account, refresh_token, access_expires, refreshed_at, needs_reauth, generation, updated_at FROM oauth_accounts ORDER BY account")
+            .prepare(&format!("SELECT {OAUTH_COLUMNS} FROM oauth_accounts ORDER BY account"))
             .map_err(err("reading OAuth accounts"))?;
         stmt.query_map([], oauth_from_row).map_err(err("reading OAuth accounts"))?.collect::<std::result::Result<_, _>>().map_err(err("reading an OAuth account"))
     }
@@ -174,17 +174,16 @@ impl SqliteStore {
     /// Records a refresh: the new access token's expiry and, when the provider sent one, the
     /// new (sealed) refresh token. Durable when this returns, so a rotated refresh token is
     /// never lost to a crash. `login` marks a fresh sign-in: it also clears "needs
-    /// re-authorization" and bumps the generation a waiting daemon watches.
+    /// re-authorization", which a waiting daemon watches for.
     pub fn save_oauth_tokens(&mut self, account: &str, sealed_refresh: Option<&[u8]>, access_expires: Option<DateTime<Utc>>, login: bool, at: DateTime<Utc>) -> Result<()> {
         self.conn
             .execute(
-                "INSERT INTO oauth_accounts (account, refresh_token, access_expires, refreshed_at, needs_reauth, generation, updated_at) \
-                 VALUES (?1, ?2, ?3, ?5, NULL, CASE WHEN ?4 THEN 1 ELSE 0 END, ?5) \
+                "INSERT INTO oauth_accounts (account, refresh_token, access_expires, refreshed_at, needs_reauth, updated_at) \
+                 VALUES (?1, ?2, ?3, ?5, NULL, ?5) \
                  ON CONFLICT (account) DO UPDATE SET \
                    refresh_token = coalesce(excluded.refresh_token, oauth_accounts.refresh_token), \
                    access_expires = excluded.access_expires, refreshed_at = excluded.refreshed_at, \
                    needs_reauth = CASE WHEN ?4 THEN NULL ELSE oauth_accounts.needs_reauth END, \
-                   generation = oauth_accounts.generation + CASE WHEN ?4 THEN 1 ELSE 0 END, \
                    updated_at = excluded.updated_at",
                 params![account, sealed_refresh, access_expires.map(time_text), login, time_text(at)],
             )
@@ -360,6 +359,9 @@ fn language(r: &Row<'_>, i: usize) -> rusqlite::Result<Language> {
     Language::parse(&s).ok_or_else(|| bad(i, format!("bad language {s:?}")))
 }
 
+/// The columns [`oauth_from_row`] reads, in its order.
+const OAUTH_COLUMNS: &str = "account, refresh_token, access_expires, refreshed_at, needs_reauth, updated_at";
+
 fn oauth_from_row(r: &Row<'_>) -> rusqlite::Result<OAuthState> {
     Ok(OAuthState {
         account: r.get(0)?,
@@ -367,8 +369,7 @@ fn oauth_from_row(r: &Row<'_>) -> rusqlite::Result<OAuthState> {
         access_expires: opt_time(r, 2)?,
         refreshed_at: opt_time(r, 3)?,
         needs_reauth: r.get(4)?,
-        generation: r.get(5)?,
-        updated_at: time(r, 6)?,
+        updated_at: time(r, 5)?,
     })
 }
 
