@@ -120,8 +120,12 @@ fn reports(config: &Config) -> Vec<(String, Report)> {
     add("ja complete, ACME gold", &ja, &|_| {});
     add("ja declared 高", &ja, &|r| r.declared_priority = Some("高".into()));
     add("ja declared low", &ja, &|r| r.declared_priority = Some("低".into()));
-    add("ja keyword 本番環境が停止", &ja, &|r| r.fields.description = Some("本番環境が停止しており、全拠点で受注登録ができません。".into()));
-    add("ja keyword 誤字 (minor)", &ja, &|r| r.fields.description = Some("画面の誤字です。影響は小さいです。".into()));
+    add("ja keyword 本番環境が停止", &ja, &|r| {
+        r.fields.description = Some("本番環境が停止しており、全拠点で受注登録ができません。".into())
+    });
+    add("ja keyword 誤字 (minor)", &ja, &|r| {
+        r.fields.description = Some("画面の誤字です。影響は小さいです。".into())
+    });
     add("ja customer inferred", &ja, &|r| r.customer_id = None);
     add("ja missing steps+errors", &ja, &|r| {
         r.fields.repro_steps = None;
@@ -148,7 +152,9 @@ fn reports(config: &Config) -> Vec<(String, Report)> {
     });
     add("en complete, GLOBEX platinum", &en, &|_| {});
     add("en declared critical", &en, &|r| r.declared_priority = Some("critical".into()));
-    add("en outage keyword", &en, &|r| r.fields.description = Some("Production is down: outage for every tenant.".into()));
+    add("en outage keyword", &en, &|r| {
+        r.fields.description = Some("Production is down: outage for every tenant.".into())
+    });
     add("en UMBRELLA gold, high", &en, &|r| {
         r.from = Some("it-desk@umbrella.example.com".into());
         r.customer_id = Some("UMBRELLA-0100".into());
@@ -187,8 +193,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-const ACTIONS: [Action; 8] =
-    [Action::Ignore, Action::Reject, Action::Followup, Action::NotCovered, Action::AwaitInfo, Action::Dispatch, Action::Escalate, Action::Hold];
+const ACTIONS: [Action; 8] = [
+    Action::Ignore,
+    Action::Reject,
+    Action::Followup,
+    Action::NotCovered,
+    Action::AwaitInfo,
+    Action::Dispatch,
+    Action::Escalate,
+    Action::Hold,
+];
 
 fn action_index(a: Action) -> usize {
     ACTIONS.iter().position(|x| *x == a).unwrap_or(0)
@@ -207,12 +221,21 @@ fn main() {
     }
 
     println!("uketsuke decide bench");
-    println!("  machine   : {} logical CPUs, {}", std::thread::available_parallelism().map_or(0, |n| n.get()), cpu_model());
-    println!("  receipts  : every {step} min from 2026-01-01T00:00+09:00 to 2027-01-01T00:00+09:00: {} times", times.len());
+    println!(
+        "  machine   : {} logical CPUs, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model()
+    );
+    println!(
+        "  receipts  : every {step} min from 2026-01-01T00:00+09:00 to 2027-01-01T00:00+09:00: {} times",
+        times.len()
+    );
     println!("  timing    : batches of {batch} consecutive times of one report; p50/p99/max over batch means");
 
-    let profiles: [(&str, Overrides); 2] =
-        [("three-priority", Overrides::default()), ("four-severity", Overrides { profile: Some("four-severity".into()), ..Default::default() })];
+    let profiles: [(&str, Overrides); 2] = [
+        ("three-priority", Overrides::default()),
+        ("four-severity", Overrides { profile: Some("four-severity".into()), ..Default::default() }),
+    ];
     let mut summary = Vec::new();
     for (name, overrides) in &profiles {
         let config = match Config::load(None, overrides) {
@@ -229,7 +252,13 @@ fn main() {
         let cal_time = t0.elapsed();
         let reports = reports(&config);
         println!();
-        println!("  profile {name}: {} reports x {} times = {} decisions (Calendars::new took {:.1} µs)", reports.len(), times.len(), reports.len() * times.len(), cal_time.as_secs_f64() * 1e6);
+        println!(
+            "  profile {name}: {} reports x {} times = {} decisions (Calendars::new took {:.1} µs)",
+            reports.len(),
+            times.len(),
+            reports.len() * times.len(),
+            cal_time.as_secs_f64() * 1e6
+        );
 
         // Warm-up.
         for (_, r) in &reports {
@@ -260,8 +289,18 @@ fn main() {
         batch_ns.sort_by(f64::total_cmp);
         let mean = total.as_nanos() as f64 / decisions as f64;
         let (p50, p99, max) = (percentile(&batch_ns, 0.5), percentile(&batch_ns, 0.99), batch_ns[batch_ns.len() - 1]);
-        println!("    batched : mean {:.0} ns ({:.2} µs) per decision; batch p50 {:.0} ns, p99 {:.0} ns, max {:.0} ns; {:.0} decisions/s; {:.2} s timed", mean, mean / 1e3, p50, p99, max, 1e9 / mean, total.as_secs_f64());
-        let spread: Vec<String> = ACTIONS.iter().zip(counts).filter(|(_, c)| *c > 0).map(|(a, c)| format!("{} {c}", a.as_str())).collect();
+        println!(
+            "    batched : mean {:.0} ns ({:.2} µs) per decision; batch p50 {:.0} ns, p99 {:.0} ns, max {:.0} ns; {:.0} decisions/s; {:.2} s timed",
+            mean,
+            mean / 1e3,
+            p50,
+            p99,
+            max,
+            1e9 / mean,
+            total.as_secs_f64()
+        );
+        let spread: Vec<String> =
+            ACTIONS.iter().zip(counts).filter(|(_, c)| *c > 0).map(|(a, c)| format!("{} {c}", a.as_str())).collect();
         println!("    actions : {}", spread.join(", "));
 
         // Per-call pass: cost by action (Instant overhead subtracted).
@@ -291,16 +330,35 @@ fn main() {
             }
             v.sort_by(f64::total_cmp);
             let m = v.iter().sum::<f64>() / v.len() as f64;
-            println!("      {:<12} | {:>8} | {:>9.0} | {:>9.0} | {:>9.0}", a.as_str(), v.len(), m, percentile(v, 0.5), percentile(v, 0.99));
+            println!(
+                "      {:<12} | {:>8} | {:>9.0} | {:>9.0} | {:>9.0}",
+                a.as_str(),
+                v.len(),
+                m,
+                percentile(v, 0.5),
+                percentile(v, 0.99)
+            );
         }
         summary.push((name.to_string(), decisions, mean, p50, p99, max));
     }
 
     println!();
-    println!("  {:<15} | {:>9} | {:>10} | {:>10} | {:>10} | {:>10} | {:>12}", "profile", "decisions", "mean ns", "p50 ns", "p99 ns", "max ns", "decisions/s");
+    println!(
+        "  {:<15} | {:>9} | {:>10} | {:>10} | {:>10} | {:>10} | {:>12}",
+        "profile", "decisions", "mean ns", "p50 ns", "p99 ns", "max ns", "decisions/s"
+    );
     println!("  {:-<15}-+-{:->9}-+-{:->10}-+-{:->10}-+-{:->10}-+-{:->10}-+-{:->12}", "", "", "", "", "", "", "");
     for (name, n, mean, p50, p99, max) in &summary {
-        println!("  {:<15} | {:>9} | {:>10.0} | {:>10.0} | {:>10.0} | {:>10.0} | {:>12.0}", name, n, mean, p50, p99, max, 1e9 / mean);
+        println!(
+            "  {:<15} | {:>9} | {:>10.0} | {:>10.0} | {:>10.0} | {:>10.0} | {:>12.0}",
+            name,
+            n,
+            mean,
+            p50,
+            p99,
+            max,
+            1e9 / mean
+        );
     }
     println!("  (p50/p99/max are over per-batch means of {batch} decisions)");
 }
@@ -308,6 +366,11 @@ fn main() {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into())
 }

@@ -87,16 +87,25 @@ fn main() {
     }
     let elapsed = wall.elapsed().as_secs_f64();
     latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
+    let pct =
+        |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
     let hwm = std::fs::read_to_string(format!("/proc/{}/status", daemon.id()))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
         .unwrap_or(0.0);
     let _ = Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status();
     let _ = daemon.wait();
     let db = rusqlite::Connection::open(dir.join("cases.db")).expect("db");
     let recorded: i64 = db.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).expect("count");
-    println!("signed JSON submissions: {} requests, {c} concurrent connections, new connection per request", latencies.len());
+    println!(
+        "signed JSON submissions: {} requests, {c} concurrent connections, new connection per request",
+        latencies.len()
+    );
     println!("  throughput   {:.0} requests/s ({:.2} s)", latencies.len() as f64 / elapsed, elapsed);
     println!("  latency ms   p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(0.50), pct(0.90), pct(0.99), pct(1.0));
     println!("  failures     {failures}; recorded in the store: {recorded}");

@@ -16,7 +16,11 @@ use uketsuke::understand::Channel;
 
 fn corpus() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/mail");
-    let mut files: Vec<_> = std::fs::read_dir(dir).expect("corpus").filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
     files.sort();
     files.into_iter().map(|p| std::fs::read(p).expect("read")).collect()
 }
@@ -52,24 +56,38 @@ fn messages(n: usize) -> Vec<Vec<u8>> {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
         .unwrap_or(0)
 }
 
 fn main() {
     let n: usize = std::env::var("UKETSUKE_BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let batches: Vec<usize> = std::env::var("UKETSUKE_BENCH_BATCHES").unwrap_or_else(|_| "1,16,256".into()).split(',').filter_map(|b| b.trim().parse().ok()).collect();
+    let batches: Vec<usize> = std::env::var("UKETSUKE_BENCH_BATCHES")
+        .unwrap_or_else(|_| "1,16,256".into())
+        .split(',')
+        .filter_map(|b| b.trim().parse().ok())
+        .collect();
     let mut config = Config::load(None, &Overrides::default()).expect("config");
     // Every message gets its acknowledgment enqueued: the bench measures the full write.
     config.mail.ack_rate_per_hour = u32::MAX;
     let calendars = Calendars::new(&config.policy);
     let all = messages(n);
     let bytes: usize = all.iter().map(Vec::len).sum();
-    let received: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-11-25T11:00:00+09:00").unwrap().with_timezone(&Utc);
+    let received: DateTime<Utc> =
+        DateTime::parse_from_rfc3339("2026-11-25T11:00:00+09:00").unwrap().with_timezone(&Utc);
     let dir = std::env::temp_dir().join(format!("uketsuke-bench-ingest-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    println!("ingest path: {n} messages, {:.1} MB, SQLite WAL synchronous=FULL on {}", bytes as f64 / 1e6, dir.display());
+    println!(
+        "ingest path: {n} messages, {:.1} MB, SQLite WAL synchronous=FULL on {}",
+        bytes as f64 / 1e6,
+        dir.display()
+    );
     println!("{:>6} {:>9} {:>12} {:>9} {:>10} {:>10}", "batch", "messages", "seconds", "msg/s", "MB/s", "commits");
     for batch in batches {
         let count = if batch == 1 { n.min(1000) } else { n };
@@ -79,10 +97,18 @@ fn main() {
         let started = Instant::now();
         let mut commits = 0;
         for chunk in msgs.chunks(batch) {
-            let prepared: Vec<_> = chunk.iter().map(|m| record::prepare(m.clone(), Channel::Mail, Some(received), received, &config, &calendars)).collect();
+            let prepared: Vec<_> = chunk
+                .iter()
+                .map(|m| record::prepare(m.clone(), Channel::Mail, Some(received), received, &config, &calendars))
+                .collect();
             let now = Utc::now();
             store
-                .write(|tx| prepared.iter().map(|p| record::record(tx, p, &config, &calendars, now)).collect::<record::Result<Vec<_>>>())
+                .write(|tx| {
+                    prepared
+                        .iter()
+                        .map(|p| record::record(tx, p, &config, &calendars, now))
+                        .collect::<record::Result<Vec<_>>>()
+                })
                 .expect("recorded");
             commits += 1;
         }
@@ -90,7 +116,11 @@ fn main() {
         let (m, _, _) = store.counts().expect("counts");
         assert_eq!(m as usize, count, "every message recorded once");
         let mb: usize = msgs.iter().map(Vec::len).sum();
-        println!("{batch:>6} {count:>9} {secs:>12.3} {:>9.0} {:>10.2} {commits:>10}", count as f64 / secs, mb as f64 / 1e6 / secs);
+        println!(
+            "{batch:>6} {count:>9} {secs:>12.3} {:>9.0} {:>10.2} {commits:>10}",
+            count as f64 / secs,
+            mb as f64 / 1e6 / secs
+        );
     }
     println!("peak resident memory (VmHWM): {:.1} MiB", peak_rss_kib() as f64 / 1024.0);
     let _ = std::fs::remove_dir_all(&dir);

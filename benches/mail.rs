@@ -97,7 +97,10 @@ max_attempts = 1000
             smtp = stack.smtp,
         );
     std::fs::write(dir.join("uketsuke.toml"), main).expect("write config");
-    let check = Command::new(daemon_bin()).args(["check-config", dir.join("uketsuke.toml").to_str().unwrap()]).output().expect("check-config");
+    let check = Command::new(daemon_bin())
+        .args(["check-config", dir.join("uketsuke.toml").to_str().unwrap()])
+        .output()
+        .expect("check-config");
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     (dir.join("uketsuke.toml"), db)
 }
@@ -166,7 +169,11 @@ async fn imap_login(stack: &MailStack, user: &str) -> Session<Tls> {
 
 /// MESSAGES of INBOX, by STATUS (the mailbox is not selected).
 async fn messages(session: &mut Session<Tls>) -> u32 {
-    let n = tokio::time::timeout(Duration::from_secs(20), session.status("INBOX", "(MESSAGES)")).await.expect("STATUS timed out").expect("STATUS").exists;
+    let n = tokio::time::timeout(Duration::from_secs(20), session.status("INBOX", "(MESSAGES)"))
+        .await
+        .expect("STATUS timed out")
+        .expect("STATUS")
+        .exists;
     while session.unsolicited_responses.try_recv().is_ok() {}
     n
 }
@@ -210,7 +217,11 @@ impl RawImap {
         loop {
             let line = read_line(&mut self.io).await;
             if let Some(rest) = line.strip_prefix(&format!("{tag} ")) {
-                assert!(rest.starts_with("OK"), "IMAP {}: {line}", String::from_utf8_lossy(&command[..command.len().min(60)]));
+                assert!(
+                    rest.starts_with("OK"),
+                    "IMAP {}: {line}",
+                    String::from_utf8_lossy(&command[..command.len().min(60)])
+                );
                 return untagged;
             }
             assert!(!line.starts_with('+'), "a continuation was asked for (no LITERAL+?): {line}");
@@ -221,7 +232,10 @@ impl RawImap {
 
 async fn read_line<R: AsyncRead + Unpin>(io: &mut BufReader<R>) -> String {
     let mut line = String::new();
-    let n = tokio::time::timeout(Duration::from_secs(60), io.read_line(&mut line)).await.expect("server silent for 60 s").expect("read");
+    let n = tokio::time::timeout(Duration::from_secs(60), io.read_line(&mut line))
+        .await
+        .expect("server silent for 60 s")
+        .expect("read");
     assert!(n > 0, "the server closed the connection");
     line.trim_end().to_string()
 }
@@ -351,7 +365,11 @@ fn read_log(path: &Path) -> LogFacts {
         if level == "WARN" || level == "ERROR" {
             facts.problems.push(line.to_string());
         }
-        let Some(at) = v["timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc)) else { continue };
+        let Some(at) =
+            v["timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
+        else {
+            continue;
+        };
         let f = &v["fields"];
         match f["message"].as_str() {
             Some("recorded") => {
@@ -397,7 +415,11 @@ fn counts(db: &Path) -> Option<Counts> {
     if !db.exists() {
         return None;
     }
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX).ok()?;
+    let conn = rusqlite::Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ok()?;
     conn.busy_timeout(Duration::from_secs(5)).ok()?;
     conn.query_row(
         "SELECT (SELECT count(*) FROM messages), \
@@ -408,18 +430,51 @@ fn counts(db: &Path) -> Option<Counts> {
                 (SELECT count(*) FROM outbox WHERE state = 'pending'), \
                 (SELECT count(*) FROM outbox WHERE state NOT IN ('pending', 'sent'))",
         [],
-        |r| Ok(Counts { messages: r.get(0)?, acks: r.get(1)?, acks_sent: r.get(2)?, outbox: r.get(3)?, sent: r.get(4)?, pending: r.get(5)?, parked: r.get(6)? }),
+        |r| {
+            Ok(Counts {
+                messages: r.get(0)?,
+                acks: r.get(1)?,
+                acks_sent: r.get(2)?,
+                outbox: r.get(3)?,
+                sent: r.get(4)?,
+                pending: r.get(5)?,
+                parked: r.get(6)?,
+            })
+        },
     )
     .ok()
 }
 
 fn machine_facts() {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).unwrap_or("?").trim().to_string();
-    let nproc = Command::new("nproc").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-    let mem = std::fs::read_to_string("/proc/meminfo").unwrap_or_default().lines().next().unwrap_or("").split_whitespace().nth(1).and_then(|k| k.parse::<u64>().ok()).unwrap_or(0);
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("?")
+        .trim()
+        .to_string();
+    let nproc = Command::new("nproc")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .nth(1)
+        .and_then(|k| k.parse::<u64>().ok())
+        .unwrap_or(0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let version = |cmd: &str, args: &[&str]| Command::new(cmd).args(args).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let version = |cmd: &str, args: &[&str]| {
+        Command::new(cmd)
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
     println!("machine: nproc {nproc}, CPU {model}, {:.1} GiB RAM, Linux {}", mem as f64 / 1048576.0, kernel.trim());
     println!(
         "servers: Dovecot {}, Postfix {}; daemon {}",
@@ -428,7 +483,10 @@ fn machine_facts() {
         daemon_bin().display()
     );
     let jst = Utc::now().with_timezone(&chrono_tz::Asia::Tokyo);
-    println!("started {} (JST; in support hours reports are dispatched, so each also sends a hand-over to the team)", jst.format("%a %Y-%m-%d %H:%M:%S"));
+    println!(
+        "started {} (JST; in support hours reports are dispatched, so each also sends a hand-over to the team)",
+        jst.format("%a %Y-%m-%d %H:%M:%S")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,7 +501,13 @@ fn main() {
     machine_facts();
     let started = Instant::now();
     let stack = MailStack::start("bench", port_base);
-    println!("mail stack: {} (ports {}..{}), started in {:.1} s", stack.dir.display(), port_base + 1, port_base + 5, started.elapsed().as_secs_f64());
+    println!(
+        "mail stack: {} (ports {}..{}), started in {:.1} s",
+        stack.dir.display(),
+        port_base + 1,
+        port_base + 5,
+        started.elapsed().as_secs_f64()
+    );
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
         tokio::select! {
@@ -469,14 +533,20 @@ struct Sample {
 
 async fn latency(stack: &MailStack, n: usize, poll: Duration) {
     println!();
-    println!("== 1. acknowledgment latency with IDLE: {n} reports, one at a time (each sent after the previous acknowledgment arrived)");
+    println!(
+        "== 1. acknowledgment latency with IDLE: {n} reports, one at a time (each sent after the previous acknowledgment arrived)"
+    );
     let (config, db) = config_for(stack, "latency");
     let log = stack.dir.join("daemon-latency.log");
     let mut daemon = Daemon::start(&config, &log);
     // Wait for the intake to be in IDLE: the log says "IMAP intake connected".
     let t = Instant::now();
     while !std::fs::read_to_string(&log).unwrap_or_default().contains("IMAP intake connected") {
-        assert!(t.elapsed() < Duration::from_secs(30), "the daemon did not connect: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the daemon did not connect: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -559,14 +629,27 @@ async fn latency(stack: &MailStack, n: usize, poll: Duration) {
     let facts = read_log(&log);
 
     let lost = samples.iter().filter(|s| s.acked.is_none()).count();
-    println!("  {n} reports in {:.1} s; poll every {} ms, STATUS round trip {:.2} ms on average ({} polls)", elapsed.as_secs_f64(), poll.as_millis(), ms(poll_time) / polls.max(1) as f64, polls);
+    println!(
+        "  {n} reports in {:.1} s; poll every {} ms, STATUS round trip {:.2} ms on average ({} polls)",
+        elapsed.as_secs_f64(),
+        poll.as_millis(),
+        ms(poll_time) / polls.max(1) as f64,
+        polls
+    );
     println!("  latency in ms (stamp late by at most one poll interval + one STATUS round trip):");
     let acked: Vec<f64> = samples.iter().filter_map(|s| s.acked.map(ms)).collect();
     summary("end of DATA -> ack in customer mailbox", &acked);
-    summary("end of DATA -> report in support mailbox", &samples.iter().filter_map(|s| s.delivered.map(ms)).collect::<Vec<_>>());
-    summary("report in support mailbox -> ack in mailbox", &samples.iter().filter_map(|s| Some(ms(s.acked? - s.delivered?))).collect::<Vec<_>>());
+    summary(
+        "end of DATA -> report in support mailbox",
+        &samples.iter().filter_map(|s| s.delivered.map(ms)).collect::<Vec<_>>(),
+    );
+    summary(
+        "report in support mailbox -> ack in mailbox",
+        &samples.iter().filter_map(|s| Some(ms(s.acked? - s.delivered?))).collect::<Vec<_>>(),
+    );
     // From the daemon's log (its clock is the same wall clock as the bench's).
-    let (mut to_recorded, mut recorded_to_sent, mut sent_to_box, mut delivered_to_recorded) = (vec![], vec![], vec![], vec![]);
+    let (mut to_recorded, mut recorded_to_sent, mut sent_to_box, mut delivered_to_recorded) =
+        (vec![], vec![], vec![], vec![]);
     for (i, s) in samples.iter().enumerate() {
         let rec = facts.recorded.get(&format!("bench-lat-{i}@{DOMAIN}")).copied();
         let sent = facts.ack_sent.get(&format!("bench-{i}@{DOMAIN}")).and_then(|v| v.first()).copied();
@@ -601,7 +684,12 @@ async fn latency(stack: &MailStack, n: usize, poll: Duration) {
         c.outbox,
         c.parked,
     );
-    println!("  daemon peak RSS (VmHWM) {:.1} MiB; stopped by SIGTERM in {:.0} ms, exit {:?}", rss as f64 / 1024.0, ms(stop), status);
+    println!(
+        "  daemon peak RSS (VmHWM) {:.1} MiB; stopped by SIGTERM in {:.0} ms, exit {:?}",
+        rss as f64 / 1024.0,
+        ms(stop),
+        status
+    );
     print_problems(&format!("daemon log {}", log.display()), &facts);
 }
 
@@ -625,7 +713,11 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
     for start in (0..m).step_by(200) {
         let mut cmd = b"APPEND INBOX".to_vec();
         for i in start..(start + 200).min(m) {
-            let raw = report(&format!("backlog-{}@{DOMAIN}", i % BACKLOG_SENDERS), &format!("bench-backlog-{i}@{DOMAIN}"), &format!("バックログ {i}: 操作方法"));
+            let raw = report(
+                &format!("backlog-{}@{DOMAIN}", i % BACKLOG_SENDERS),
+                &format!("bench-backlog-{i}@{DOMAIN}"),
+                &format!("バックログ {i}: 操作方法"),
+            );
             bytes += raw.len();
             cmd.extend_from_slice(format!(" {{{}+}}\r\n", raw.len()).as_bytes());
             cmd.extend_from_slice(&raw);
@@ -649,7 +741,8 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
     let t0 = Instant::now();
     let mut daemon = Daemon::start(&config, &log);
     println!("  daemon pid {}, log {}", daemon.child.id(), log.display());
-    let (mut first_recorded, mut all_recorded, mut first_ack, mut all_acks, mut all_sent) = (None, None, None, None, None);
+    let (mut first_recorded, mut all_recorded, mut first_ack, mut all_acks, mut all_sent) =
+        (None, None, None, None, None);
     let mut last = Counts::default();
     let mut last_progress = Instant::now();
     let mut next_report = Duration::from_secs(10);
@@ -679,7 +772,16 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
         }
         last = c;
         if now >= next_report {
-            eprintln!("  ... {:>5.1} s: recorded {}, acks sent {} of {}, outbox sent {} pending {} parked {}", now.as_secs_f64(), c.messages, c.acks_sent, c.acks, c.sent, c.pending, c.parked);
+            eprintln!(
+                "  ... {:>5.1} s: recorded {}, acks sent {} of {}, outbox sent {} pending {} parked {}",
+                now.as_secs_f64(),
+                c.messages,
+                c.acks_sent,
+                c.acks,
+                c.sent,
+                c.pending,
+                c.parked
+            );
             next_report += Duration::from_secs(10);
         }
         if all_recorded.is_some() && all_acks.is_some() && all_sent.is_some() {
@@ -690,7 +792,15 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
             break;
         }
         if now > limit {
-            println!("  drain stopped at the time limit ({:.0} s, UKETSUKE_BENCH_DRAIN_LIMIT_S): recorded {}, acks sent {} of {}, outbox sent {} of {}", now.as_secs_f64(), c.messages, c.acks_sent, c.acks, c.sent, c.outbox);
+            println!(
+                "  drain stopped at the time limit ({:.0} s, UKETSUKE_BENCH_DRAIN_LIMIT_S): recorded {}, acks sent {} of {}, outbox sent {} of {}",
+                now.as_secs_f64(),
+                c.messages,
+                c.acks_sent,
+                c.acks,
+                c.sent,
+                c.outbox
+            );
             break;
         }
     }
@@ -699,9 +809,15 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
     let rss = daemon.status_field("VmRSS:").unwrap_or(0);
     let (status, stop) = daemon.terminate();
     let c = counts(&db).unwrap_or_default();
-    let rate = |d: Option<Duration>| d.map(|d| format!("{:.1} s = {:.0} messages/s", d.as_secs_f64(), m as f64 / d.as_secs_f64())).unwrap_or_else(|| "never".into());
+    let rate = |d: Option<Duration>| {
+        d.map(|d| format!("{:.1} s = {:.0} messages/s", d.as_secs_f64(), m as f64 / d.as_secs_f64()))
+            .unwrap_or_else(|| "never".into())
+    };
     println!("  (database polled every 100 ms, {samples} polls; times from the daemon's start)");
-    println!("  first message recorded after {}", first_recorded.map(|d| format!("{:.0} ms", ms(d))).unwrap_or("never".into()));
+    println!(
+        "  first message recorded after {}",
+        first_recorded.map(|d| format!("{:.0} ms", ms(d))).unwrap_or("never".into())
+    );
     println!("  all {m} recorded:                 {}", rate(all_recorded));
     println!("  all {m} acknowledgments sent:     {}", rate(all_acks));
     if all_acks.is_none() {
@@ -721,22 +837,40 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
     println!(
         "  whole outbox sent ({} entries: acks + hand-overs): {}",
         c.outbox,
-        all_sent.map(|d| format!("{:.1} s = {:.0} entries/s", d.as_secs_f64(), c.outbox as f64 / d.as_secs_f64())).unwrap_or("never".into())
+        all_sent
+            .map(|d| format!("{:.1} s = {:.0} entries/s", d.as_secs_f64(), c.outbox as f64 / d.as_secs_f64()))
+            .unwrap_or("never".into())
     );
     if let (Some(a), Some(b)) = (first_recorded, all_recorded) {
-        println!("  recording rate after the first record: {:.0} messages/s", (m - 1) as f64 / (b - a).as_secs_f64().max(1e-9));
+        println!(
+            "  recording rate after the first record: {:.0} messages/s",
+            (m - 1) as f64 / (b - a).as_secs_f64().max(1e-9)
+        );
     }
-    println!("  daemon peak RSS (VmHWM) {:.1} MiB (VmRSS {:.1} MiB) just before SIGTERM; stopped in {:.0} ms, exit {:?}", hwm as f64 / 1024.0, rss as f64 / 1024.0, ms(stop), status);
-    println!("  database at the end: {} messages, outbox {} entries ({} acks), sent {}, pending {}, parked/failed {}", c.messages, c.outbox, c.acks, c.sent, c.pending, c.parked);
+    println!(
+        "  daemon peak RSS (VmHWM) {:.1} MiB (VmRSS {:.1} MiB) just before SIGTERM; stopped in {:.0} ms, exit {:?}",
+        hwm as f64 / 1024.0,
+        rss as f64 / 1024.0,
+        ms(stop),
+        status
+    );
+    println!(
+        "  database at the end: {} messages, outbox {} entries ({} acks), sent {}, pending {}, parked/failed {}",
+        c.messages, c.outbox, c.acks, c.sent, c.pending, c.parked
+    );
     if let Ok(conn) = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) {
         let q = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap_or(-1);
         println!(
             "  cases {}, distinct case numbers {}, messages with more than one ack entry {}, actions: {}",
             q("SELECT count(*) FROM cases"),
             q("SELECT count(DISTINCT number) FROM cases"),
-            q("SELECT count(*) FROM (SELECT message_id FROM outbox WHERE kind = 'ack' GROUP BY message_id HAVING count(*) > 1)"),
+            q(
+                "SELECT count(*) FROM (SELECT message_id FROM outbox WHERE kind = 'ack' GROUP BY message_id HAVING count(*) > 1)"
+            ),
             conn.prepare("SELECT action, count(*) FROM messages GROUP BY action ORDER BY 2 DESC")
-                .and_then(|mut s| s.query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?.collect::<Result<Vec<_>, _>>())
+                .and_then(|mut s| s
+                    .query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                    .collect::<Result<Vec<_>, _>>())
                 .map(|v| v.join(", "))
                 .unwrap_or_default()
         );

@@ -23,8 +23,8 @@ mod common;
 #[path = "../tests/common/token_server.rs"]
 mod token_server;
 
-use common::mail::*;
 use common::copy_shipped_config;
+use common::mail::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use token_server::{CLIENT_ID, TokenServer};
@@ -40,7 +40,14 @@ fn knob(name: &str, default: u64) -> u64 {
 fn percentiles(label: &str, mut ms: Vec<f64>) {
     ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
-    println!("{label}: n={} median {:.1} ms, p90 {:.1}, p99 {:.1}, max {:.1}", ms.len(), at(0.5), at(0.9), at(0.99), at(1.0));
+    println!(
+        "{label}: n={} median {:.1} ms, p90 {:.1}, p99 {:.1}, max {:.1}",
+        ms.len(),
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        at(1.0)
+    );
 }
 
 fn account(provider: &TokenServer) -> OAuthAccount {
@@ -75,7 +82,9 @@ fn refreshes(n: u64) {
         rt
     });
     let mut store = SqliteStore::open(&db).unwrap();
-    store.save_oauth_tokens("support", Some(&vault.seal("support", &first).unwrap()), None, true, chrono::Utc::now()).unwrap();
+    store
+        .save_oauth_tokens("support", Some(&vault.seal("support", &first).unwrap()), None, true, chrono::Utc::now())
+        .unwrap();
     let source = TokenSource::new(account(&provider), db, Some(vault));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut times = Vec::with_capacity(n as usize);
@@ -112,15 +121,25 @@ device_authorization_url = "{device}"
         );
     let config = dir.join("uketsuke.toml");
     std::fs::write(&config, main).unwrap();
-    let login = std::process::Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["auth", "login", "--config", config.to_str().unwrap(), "support"]).output().unwrap();
+    let login = std::process::Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["auth", "login", "--config", config.to_str().unwrap(), "support"])
+        .output()
+        .unwrap();
     assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
     let daemon = Daemon::start(&config, None);
-    wait_for("IMAP connected", Duration::from_secs(30), || daemon.log().contains("IMAP intake connected").then_some(()));
+    wait_for("IMAP connected", Duration::from_secs(30), || {
+        daemon.log().contains("IMAP intake connected").then_some(())
+    });
     let mut latencies = Vec::new();
     let started = Instant::now();
     for i in 0..reports {
         let customer = format!("bench-oauth-{i}@ops.acme.example.jp");
-        let raw = report(&customer, &format!("bench-oauth-{i}@ops.acme"), "使い方を教えてください", "管理画面の操作方法を知りたいです。");
+        let raw = report(
+            &customer,
+            &format!("bench-oauth-{i}@ops.acme"),
+            "使い方を教えてください",
+            "管理画面の操作方法を知りたいです。",
+        );
         append(&stack, SUPPORT, &raw, "20-Nov-2026 11:00:00 +0900");
         let sent = Instant::now();
         wait_for("the acknowledgment", Duration::from_secs(60), || {

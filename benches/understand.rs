@@ -175,18 +175,102 @@ struct Person {
 }
 
 const PEOPLE: &[Person] = &[
-    Person { name: "山田 太郎", surname: "山田", address: "yamada@acme.example.jp", company: "株式会社アクメ", customer_id: "ACME-0012", japanese: true },
-    Person { name: "佐藤 花子", surname: "佐藤", address: "sato@ops.acme.example.jp", company: "株式会社アクメ", customer_id: "ACME-0012", japanese: true },
-    Person { name: "鈴木 一郎", surname: "鈴木", address: "suzuki@sakura-logi.example.jp", company: "さくら物流株式会社", customer_id: "SAKURA-0301", japanese: true },
-    Person { name: "中村 恵", surname: "中村", address: "nakamura@sakura-logi.example.jp", company: "さくら物流株式会社", customer_id: "SAKURA-0301", japanese: true },
-    Person { name: "伊藤 翔", surname: "伊藤", address: "ito@hokuto.example.jp", company: "北斗システム株式会社", customer_id: "HOKUTO-0555", japanese: true },
-    Person { name: "小林 直樹", surname: "小林", address: "kobayashi@initech.example.jp", company: "イニテック株式会社", customer_id: "INITECH-0007", japanese: true },
-    Person { name: "渡辺 健太", surname: "渡辺", address: "consultant@partner.example.net", company: "波デザイン合同会社", customer_id: "NAMI-0777", japanese: true },
-    Person { name: "田中 浩二", surname: "田中", address: "tanaka@acme.example.jp", company: "株式会社アクメ", customer_id: "ACME-0012", japanese: true },
-    Person { name: "John Miller", surname: "Miller", address: "j.miller@globex.example.com", company: "Globex Corporation", customer_id: "GLOBEX-0042", japanese: false },
-    Person { name: "Anna Schmidt", surname: "Schmidt", address: "a.schmidt@globex.example.com", company: "Globex Corporation", customer_id: "GLOBEX-0042", japanese: false },
-    Person { name: "Kenji Ito", surname: "Ito", address: "it-desk@umbrella.example.com", company: "Umbrella Systems K.K.", customer_id: "UMBRELLA-0100", japanese: false },
-    Person { name: "Priya Nair", surname: "Nair", address: "p.nair@globex.example.com", company: "Globex Corporation", customer_id: "GLOBEX-0042", japanese: false },
+    Person {
+        name: "山田 太郎",
+        surname: "山田",
+        address: "yamada@acme.example.jp",
+        company: "株式会社アクメ",
+        customer_id: "ACME-0012",
+        japanese: true,
+    },
+    Person {
+        name: "佐藤 花子",
+        surname: "佐藤",
+        address: "sato@ops.acme.example.jp",
+        company: "株式会社アクメ",
+        customer_id: "ACME-0012",
+        japanese: true,
+    },
+    Person {
+        name: "鈴木 一郎",
+        surname: "鈴木",
+        address: "suzuki@sakura-logi.example.jp",
+        company: "さくら物流株式会社",
+        customer_id: "SAKURA-0301",
+        japanese: true,
+    },
+    Person {
+        name: "中村 恵",
+        surname: "中村",
+        address: "nakamura@sakura-logi.example.jp",
+        company: "さくら物流株式会社",
+        customer_id: "SAKURA-0301",
+        japanese: true,
+    },
+    Person {
+        name: "伊藤 翔",
+        surname: "伊藤",
+        address: "ito@hokuto.example.jp",
+        company: "北斗システム株式会社",
+        customer_id: "HOKUTO-0555",
+        japanese: true,
+    },
+    Person {
+        name: "小林 直樹",
+        surname: "小林",
+        address: "kobayashi@initech.example.jp",
+        company: "イニテック株式会社",
+        customer_id: "INITECH-0007",
+        japanese: true,
+    },
+    Person {
+        name: "渡辺 健太",
+        surname: "渡辺",
+        address: "consultant@partner.example.net",
+        company: "波デザイン合同会社",
+        customer_id: "NAMI-0777",
+        japanese: true,
+    },
+    Person {
+        name: "田中 浩二",
+        surname: "田中",
+        address: "tanaka@acme.example.jp",
+        company: "株式会社アクメ",
+        customer_id: "ACME-0012",
+        japanese: true,
+    },
+    Person {
+        name: "John Miller",
+        surname: "Miller",
+        address: "j.miller@globex.example.com",
+        company: "Globex Corporation",
+        customer_id: "GLOBEX-0042",
+        japanese: false,
+    },
+    Person {
+        name: "Anna Schmidt",
+        surname: "Schmidt",
+        address: "a.schmidt@globex.example.com",
+        company: "Globex Corporation",
+        customer_id: "GLOBEX-0042",
+        japanese: false,
+    },
+    Person {
+        name: "Kenji Ito",
+        surname: "Ito",
+        address: "it-desk@umbrella.example.com",
+        company: "Umbrella Systems K.K.",
+        customer_id: "UMBRELLA-0100",
+        japanese: false,
+    },
+    Person {
+        name: "Priya Nair",
+        surname: "Nair",
+        address: "p.nair@globex.example.com",
+        company: "Globex Corporation",
+        customer_id: "GLOBEX-0042",
+        japanese: false,
+    },
 ];
 
 const JA_SUBJECTS: &[&str] = &[
@@ -414,7 +498,10 @@ fn ja_body(rng: &mut Rng, who: &Person) -> String {
     };
     if rng.chance(85) {
         let id = if rng.chance(20) {
-            who.customer_id.chars().map(|c| if c.is_ascii_alphanumeric() { char::from_u32(c as u32 + 0xFEE0).unwrap() } else { '－' }).collect()
+            who.customer_id
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { char::from_u32(c as u32 + 0xFEE0).unwrap() } else { '－' })
+                .collect()
         } else {
             who.customer_id.to_string()
         };
@@ -469,7 +556,13 @@ fn ja_body(rng: &mut Rng, who: &Person) -> String {
         b.push('\n');
     }
     b.push_str("お忙しいところ恐れ入りますが、ご確認のほどよろしくお願いいたします。\n\n-- \n");
-    b.push_str(&format!("{}\n情報システム部\n{}\nTEL: 03-{:04}-{:04}\n", who.company, who.name, rng.below(10000), rng.below(10000)));
+    b.push_str(&format!(
+        "{}\n情報システム部\n{}\nTEL: 03-{:04}-{:04}\n",
+        who.company,
+        who.name,
+        rng.below(10000),
+        rng.below(10000)
+    ));
     b
 }
 
@@ -526,7 +619,10 @@ fn en_body(rng: &mut Rng, who: &Person) -> String {
         b.push('\n');
     }
     if rng.chance(60) {
-        b.push_str(&format!("Environment: {}\n\n", rng.pick(&["Windows 11, Edge 130", "macOS 15, Chrome 131", "Ubuntu 24.04, Python 3.12, requests 2.32"])));
+        b.push_str(&format!(
+            "Environment: {}\n\n",
+            rng.pick(&["Windows 11, Edge 130", "macOS 15, Chrome 131", "Ubuntu 24.04, Python 3.12, requests 2.32"])
+        ));
     }
     if rng.chance(15) {
         b.push_str("Log excerpt:\n");
@@ -539,7 +635,9 @@ fn en_body(rng: &mut Rng, who: &Person) -> String {
 }
 
 fn html_of(text: &str) -> String {
-    let mut h = String::from("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"><style>p{margin:0}</style></head><body><div dir=\"ltr\">\n");
+    let mut h = String::from(
+        "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"><style>p{margin:0}</style></head><body><div dir=\"ltr\">\n",
+    );
     for line in text.lines() {
         if line.is_empty() {
             h.push_str("<p>&nbsp;</p>\n");
@@ -554,7 +652,9 @@ fn html_of(text: &str) -> String {
 
 fn text_part(text: &str, cs: Cs, cte: &str, subtype: &str) -> Vec<u8> {
     let raw = cs.encode(text);
-    let mut out = format!("Content-Type: text/{subtype}; charset=\"{}\"\nContent-Transfer-Encoding: {cte}\n\n", cs.label()).into_bytes();
+    let mut out =
+        format!("Content-Type: text/{subtype}; charset=\"{}\"\nContent-Transfer-Encoding: {cte}\n\n", cs.label())
+            .into_bytes();
     match cte {
         "base64" => out.extend(base64_lines(&raw)),
         "quoted-printable" => out.extend(quoted_printable(&raw)),
@@ -624,7 +724,8 @@ fn synthetic(rng: &mut Rng, seq: usize) -> (Vec<u8>, &'static str) {
         let boundary = format!("000000000000{:012x}", rng.next() & 0xFFFF_FFFF_FFFF);
         let mut h = common_headers(rng, seq, who, &subject, cs);
         h.push(("Content-Type".into(), format!("multipart/alternative; boundary=\"{boundary}\"")));
-        let parts = [text_part(&body, cs, "base64", "plain"), text_part(&html_of(&body), cs, "quoted-printable", "html")];
+        let parts =
+            [text_part(&body, cs, "base64", "plain"), text_part(&html_of(&body), cs, "quoted-printable", "html")];
         Msg { headers: h, body: multipart(&boundary, &parts) }
     } else if roll < 74 {
         kind = "mixed with log + binary attachments";
@@ -642,7 +743,11 @@ fn synthetic(rng: &mut Rng, seq: usize) -> (Vec<u8>, &'static str) {
             parts.push(p);
         }
         let size = if rng.chance(15) { rng.range(20_000, 60_000) } else { rng.range(800, 6_000) };
-        let (ct, name) = rng.pick(&[("image/png", "screenshot.png"), ("application/pdf", "invoice.pdf"), ("image/jpeg", "IMG_0412.JPG")]);
+        let (ct, name) = rng.pick(&[
+            ("image/png", "screenshot.png"),
+            ("application/pdf", "invoice.pdf"),
+            ("image/jpeg", "IMG_0412.JPG"),
+        ]);
         parts.push(binary_attachment(rng, ct, name, size));
         Msg { headers: h, body: multipart(&boundary, &parts) }
     } else if roll < 86 {
@@ -657,9 +762,17 @@ fn synthetic(rng: &mut Rng, seq: usize) -> (Vec<u8>, &'static str) {
         h.push(("Content-Type".into(), format!("text/plain; charset=\"{}\"", cs.label())));
         h.push(("Content-Transfer-Encoding".into(), if cs == Cs::Jis { "7bit" } else { "8bit" }.into()));
         let mut text = String::new();
-        text.push_str(if ja { "ご連絡ありがとうございます。不足していた情報をお送りします。\n\n" } else { "Thanks, here is the missing information.\n\n" });
+        text.push_str(if ja {
+            "ご連絡ありがとうございます。不足していた情報をお送りします。\n\n"
+        } else {
+            "Thanks, here is the missing information.\n\n"
+        });
         text.push_str(&body);
-        text.push_str(if ja { "\n2026/11/25 10:02、support@uketsuke.example.jp のメッセージ:\n" } else { "\nOn Wed, 25 Nov 2026 at 10:02, Uketsuke Support <support@uketsuke.example.jp> wrote:\n" });
+        text.push_str(if ja {
+            "\n2026/11/25 10:02、support@uketsuke.example.jp のメッセージ:\n"
+        } else {
+            "\nOn Wed, 25 Nov 2026 at 10:02, Uketsuke Support <support@uketsuke.example.jp> wrote:\n"
+        });
         for line in body.lines().take(30) {
             text.push_str("> ");
             text.push_str(line);
@@ -680,14 +793,26 @@ fn synthetic(rng: &mut Rng, seq: usize) -> (Vec<u8>, &'static str) {
         h.push(("Auto-Submitted".into(), "auto-replied".into()));
         h.push(("X-Auto-Response-Suppress".into(), "All".into()));
         h.push(("Content-Type".into(), "text/plain; charset=\"ISO-2022-JP\"".into()));
-        Msg { headers: h, body: cs.encode("ただいま不在にしております。11月30日以降に順次対応いたします。\n") }
+        Msg {
+            headers: h, body: cs.encode("ただいま不在にしております。11月30日以降に順次対応いたします。\n")
+        }
     } else {
         kind = "bounce (multipart/report)";
         let boundary = format!("{:X}.{}/mx1.uketsuke.example.jp", rng.next() & 0xFFFF_FFFF, seq);
-        let postmaster = Person { name: "Mail Delivery System", surname: "", address: "MAILER-DAEMON@mx1.acme.example.jp", company: "", customer_id: "", japanese: false };
+        let postmaster = Person {
+            name: "Mail Delivery System",
+            surname: "",
+            address: "MAILER-DAEMON@mx1.acme.example.jp",
+            company: "",
+            customer_id: "",
+            japanese: false,
+        };
         let mut h = common_headers(rng, seq, &postmaster, "Undelivered Mail Returned to Sender", Cs::Utf8);
         h[0].1 = "<>".into();
-        h.push(("Content-Type".into(), format!("multipart/report; report-type=delivery-status; boundary=\"{boundary}\"")));
+        h.push((
+            "Content-Type".into(),
+            format!("multipart/report; report-type=delivery-status; boundary=\"{boundary}\""),
+        ));
         let parts = [
             b"Content-Description: Notification\nContent-Type: text/plain; charset=us-ascii\n\nThis is the mail system at host mx1.acme.example.jp.\n\nI'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n<nobody@acme.example.jp>: host mail.acme.example.jp[192.0.2.10] said: 550 5.1.1\n    User unknown (in reply to RCPT TO command)\n".to_vec(),
             b"Content-Description: Delivery report\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx1.acme.example.jp\n\nFinal-Recipient: rfc822; nobody@acme.example.jp\nAction: failed\nStatus: 5.1.1\n".to_vec(),
@@ -736,11 +861,15 @@ fn variant(raw: &[u8], rng: &mut Rng, seq: usize) -> Vec<u8> {
     );
     out.extend_from_slice(nl);
     let head_lc = head.to_ascii_lowercase();
-    let encoded_body = head_lc.windows(9).any(|w| w == b"multipart") || head_lc.windows(6).any(|w| w == b"base64") || head_lc.windows(16).any(|w| w == b"quoted-printable");
+    let encoded_body = head_lc.windows(9).any(|w| w == b"multipart")
+        || head_lc.windows(6).any(|w| w == b"base64")
+        || head_lc.windows(16).any(|w| w == b"quoted-printable");
     for line in head.split_inclusive(|&b| b == b'\n') {
         let lc = line.to_ascii_lowercase();
         if lc.starts_with(b"message-id:") {
-            out.extend_from_slice(format!("Message-ID: <v{seq}.{:012x}@variant.example.net>", rng.next() & 0xFFFF_FFFF_FFFF).as_bytes());
+            out.extend_from_slice(
+                format!("Message-ID: <v{seq}.{:012x}@variant.example.net>", rng.next() & 0xFFFF_FFFF_FFFF).as_bytes(),
+            );
             out.extend_from_slice(nl);
         } else if lc.starts_with(b"subject:") && rng.chance(50) {
             let trimmed = line.strip_suffix(b"\n").unwrap_or(line);
@@ -839,7 +968,8 @@ fn main() {
         n if n < 40 => n_synthetic / 4,
         _ => n_synthetic / 2,
     };
-    let mut groups: Vec<(&'static str, Vec<Vec<u8>>)> = vec![("corpus files", corpus.clone()), ("corpus variants", Vec::new())];
+    let mut groups: Vec<(&'static str, Vec<Vec<u8>>)> =
+        vec![("corpus files", corpus.clone()), ("corpus variants", Vec::new())];
     for i in 0..n_variants {
         let base = &corpus[rng.below(corpus.len())];
         groups[1].1.push(variant(base, &mut rng, i));
@@ -864,9 +994,18 @@ fn main() {
     let pct = |p: f64| sizes[((sizes.len() - 1) as f64 * p).round() as usize];
 
     println!("uketsuke understand bench");
-    println!("  machine    : {} logical CPUs, {}", std::thread::available_parallelism().map_or(0, |n| n.get()), cpu_model());
+    println!(
+        "  machine    : {} logical CPUs, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model()
+    );
     println!("  corpus     : {} .eml files under {}", corpus.len(), corpus_dir.display());
-    println!("  synthetic  : {} ({} corpus variants, {} from templates), seed {seed:#x}", n_synthetic, n_variants, n_synthetic - n_variants);
+    println!(
+        "  synthetic  : {} ({} corpus variants, {} from templates), seed {seed:#x}",
+        n_synthetic,
+        n_variants,
+        n_synthetic - n_variants
+    );
     println!(
         "  messages   : {} in all, {:.2} MB; size min {} / p50 {} / p90 {} / max {} bytes",
         messages.len(),
@@ -900,7 +1039,12 @@ fn main() {
     for r in 0..rounds {
         let (b, _) = time_bare(&messages);
         let (u, _) = time_understand(&messages, &config);
-        println!("      round {:>2}: bare {:>8.1} ms   understand {:>8.1} ms", r + 1, b.as_secs_f64() * 1e3, u.as_secs_f64() * 1e3);
+        println!(
+            "      round {:>2}: bare {:>8.1} ms   understand {:>8.1} ms",
+            r + 1,
+            b.as_secs_f64() * 1e3,
+            u.as_secs_f64() * 1e3
+        );
         bare.push(b);
         full.push(u);
     }
@@ -910,10 +1054,19 @@ fn main() {
     let (bm, bb) = (row(median(bare.clone()), n, total_bytes), row(*bare.iter().min().unwrap(), n, total_bytes));
     let (um, ub) = (row(median(full.clone()), n, total_bytes), row(*full.iter().min().unwrap(), n, total_bytes));
     println!();
-    println!("  {:<34} | {:>12} | {:>9} | {:>9} | {:>12} | {:>9}", "median of rounds (best in cols 5-6)", "msgs/s", "MB/s", "µs/msg", "best msgs/s", "best MB/s");
+    println!(
+        "  {:<34} | {:>12} | {:>9} | {:>9} | {:>12} | {:>9}",
+        "median of rounds (best in cols 5-6)", "msgs/s", "MB/s", "µs/msg", "best msgs/s", "best MB/s"
+    );
     println!("  {:-<34}-+-{:->12}-+-{:->9}-+-{:->9}-+-{:->12}-+-{:->9}", "", "", "", "", "", "");
-    println!("  {:<34} | {:>12.0} | {:>9.1} | {:>9.2} | {:>12.0} | {:>9.1}", "(a) bare mail-parser parse", bm.msgs_s, bm.mb_s, bm.us_msg, bb.msgs_s, bb.mb_s);
-    println!("  {:<34} | {:>12.0} | {:>9.1} | {:>9.2} | {:>12.0} | {:>9.1}", "(b) understand_mail", um.msgs_s, um.mb_s, um.us_msg, ub.msgs_s, ub.mb_s);
+    println!(
+        "  {:<34} | {:>12.0} | {:>9.1} | {:>9.2} | {:>12.0} | {:>9.1}",
+        "(a) bare mail-parser parse", bm.msgs_s, bm.mb_s, bm.us_msg, bb.msgs_s, bb.mb_s
+    );
+    println!(
+        "  {:<34} | {:>12.0} | {:>9.1} | {:>9.2} | {:>12.0} | {:>9.1}",
+        "(b) understand_mail", um.msgs_s, um.mb_s, um.us_msg, ub.msgs_s, ub.mb_s
+    );
     println!("  {:-<34}-+-{:->12}-+-{:->9}-+-{:->9}-+-{:->12}-+-{:->9}", "", "", "", "", "", "");
     println!(
         "  ratio understand/bare (time per message): {:.2}x median, {:.2}x best  (understanding adds {:.2} µs/msg over the parse)",
@@ -934,13 +1087,26 @@ fn main() {
         let u = (0..3).map(|_| time_understand(ms, &config).0).min().unwrap();
         let bytes: usize = ms.iter().map(Vec::len).sum();
         let (bu, uu) = (b.as_secs_f64() * 1e6 / ms.len() as f64, u.as_secs_f64() * 1e6 / ms.len() as f64);
-        println!("  {:<38} | {:>5} | {:>7.1} | {:>11.2} | {:>17.2} | {:>5.2}x", kind, ms.len(), bytes as f64 / 1e3 / ms.len() as f64, bu, uu, uu / bu);
+        println!(
+            "  {:<38} | {:>5} | {:>7.1} | {:>11.2} | {:>17.2} | {:>5.2}x",
+            kind,
+            ms.len(),
+            bytes as f64 / 1e3 / ms.len() as f64,
+            bu,
+            uu,
+            uu / bu
+        );
     }
 }
 
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into())
 }

@@ -52,7 +52,11 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn token_source(&self, account: &str) -> Result<Arc<crate::oauth::TokenSource>, String> {
-        self.tokens.iter().find(|t| t.account.name == account).cloned().ok_or_else(|| format!("no [oauth.{account}] account is configured"))
+        self.tokens
+            .iter()
+            .find(|t| t.account.name == account)
+            .cloned()
+            .ok_or_else(|| format!("no [oauth.{account}] account is configured"))
     }
 }
 
@@ -79,7 +83,8 @@ pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> 
     });
     // Catch up on releases that came due while uketsuke was down, before anything else.
     let now = daemon.clock.now();
-    let released = tokio::task::block_in_place(|| scheduler::tick(&mut store, &daemon.config, now)).map_err(|e| e.to_string())?;
+    let released =
+        tokio::task::block_in_place(|| scheduler::tick(&mut store, &daemon.config, now)).map_err(|e| e.to_string())?;
     if !released.is_empty() {
         info!(released = released.len(), "caught up on held cases released while uketsuke was down");
     }
@@ -93,7 +98,9 @@ pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> 
         None => warn!("sending is off ([smtp] enabled = false): acknowledgments wait in the outbox"),
     }
     if let Some(http) = daemon.config.http.clone() {
-        let listener = tokio::net::TcpListener::bind(http.listen).await.map_err(|e| format!("cannot listen on {}: {e}; change [http] listen or stop what uses it", http.listen))?;
+        let listener = tokio::net::TcpListener::bind(http.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}; change [http] listen or stop what uses it", http.listen))?;
         info!(listen = %http.listen, "HTTP listener up: /form, /v1/reports, /healthz, /metrics");
         tasks.push(tokio::spawn(crate::http::serve(daemon.clone(), http, listener)));
     }
@@ -103,7 +110,8 @@ pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> 
     info!(policy = %daemon.config.policy.name, "uketsuke is running");
 
     let mut watchdog = watchdog_interval();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
     loop {
         tokio::select! {
             _ = term.recv() => break,
@@ -204,7 +212,12 @@ async fn notify_oncall(daemon: &Daemon, account: &str, problem: &str) {
 }
 
 /// What is wrong, in sentences an operator can act on.
-pub fn problems(config: &Config, status: &crate::record::StoreStatus, now: chrono::DateTime<Utc>, started: chrono::DateTime<Utc>) -> Vec<String> {
+pub fn problems(
+    config: &Config,
+    status: &crate::record::StoreStatus,
+    now: chrono::DateTime<Utc>,
+    started: chrono::DateTime<Utc>,
+) -> Vec<String> {
     let stalled = chrono::Duration::from_std(config.alerts.stalled_after).unwrap_or(chrono::Duration::minutes(10));
     let late = chrono::Duration::from_std(config.alerts.outbox_late_after).unwrap_or(chrono::Duration::minutes(15));
     let mut out = Vec::new();
@@ -227,13 +240,19 @@ pub fn problems(config: &Config, status: &crate::record::StoreStatus, now: chron
         }
     }
     if status.outbox_parked > 0 {
-        out.push("outbox entries are parked after permanent failures: see `uketsuke status` and `uketsuke cases show`".to_string());
+        out.push(
+            "outbox entries are parked after permanent failures: see `uketsuke status` and `uketsuke cases show`"
+                .to_string(),
+        );
     }
     for account in crate::oauth::health::accounts(config, status, now) {
         out.extend(account.problems());
     }
     if status.quarantined > 0 {
-        out.push("messages could not be understood and are quarantined: `uketsuke cases list --state quarantined`".to_string());
+        out.push(
+            "messages could not be understood and are quarantined: `uketsuke cases list --state quarantined`"
+                .to_string(),
+        );
     }
     out
 }

@@ -14,13 +14,15 @@ use std::time::{Duration, Instant};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-
 /// One WebDriver command: JSON in, JSON `value` out.
 fn webdriver(port: u16, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("chromedriver");
     stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
-    let head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n", body.len());
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
     stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body.as_bytes())).expect("write");
     // chromedriver keeps the connection open: read the head, then exactly the body.
     let mut raw = Vec::new();
@@ -34,7 +36,8 @@ fn webdriver(port: u16, method: &str, path: &str, body: Option<serde_json::Value
         }
     };
     let chunked = head.contains("transfer-encoding: chunked");
-    let length = head.lines().find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse::<usize>().ok()));
+    let length =
+        head.lines().find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse::<usize>().ok()));
     loop {
         let have = raw.len() - body_start;
         let done = match length {
@@ -54,7 +57,8 @@ fn webdriver(port: u16, method: &str, path: &str, body: Option<serde_json::Value
     let rest = String::from_utf8_lossy(&raw[body_start..]).into_owned();
     let text = format!("{head}\n{rest}");
     let json = if chunked { dechunk(&rest) } else { rest.clone() };
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}: {text}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}: {text}"));
     assert!(v["value"].get("error").is_none(), "WebDriver {method} {path} failed: {v}");
     v["value"].clone()
 }
@@ -82,7 +86,10 @@ impl Drop for Guard {
             let _ = c.wait();
         }
         if let Some(dir) = &self.1 {
-            let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", dir.to_str().unwrap()]).stdin(Stdio::null()).output();
+            let _ = Command::new(repo().join("scripts/mailstack"))
+                .args(["stop", dir.to_str().unwrap()])
+                .stdin(Stdio::null())
+                .output();
         }
     }
 }
@@ -97,12 +104,22 @@ fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn a_customer_fills_the_page_in_japanese_and_gets_the_acknowledgment() {
-    let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| Path::new(p).exists()).expect("chromedriver (Debian's chromium-driver; scripts/test installs it)");
+    let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("chromedriver (Debian's chromium-driver; scripts/test installs it)");
     // The mail stack, for the acknowledgment.
     let dir = std::env::temp_dir().join("uketsuke-browser");
-    let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", dir.to_str().unwrap()]).stdin(Stdio::null()).output();
+    let _ = Command::new(repo().join("scripts/mailstack"))
+        .args(["stop", dir.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output();
     let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(repo().join("scripts/mailstack")).args(["start", dir.to_str().unwrap(), "24900"]).stdin(Stdio::null()).output().expect("mailstack");
+    let out = Command::new(repo().join("scripts/mailstack"))
+        .args(["start", dir.to_str().unwrap(), "24900"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("mailstack");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut guard = Guard(Vec::new(), Some(dir.clone()));
     // uketsuke with the HTTP listener and SMTP (no IMAP intake needed).
@@ -128,7 +145,15 @@ fn a_customer_fills_the_page_in_japanese_and_gets_the_acknowledgment() {
     wait_until("the HTTP listener", Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", http_port)).is_ok());
     // chromedriver and a headless Chromium.
     let driver_port = free_port();
-    guard.0.push(Command::new(chromedriver).arg(format!("--port={driver_port}")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver"));
+    guard.0.push(
+        Command::new(chromedriver)
+            .arg(format!("--port={driver_port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver"),
+    );
     wait_until("chromedriver", Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", driver_port)).is_ok());
     let profile = dir.join("chromium-profile");
     let session = webdriver(
@@ -146,13 +171,26 @@ fn a_customer_fills_the_page_in_japanese_and_gets_the_acknowledgment() {
     let id = session["sessionId"].as_str().expect("session id").to_string();
     let base = format!("/session/{id}");
     let find = |css: &str| -> String {
-        webdriver(driver_port, "POST", &format!("{base}/element"), Some(serde_json::json!({"using": "css selector", "value": css})))[ELEMENT].as_str().expect("element").to_string()
+        webdriver(
+            driver_port,
+            "POST",
+            &format!("{base}/element"),
+            Some(serde_json::json!({"using": "css selector", "value": css})),
+        )[ELEMENT]
+            .as_str()
+            .expect("element")
+            .to_string()
     };
     let fill = |css: &str, text: &str| {
         let e = find(css);
         webdriver(driver_port, "POST", &format!("{base}/element/{e}/value"), Some(serde_json::json!({"text": text})));
     };
-    webdriver(driver_port, "POST", &format!("{base}/url"), Some(serde_json::json!({"url": format!("http://127.0.0.1:{http_port}/form")})));
+    webdriver(
+        driver_port,
+        "POST",
+        &format!("{base}/url"),
+        Some(serde_json::json!({"url": format!("http://127.0.0.1:{http_port}/form")})),
+    );
     let title = webdriver(driver_port, "GET", &format!("{base}/title"), None);
     assert_eq!(title, "サポートへのお問い合わせ", "the page is in Japanese for a Japanese browser");
     let customer = "kato@sakura-logi.example.jp";
@@ -168,16 +206,28 @@ fn a_customer_fills_the_page_in_japanese_and_gets_the_acknowledgment() {
     webdriver(driver_port, "POST", &format!("{base}/element/{submit}/click"), Some(serde_json::json!({})));
     let mut case = String::new();
     wait_until("the confirmation page", Duration::from_secs(20), || {
-        let found = webdriver(driver_port, "POST", &format!("{base}/elements"), Some(serde_json::json!({"using": "css selector", "value": "#case-number"})));
+        let found = webdriver(
+            driver_port,
+            "POST",
+            &format!("{base}/elements"),
+            Some(serde_json::json!({"using": "css selector", "value": "#case-number"})),
+        );
         if let Some(e) = found.as_array().and_then(|a| a.first()).and_then(|e| e[ELEMENT].as_str()) {
-            case = webdriver(driver_port, "GET", &format!("{base}/element/{e}/text"), None).as_str().unwrap_or("").to_string();
+            case = webdriver(driver_port, "GET", &format!("{base}/element/{e}/text"), None)
+                .as_str()
+                .unwrap_or("")
+                .to_string();
         }
         !case.is_empty()
     });
     assert!(case.starts_with("CASE-") && case.len() == 16, "{case}");
     let next = find("#next");
     let next = webdriver(driver_port, "GET", &format!("{base}/element/{next}/text"), None);
-    assert!(next.as_str().unwrap_or("").contains("初回回答の目標時刻") || next.as_str().unwrap_or("").contains("対応を開始いたします"), "{next}");
+    assert!(
+        next.as_str().unwrap_or("").contains("初回回答の目標時刻")
+            || next.as_str().unwrap_or("").contains("対応を開始いたします"),
+        "{next}"
+    );
     webdriver(driver_port, "DELETE", &base, None);
     // The acknowledgment, over IMAPS on the test server, quotes the case number.
     let python = format!(

@@ -14,7 +14,8 @@ fn calendar(profile: &str) -> &'static Calendar {
     static FOUR: OnceLock<Calendar> = OnceLock::new();
     let cell = if profile == "three-priority" { &THREE } else { &FOUR };
     cell.get_or_init(|| {
-        let config = Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config");
+        let config =
+            Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config");
         Calendar::business(&config.policy)
     })
 }
@@ -23,8 +24,20 @@ fn calendar(profile: &str) -> &'static Calendar {
 /// from 1973-01-01 (the amendment took effect 1973-04-12) and 国民の休日 in every year (it
 /// took effect 1985-12-27; the first was 1988-05-04).
 const ORACLE_ERRATA: [&str; 14] = [
-    "1973-02-12", "1970-05-04", "1971-05-04", "1972-05-04", "1973-05-04", "1974-05-04", "1976-05-04",
-    "1977-05-04", "1978-05-04", "1979-05-04", "1982-05-04", "1983-05-04", "1984-05-04", "1985-05-04",
+    "1973-02-12",
+    "1970-05-04",
+    "1971-05-04",
+    "1972-05-04",
+    "1973-05-04",
+    "1974-05-04",
+    "1976-05-04",
+    "1977-05-04",
+    "1978-05-04",
+    "1979-05-04",
+    "1982-05-04",
+    "1983-05-04",
+    "1984-05-04",
+    "1985-05-04",
 ];
 
 #[test]

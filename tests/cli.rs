@@ -56,7 +56,11 @@ fn check_config_reports_every_problem_with_file_line_and_fix() {
     edit(&main, "width = 6", "width = 6\nwdith = 7");
     edit(&three, "open = \"10:00\"", "open = \"25:00\"");
     edit(&four, "sev4 = \"2d\"", "sev4 = \"two days\"");
-    edit(&understanding, "customer_id_pattern = '[A-Z][A-Z0-9]{1,15}-[0-9]{3,8}'", "customer_id_pattern = '([A-Z]+-[0-9]'");
+    edit(
+        &understanding,
+        "customer_id_pattern = '[A-Z][A-Z0-9]{1,15}-[0-9]{3,8}'",
+        "customer_id_pattern = '([A-Z]+-[0-9]'",
+    );
     let out = uketsuke(&["check-config", main.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -64,12 +68,17 @@ fn check_config_reports_every_problem_with_file_line_and_fix() {
         (main.clone(), line_of(&main, "wdith"), "unknown key `wdith`", "Did you mean `width`?"),
         (three.clone(), line_of(&three, "25:00"), "`25:00` is not a time of day", "HH:MM"),
         (four.clone(), line_of(&four, "two days"), "target `two days` for sev4", "\"2d\""),
-        (understanding.clone(), line_of(&understanding, "customer_id_pattern"), "bad regular expression", "Fix the pattern"),
+        (
+            understanding.clone(),
+            line_of(&understanding, "customer_id_pattern"),
+            "bad regular expression",
+            "Fix the pattern",
+        ),
     ];
     for (file, line, message, fix) in expect {
-        let found = err.lines().any(|l| {
-            l.starts_with(&format!("{}:{line}:", file.display())) && l.contains(message) && l.contains(fix)
-        });
+        let found = err
+            .lines()
+            .any(|l| l.starts_with(&format!("{}:{line}:", file.display())) && l.contains(message) && l.contains(fix));
         assert!(found, "expected {}:{line}: {message} ... {fix}\n in:\n{err}", file.display());
     }
 }
@@ -83,7 +92,10 @@ fn unknown_profile_names_the_known_ones() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("{}:{}:", main.display(), line_of(&main, "five-star"))), "{err}");
-    assert!(err.contains("unknown policy profile `five-star`") && err.contains("four-severity, three-priority"), "{err}");
+    assert!(
+        err.contains("unknown policy profile `five-star`") && err.contains("four-severity, three-priority"),
+        "{err}"
+    );
     // --policy with an unknown name is the same mistake.
     let out = uketsuke(&["inspect", "--policy", "nope", "--form", "-"]);
     assert_eq!(out.status.code(), Some(2));
@@ -146,7 +158,15 @@ fn inspect_at_and_policy_flags() {
     let form = r#"{"email":"it-desk@umbrella.example.com","language":"en","priority":"1","subject":"Production down","description":"Nothing loads.","repro_steps":"Open the app","error_messages":"HTTP 503","circumstances":"Since 22:00"}"#;
     let path = std::env::temp_dir().join(format!("uketsuke-cli-form-{}.json", std::process::id()));
     std::fs::write(&path, form).expect("write form");
-    let out = uketsuke(&["inspect", "--policy", "four-severity", "--form", "--at", "2026-11-29T22:30:00+09:00", path.to_str().unwrap()]);
+    let out = uketsuke(&[
+        "inspect",
+        "--policy",
+        "four-severity",
+        "--form",
+        "--at",
+        "2026-11-29T22:30:00+09:00",
+        path.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["priority"], "sev1");

@@ -15,7 +15,9 @@ fn config(profile: &str) -> &'static Config {
     static THREE: OnceLock<Config> = OnceLock::new();
     static FOUR: OnceLock<Config> = OnceLock::new();
     let cell = if profile == "four-severity" { &FOUR } else { &THREE };
-    cell.get_or_init(|| Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config"))
+    cell.get_or_init(|| {
+        Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config")
+    })
 }
 
 fn corpus(dir: &str, extension: &str) -> Vec<PathBuf> {
@@ -89,7 +91,10 @@ fn check(report: &Report, decision: &Decision, expect: &Value) -> Vec<String> {
         }
     }
     if let Some(exclude) = expect.get("fields_exclude").and_then(Value::as_array) {
-        let all: Vec<String> = ["repro_steps", "error_messages", "description", "circumstances"].iter().flat_map(|n| field_text(n)).collect();
+        let all: Vec<String> = ["repro_steps", "error_messages", "description", "circumstances"]
+            .iter()
+            .flat_map(|n| field_text(n))
+            .collect();
         for needle in exclude.iter().filter_map(Value::as_str) {
             if let Some(v) = all.iter().find(|v| v.contains(needle)) {
                 problems.push(format!("no field may contain {needle:?}; found in {v:?}"));
@@ -139,14 +144,26 @@ fn run_corpus(dir: &str, extension: &str, understand: impl Fn(&[u8], &Config) ->
         let config = config(profile);
         let bytes = std::fs::read(path).expect("read corpus file");
         let report = understand(&bytes, config);
-        let decision = decide(&report, &config.customers, &config.policy, &Calendars::new(&config.policy), received(&report, &expect));
+        let decision = decide(
+            &report,
+            &config.customers,
+            &config.policy,
+            &Calendars::new(&config.policy),
+            received(&report, &expect),
+        );
         let problems = check(&report, &decision, &expect);
         if !problems.is_empty() {
             let name = path.file_name().unwrap().to_string_lossy();
             failures.push(format!("{name}:\n  {}", problems.join("\n  ")));
         }
     }
-    assert!(failures.is_empty(), "{} of {} corpus files differ from their expectations:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus files differ from their expectations:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -42,7 +42,10 @@ impl Response {
 fn request(port: u16, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -55,12 +58,12 @@ fn request(port: u16, method: &str, path: &str, headers: &[(&str, String)], body
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
     let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let headers = lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
+    let headers =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
     let route = path.split('?').next().unwrap_or(path).to_string();
     SEEN.lock().unwrap().entry((method.to_ascii_lowercase(), route)).or_default().insert(status);
     Response { status, headers, body: body.to_string() }
 }
-
 
 struct Server {
     child: Child,
@@ -93,7 +96,13 @@ fn server(name: &str, profile: &str, now: &str, extra: &str) -> Server {
     std::fs::write(dir.join("uketsuke.toml"), config).expect("config");
     let log = std::fs::File::create(dir.join("daemon.log")).expect("log");
     let child = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
-        .args(["run", "--config", dir.join("uketsuke.toml").to_str().unwrap(), "--clock-file", dir.join("clock").to_str().unwrap()])
+        .args([
+            "run",
+            "--config",
+            dir.join("uketsuke.toml").to_str().unwrap(),
+            "--clock-file",
+            dir.join("clock").to_str().unwrap(),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -101,7 +110,11 @@ fn server(name: &str, profile: &str, now: &str, extra: &str) -> Server {
         .expect("uketsuke run");
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the HTTP listener did not come up: {}", std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the HTTP listener did not come up: {}",
+            std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Server { child, port, dir }
@@ -114,13 +127,18 @@ fn unix(rfc3339: &str) -> i64 {
 const NOW: &str = "2026-11-25T11:00:00+09:00";
 
 fn signed(port: u16, body: &str, key: &str, t: i64, extra: &[(&str, String)]) -> Response {
-    let mut headers = vec![("Content-Type", "application/json".to_string()), ("Uketsuke-Signature", sign(key.as_bytes(), t, body.as_bytes()))];
+    let mut headers = vec![
+        ("Content-Type", "application/json".to_string()),
+        ("Uketsuke-Signature", sign(key.as_bytes(), t, body.as_bytes())),
+    ];
     headers.extend(extra.iter().cloned());
     request(port, "POST", "/v1/reports", &headers, body.as_bytes())
 }
 
 fn report_json(email: &str, extra: &str) -> String {
-    format!(r#"{{"email":"{email}","customer_id":"ＡＣＭＥ－００１２","priority":"medium","subject":"CSV export fails","description":"The CSV export fails for every user.","repro_steps":"1. Open Reports\n2. Click Export","error_messages":"HTTP 500 Internal Server Error","circumstances":"Since 09:00"{extra}}}"#)
+    format!(
+        r#"{{"email":"{email}","customer_id":"ＡＣＭＥ－００１２","priority":"medium","subject":"CSV export fails","description":"The CSV export fails for every user.","repro_steps":"1. Open Reports\n2. Click Export","error_messages":"HTTP 500 Internal Server Error","circumstances":"Since 09:00"{extra}}}"#
+    )
 }
 
 #[test]
@@ -153,7 +171,8 @@ fn bad_signatures_are_refused_and_nothing_is_recorded() {
     let s = server("signatures", "three-priority", NOW, "");
     let t = unix(NOW);
     let body = report_json("yamada@acme.example.jp", "");
-    let missing = request(s.port, "POST", "/v1/reports", &[("Content-Type", "application/json".into())], body.as_bytes());
+    let missing =
+        request(s.port, "POST", "/v1/reports", &[("Content-Type", "application/json".into())], body.as_bytes());
     assert_eq!(missing.status, 401);
     assert_eq!(missing.header("content-type"), Some("application/problem+json"));
     assert_eq!(missing.json()["type"], "urn:uketsuke:problem:signature-missing");
@@ -165,9 +184,21 @@ fn bad_signatures_are_refused_and_nothing_is_recorded() {
     // Tampered body: signed one thing, sent another.
     let header = sign(KEY_NEW.as_bytes(), t, body.as_bytes());
     let tampered = body.replace("medium", "high");
-    let r = request(s.port, "POST", "/v1/reports", &[("Content-Type", "application/json".into()), ("Uketsuke-Signature", header)], tampered.as_bytes());
+    let r = request(
+        s.port,
+        "POST",
+        "/v1/reports",
+        &[("Content-Type", "application/json".into()), ("Uketsuke-Signature", header)],
+        tampered.as_bytes(),
+    );
     assert_eq!(r.status, 403);
-    let garbled = request(s.port, "POST", "/v1/reports", &[("Content-Type", "application/json".into()), ("Uketsuke-Signature", "v1=abc".into())], body.as_bytes());
+    let garbled = request(
+        s.port,
+        "POST",
+        "/v1/reports",
+        &[("Content-Type", "application/json".into()), ("Uketsuke-Signature", "v1=abc".into())],
+        body.as_bytes(),
+    );
     assert_eq!(garbled.status, 401);
     let db = rusqlite::Connection::open(s.dir.join("cases.db")).expect("db");
     let n: i64 = db.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).expect("count");
@@ -178,21 +209,30 @@ fn bad_signatures_are_refused_and_nothing_is_recorded() {
 fn every_error_names_what_to_fix() {
     let s = server("errors", "three-priority", NOW, "rate_per_address_per_hour = 3");
     let t = unix(NOW);
-    let bad = r#"{"email":"not-an-address","description":"","priority":"urgentissimo","customer_id":"???","colour":"red"}"#;
+    let bad =
+        r#"{"email":"not-an-address","description":"","priority":"urgentissimo","customer_id":"???","colour":"red"}"#;
     let r = signed(s.port, bad, KEY_NEW, t, &[]);
     assert_eq!(r.status, 400, "{}", r.body);
-    let fields: BTreeSet<String> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+    let fields: BTreeSet<String> =
+        r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
     assert_eq!(fields, ["colour"].iter().map(|s| s.to_string()).collect(), "unknown fields are refused first");
     let bad = r#"{"email":"not-an-address","description":"","priority":"urgentissimo","customer_id":"???"}"#;
     let r = signed(s.port, bad, KEY_NEW, t, &[]);
     assert_eq!(r.status, 400);
-    let fields: BTreeSet<String> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+    let fields: BTreeSet<String> =
+        r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
     assert_eq!(fields, ["customer_id", "description", "email", "priority"].iter().map(|s| s.to_string()).collect());
     let r = signed(s.port, "{not json", KEY_NEW, t, &[]);
     assert_eq!(r.status, 400);
     // 415: a content type that is not a form.
     let body = "hello";
-    let r = request(s.port, "POST", "/v1/reports", &[("Content-Type", "text/plain".into()), ("Uketsuke-Signature", sign(KEY_NEW.as_bytes(), t, body.as_bytes()))], body.as_bytes());
+    let r = request(
+        s.port,
+        "POST",
+        "/v1/reports",
+        &[("Content-Type", "text/plain".into()), ("Uketsuke-Signature", sign(KEY_NEW.as_bytes(), t, body.as_bytes()))],
+        body.as_bytes(),
+    );
     assert_eq!(r.status, 415);
     // 413: too large a body, too many attachments.
     let big = report_json("yamada@acme.example.jp", &format!(r#","circumstances2":"{}""#, "x".repeat(300_000)));
@@ -219,21 +259,38 @@ fn concurrent_retries_with_one_idempotency_key_make_one_case() {
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let body = body.clone();
-            std::thread::spawn(move || signed(port, &body, KEY_NEW, t, &[("Idempotency-Key", "order-7f3a-retry".into())]))
+            std::thread::spawn(move || {
+                signed(port, &body, KEY_NEW, t, &[("Idempotency-Key", "order-7f3a-retry".into())])
+            })
         })
         .collect();
     let responses: Vec<Response> = threads.into_iter().map(|h| h.join().expect("thread")).collect();
-    let cases: BTreeSet<String> = responses.iter().map(|r| {
-        assert_eq!(r.status, 201, "{}", r.body);
-        r.json()["case"].as_str().unwrap().to_string()
-    }).collect();
+    let cases: BTreeSet<String> = responses
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.json()["case"].as_str().unwrap().to_string()
+        })
+        .collect();
     assert_eq!(cases.len(), 1, "{cases:?}");
     assert_eq!(responses.iter().filter(|r| r.json()["duplicate"] == false).count(), 1);
     let db = rusqlite::Connection::open(s.dir.join("cases.db")).expect("db");
-    let (messages, acks): (i64, i64) = db.query_row("SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM outbox WHERE kind = 'ack')", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("count");
+    let (messages, acks): (i64, i64) = db
+        .query_row(
+            "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM outbox WHERE kind = 'ack')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("count");
     assert_eq!((messages, acks), (1, 1));
     // The key in a form field works the same.
-    let again = signed(port, &report_json("yamada@acme.example.jp", r#","idempotency_key":"order-7f3a-retry""#), KEY_NEW, t, &[]);
+    let again = signed(
+        port,
+        &report_json("yamada@acme.example.jp", r#","idempotency_key":"order-7f3a-retry""#),
+        KEY_NEW,
+        t,
+        &[],
+    );
     assert_eq!(again.json()["case"], cases.iter().next().unwrap().as_str());
 }
 
@@ -242,22 +299,49 @@ fn urlencoded_and_multipart_with_a_log_file() {
     let s = server("encodings", "four-severity", NOW, "");
     let t = unix(NOW);
     let form = "email=it-desk%40umbrella.example.com&customer_id=UMBRELLA-0100&priority=2&description=Export+fails&repro_steps=1.+Open%0A2.+Click&error_messages=HTTP+500";
-    let r = request(s.port, "POST", "/v1/reports", &[("Content-Type", "application/x-www-form-urlencoded".into()), ("Uketsuke-Signature", sign(KEY_NEW.as_bytes(), t, form.as_bytes()))], form.as_bytes());
+    let r = request(
+        s.port,
+        "POST",
+        "/v1/reports",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded".into()),
+            ("Uketsuke-Signature", sign(KEY_NEW.as_bytes(), t, form.as_bytes())),
+        ],
+        form.as_bytes(),
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.json()["action"], "dispatch");
     // Multipart: the error text is only in the attached log; with it the report is complete.
     let boundary = "XyZzy";
     let mut body = String::new();
-    for (k, v) in [("email", "it-desk@umbrella.example.com"), ("customer_id", "UMBRELLA-0100"), ("priority", "sev3"), ("description", "Import stops"), ("repro_steps", "1. Import the file")] {
+    for (k, v) in [
+        ("email", "it-desk@umbrella.example.com"),
+        ("customer_id", "UMBRELLA-0100"),
+        ("priority", "sev3"),
+        ("description", "Import stops"),
+        ("repro_steps", "1. Import the file"),
+    ] {
         body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
     }
     body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"import.log\"\r\nContent-Type: text/plain\r\n\r\n2026-11-25 10:59 INFO start\r\nERROR ImportException: row 42 has no date\r\n--{boundary}--\r\n"));
-    let r = request(s.port, "POST", "/v1/reports", &[("Content-Type", format!("multipart/form-data; boundary={boundary}")), ("Uketsuke-Signature", sign(KEY_NEW.as_bytes(), t, body.as_bytes()))], body.as_bytes());
+    let r = request(
+        s.port,
+        "POST",
+        "/v1/reports",
+        &[
+            ("Content-Type", format!("multipart/form-data; boundary={boundary}")),
+            ("Uketsuke-Signature", sign(KEY_NEW.as_bytes(), t, body.as_bytes())),
+        ],
+        body.as_bytes(),
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     let v = r.json();
     assert_eq!(v["action"], "dispatch", "the log supplied the error text: {v}");
     let case = v["case"].as_str().unwrap().to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["cases", "show", &case, "--json", "--config", s.dir.join("uketsuke.toml").to_str().unwrap()]).output().expect("show");
+    let out = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["cases", "show", &case, "--json", "--config", s.dir.join("uketsuke.toml").to_str().unwrap()])
+        .output()
+        .expect("show");
     let detail: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(detail["case"]["error_messages"][0].as_str().unwrap().contains("ImportException: row 42"), "{detail}");
 }
@@ -272,15 +356,29 @@ fn the_intake_page_in_both_languages() {
     let s = server("page", "three-priority", "2026-11-28T03:00:00+09:00", "");
     let ja = request(s.port, "GET", "/form", &[("Accept-Language", "ja,en-US;q=0.8".into())], b"");
     assert_eq!(ja.status, 200);
-    assert!(ja.body.contains("<html lang=\"ja\">") && ja.body.contains("再現手順") && ja.body.contains("サービスの中断により業務の継続に影響"));
+    assert!(
+        ja.body.contains("<html lang=\"ja\">")
+            && ja.body.contains("再現手順")
+            && ja.body.contains("サービスの中断により業務の継続に影響")
+    );
     let en = request(s.port, "GET", "/form", &[("Accept-Language", "en-GB,en;q=0.9,ja;q=0.5".into())], b"");
-    assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Steps to reproduce") && en.body.contains("A service interruption"));
+    assert!(
+        en.body.contains("<html lang=\"en\">")
+            && en.body.contains("Steps to reproduce")
+            && en.body.contains("A service interruption")
+    );
     let switched = request(s.port, "GET", "/form?lang=en", &[("Accept-Language", "ja".into())], b"");
     assert!(switched.body.contains("<html lang=\"en\">"));
     let token = token_of(&ja.body);
     let post = |fields: &[(&str, &str)]| {
         let body = serde_urlencoded::to_string(fields).expect("encode");
-        request(s.port, "POST", "/form", &[("Content-Type", "application/x-www-form-urlencoded".into()), ("Accept-Language", "ja".into())], body.as_bytes())
+        request(
+            s.port,
+            "POST",
+            "/form",
+            &[("Content-Type", "application/x-www-form-urlencoded".into()), ("Accept-Language", "ja".into())],
+            body.as_bytes(),
+        )
     };
     // No token: refused.
     let r = post(&[("email", "kato@sakura-logi.example.jp"), ("description", "設定を変更したい")]);
@@ -290,17 +388,41 @@ fn the_intake_page_in_both_languages() {
     assert_eq!(r.status, 400);
     assert!(r.body.contains("id=\"error-email\"") && r.body.contains("id=\"error-description\""), "{}", r.body);
     // The honeypot: thanked, nothing recorded.
-    let r = post(&[("token", &token), ("lang", "ja"), ("email", "bot@spam.example"), ("description", "buy"), ("website", "http://spam.example")]);
+    let r = post(&[
+        ("token", &token),
+        ("lang", "ja"),
+        ("email", "bot@spam.example"),
+        ("description", "buy"),
+        ("website", "http://spam.example"),
+    ]);
     assert_eq!(r.status, 200);
     assert!(!r.body.contains("case-number"));
     // A real report on Saturday night: held, and the page says when work starts.
-    let r = post(&[("token", &token), ("lang", "ja"), ("email", "kato@sakura-logi.example.jp"), ("priority", "medium"), ("description", "送信ドメインの設定を変更したい"), ("website", "")]);
+    let r = post(&[
+        ("token", &token),
+        ("lang", "ja"),
+        ("email", "kato@sakura-logi.example.jp"),
+        ("priority", "medium"),
+        ("description", "送信ドメインの設定を変更したい"),
+        ("website", ""),
+    ]);
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("id=\"case-number\">CASE-2026-000001<"), "{}", r.body);
     assert!(r.body.contains("2026年11月30日(月) 10:00 より対応を開始"), "{}", r.body);
     // Posted from another site: refused.
-    let body = serde_urlencoded::to_string([("token", token.as_str()), ("email", "kato@sakura-logi.example.jp"), ("description", "x")]).unwrap();
-    let r = request(s.port, "POST", "/form", &[("Content-Type", "application/x-www-form-urlencoded".into()), ("Origin", "https://evil.example".into())], body.as_bytes());
+    let body = serde_urlencoded::to_string([
+        ("token", token.as_str()),
+        ("email", "kato@sakura-logi.example.jp"),
+        ("description", "x"),
+    ])
+    .unwrap();
+    let r = request(
+        s.port,
+        "POST",
+        "/form",
+        &[("Content-Type", "application/x-www-form-urlencoded".into()), ("Origin", "https://evil.example".into())],
+        body.as_bytes(),
+    );
     assert_eq!(r.status, 403);
     let db = rusqlite::Connection::open(s.dir.join("cases.db")).expect("db");
     let n: i64 = db.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).expect("count");
@@ -318,7 +440,14 @@ fn health_and_metrics() {
     let m = request(s.port, "GET", "/metrics", &[], b"");
     assert_eq!(m.status, 200);
     assert!(m.body.contains("uketsuke_reports_received_total{channel=\"form\",action=\"dispatch\"} 1"), "{}", m.body);
-    for name in ["uketsuke_messages_sent_total", "uketsuke_send_failures_total", "uketsuke_outbox_pending 2", "uketsuke_held_cases", "uketsuke_oldest_held_case_age_seconds", "uketsuke_imap_connected 0"] {
+    for name in [
+        "uketsuke_messages_sent_total",
+        "uketsuke_send_failures_total",
+        "uketsuke_outbox_pending 2",
+        "uketsuke_held_cases",
+        "uketsuke_oldest_held_case_age_seconds",
+        "uketsuke_imap_connected 0",
+    ] {
         assert!(m.body.contains(name), "{name} missing:\n{}", m.body);
     }
 }
@@ -326,10 +455,17 @@ fn health_and_metrics() {
 /// Runs last in name order is not guaranteed, so it exercises what it checks itself too.
 #[test]
 fn openapi_documents_every_route_and_every_status_seen() {
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json")).expect("openapi.json")).expect("JSON");
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json")).expect("openapi.json"),
+    )
+    .expect("JSON");
     let paths = doc["paths"].as_object().expect("paths");
-    let documented: BTreeSet<(String, String)> = paths.iter().flat_map(|(p, ops)| ops.as_object().unwrap().keys().map(move |m| (m.clone(), p.clone()))).collect();
-    let served: BTreeSet<(String, String)> = uketsuke::http::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(p, ops)| ops.as_object().unwrap().keys().map(move |m| (m.clone(), p.clone())))
+        .collect();
+    let served: BTreeSet<(String, String)> =
+        uketsuke::http::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     assert_eq!(documented, served, "openapi.json and the router differ");
     // Let the other tests of this binary finish, then compare what they saw.
     let s = server("openapi", "three-priority", NOW, "");
@@ -340,7 +476,10 @@ fn openapi_documents_every_route_and_every_status_seen() {
     for ((method, path), statuses) in SEEN.lock().unwrap().iter() {
         let responses = &paths[path][method]["responses"];
         for status in statuses {
-            assert!(responses.get(status.to_string()).is_some(), "{method} {path} answered {status}, which openapi.json does not document");
+            assert!(
+                responses.get(status.to_string()).is_some(),
+                "{method} {path} answered {status}, which openapi.json does not document"
+            );
         }
     }
 }

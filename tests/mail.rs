@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::mail::*;
 use common::copy_shipped_config;
+use common::mail::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::Command;
@@ -51,7 +51,10 @@ max_attempts = 1000
             smtp = smtp_port,
         );
     std::fs::write(dir.join("uketsuke.toml"), main).expect("write config");
-    let check = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["check-config", dir.join("uketsuke.toml").to_str().unwrap()]).output().expect("check-config");
+    let check = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["check-config", dir.join("uketsuke.toml").to_str().unwrap()])
+        .output()
+        .expect("check-config");
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     dir.join("uketsuke.toml")
 }
@@ -64,17 +67,34 @@ fn in_hours_report_is_dispatched_and_acknowledged_over_imaps() {
     let config = config_for(&stack, "dispatch", "three-priority", "tls");
     let daemon = Daemon::start(&config, None);
     let customer = "t1-yamada@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "t1@ops.acme", "ログインできません", FULL_JA), "20-Nov-2026 11:00:00 +0900");
-    let acks = wait_for("the acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "t1@ops.acme", "ログインできません", FULL_JA),
+        "20-Nov-2026 11:00:00 +0900",
+    );
+    let acks = wait_for("the acknowledgment", Duration::from_secs(30), || {
+        Some(mailbox(&stack, customer)).filter(|m| !m.is_empty())
+    });
     assert_eq!(acks.len(), 1);
     let ack = &acks[0];
     assert_eq!(ack.subject, "[CASE-2026-000001] Re: ログインできません");
     assert_eq!(ack.in_reply_to, "<t1@ops.acme>");
     assert_eq!(ack.auto_submitted, "auto-replied");
-    assert!(ack.message_id.contains("CASE-2026-000001") && ack.message_id.ends_with("@uketsuke.example.jp>"), "{}", ack.message_id);
+    assert!(
+        ack.message_id.contains("CASE-2026-000001") && ack.message_id.ends_with("@uketsuke.example.jp>"),
+        "{}",
+        ack.message_id
+    );
     assert!(ack.body.contains("受付番号: CASE-2026-000001"), "{}", ack.body);
-    assert!(ack.body.contains("2026年11月20日(金) 13:00"), "due 2 business hours later (high, all staff): {}", ack.body);
-    let team = wait_for("the hand-over", Duration::from_secs(30), || Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    assert!(
+        ack.body.contains("2026年11月20日(金) 13:00"),
+        "due 2 business hours later (high, all staff): {}",
+        ack.body
+    );
+    let team = wait_for("the hand-over", Duration::from_secs(30), || {
+        Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty())
+    });
     assert_eq!(team.len(), 1);
     assert!(team[0].subject.starts_with("[CASE-2026-000001]"));
     assert_eq!(team[0].attachments, 1, "the hand-over carries the original message");
@@ -91,8 +111,15 @@ fn after_hours_report_is_held_then_released_when_support_opens() {
     let clock = clock_file(&stack, "hold", "2026-11-21T03:05:00+09:00");
     let daemon = Daemon::start(&config, Some(&clock));
     let customer = "t2-kato@sakura-logi.example.jp";
-    append(&stack, SUPPORT, &report(customer, "t2@sakura", "設定変更のお願い", "優先度：中\n送信ドメインの設定変更をお願いします。"), "21-Nov-2026 03:00:00 +0900");
-    let acks = wait_for("the hold notice", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "t2@sakura", "設定変更のお願い", "優先度：中\n送信ドメインの設定変更をお願いします。"),
+        "21-Nov-2026 03:00:00 +0900",
+    );
+    let acks = wait_for("the hold notice", Duration::from_secs(30), || {
+        Some(mailbox(&stack, customer)).filter(|m| !m.is_empty())
+    });
     // Saturday night; Monday 11-23 is 勤労感謝の日: work starts Tuesday 10:00.
     assert!(acks[0].body.contains("2026年11月24日(火) 10:00 より対応を開始"), "{}", acks[0].body);
     std::thread::sleep(Duration::from_secs(2));
@@ -102,7 +129,9 @@ fn after_hours_report_is_held_then_released_when_support_opens() {
     std::thread::sleep(Duration::from_secs(2));
     assert!(mailbox(&stack, "team@uketsuke.example.jp").is_empty(), "handed over on a holiday");
     std::fs::write(&clock, "2026-11-24T10:00:00+09:00").expect("move the clock");
-    let team = wait_for("the hand-over on Tuesday morning", Duration::from_secs(30), || Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    let team = wait_for("the hand-over on Tuesday morning", Duration::from_secs(30), || {
+        Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty())
+    });
     assert_eq!(team.len(), 1);
     daemon.terminate();
 }
@@ -114,10 +143,19 @@ fn out_of_hours_high_priority_is_escalated_to_on_call() {
     let clock = clock_file(&stack, "escalate", "2026-11-21T03:01:00+09:00");
     let daemon = Daemon::start(&config, Some(&clock));
     let customer = "t3-ops@globex.example.com";
-    append(&stack, SUPPORT, &report(customer, "t3@globex", "Outage", "Priority: High\nThe service is down for all users.\nError: HTTP 503"), "21-Nov-2026 03:00:00 +0900");
-    let oncall = wait_for("the on-call notice", Duration::from_secs(30), || Some(mailbox(&stack, "oncall@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "t3@globex", "Outage", "Priority: High\nThe service is down for all users.\nError: HTTP 503"),
+        "21-Nov-2026 03:00:00 +0900",
+    );
+    let oncall = wait_for("the on-call notice", Duration::from_secs(30), || {
+        Some(mailbox(&stack, "oncall@uketsuke.example.jp")).filter(|m| !m.is_empty())
+    });
     assert!(oncall[0].subject.contains("ON-CALL high"), "{}", oncall[0].subject);
-    let acks = wait_for("the acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    let acks = wait_for("the acknowledgment", Duration::from_secs(30), || {
+        Some(mailbox(&stack, customer)).filter(|m| !m.is_empty())
+    });
     assert!(acks[0].body.contains("on-call"), "{}", acks[0].body);
     assert!(mailbox(&stack, "team@uketsuke.example.jp").is_empty());
     daemon.terminate();
@@ -129,15 +167,32 @@ fn missing_items_then_a_follow_up_that_completes_them() {
     let config = config_for(&stack, "followup", "four-severity", "tls");
     let daemon = Daemon::start(&config, None);
     let customer = "it-desk@umbrella.example.com";
-    append(&stack, SUPPORT, &report(customer, "t4a@umbrella", "Export fails", "Customer ID: UMBRELLA-0100\nSeverity: 3\nDescription: the invoice export fails."), "20-Nov-2026 10:00:00 +0900");
-    let acks = wait_for("the request for missing items", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    append(
+        &stack,
+        SUPPORT,
+        &report(
+            customer,
+            "t4a@umbrella",
+            "Export fails",
+            "Customer ID: UMBRELLA-0100\nSeverity: 3\nDescription: the invoice export fails.",
+        ),
+        "20-Nov-2026 10:00:00 +0900",
+    );
+    let acks = wait_for("the request for missing items", Duration::from_secs(30), || {
+        Some(mailbox(&stack, customer)).filter(|m| !m.is_empty())
+    });
     assert!(acks[0].body.contains("the steps that reproduce the problem"), "{}", acks[0].body);
     assert!(acks[0].body.contains("the exact text of every error message"));
     assert!(mailbox(&stack, "team@uketsuke.example.jp").is_empty(), "no hand-over before the report is complete");
     let tag = acks[0].subject.split(']').next().unwrap().trim_start_matches('[').to_string();
-    let reply = format!("From: {customer}\r\nTo: {SUPPORT}\r\nSubject: RE: {}\r\nIn-Reply-To: {}\r\nMessage-ID: <t4b@umbrella>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nSteps to reproduce:\r\n1. Open Invoices\r\n2. Click Export\r\nError message: HTTP 500 Internal Server Error\r\n", acks[0].subject, acks[0].message_id);
+    let reply = format!(
+        "From: {customer}\r\nTo: {SUPPORT}\r\nSubject: RE: {}\r\nIn-Reply-To: {}\r\nMessage-ID: <t4b@umbrella>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nSteps to reproduce:\r\n1. Open Invoices\r\n2. Click Export\r\nError message: HTTP 500 Internal Server Error\r\n",
+        acks[0].subject, acks[0].message_id
+    );
     append(&stack, SUPPORT, reply.as_bytes(), "20-Nov-2026 10:30:00 +0900");
-    let team = wait_for("the hand-over once complete", Duration::from_secs(30), || Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    let team = wait_for("the hand-over once complete", Duration::from_secs(30), || {
+        Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty())
+    });
     assert!(team[0].subject.contains(&tag));
     let acks = mailbox(&stack, customer);
     assert_eq!(acks.len(), 2);
@@ -153,15 +208,23 @@ fn auto_replies_and_our_own_mail_coming_back_are_never_answered() {
     let config = config_for(&stack, "loops", "three-priority", "tls");
     let daemon = Daemon::start(&config, None);
     let away = "t5-away@ops.acme.example.jp";
-    let auto = [b"Auto-Submitted: auto-replied\r\n".as_slice(), &report(away, "t5a@acme", "不在のお知らせ", "不在です")].concat();
+    let auto =
+        [b"Auto-Submitted: auto-replied\r\n".as_slice(), &report(away, "t5a@acme", "不在のお知らせ", "不在です")]
+            .concat();
     append(&stack, SUPPORT, &auto, "20-Nov-2026 11:00:00 +0900");
-    let ours = [b"X-Uketsuke-Loop: support@uketsuke.example.jp\r\n".as_slice(), &report(away, "t5b@acme", "[CASE-2026-000009] Re: x", "loop")].concat();
+    let ours = [
+        b"X-Uketsuke-Loop: support@uketsuke.example.jp\r\n".as_slice(),
+        &report(away, "t5b@acme", "[CASE-2026-000009] Re: x", "loop"),
+    ]
+    .concat();
     append(&stack, SUPPORT, &ours, "20-Nov-2026 11:00:01 +0900");
     // A human report after them: when its acknowledgment has arrived, the machine mail
     // before it has been handled too.
     let human = "t5-human@ops.acme.example.jp";
     append(&stack, SUPPORT, &report(human, "t5c@acme", "質問", "使い方を教えてください"), "20-Nov-2026 11:00:02 +0900");
-    wait_for("the human's acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, human)).filter(|m| !m.is_empty()));
+    wait_for("the human's acknowledgment", Duration::from_secs(30), || {
+        Some(mailbox(&stack, human)).filter(|m| !m.is_empty())
+    });
     assert!(mailbox(&stack, away).is_empty(), "an auto-reply or our own mail was answered");
     daemon.terminate();
 }
@@ -173,19 +236,25 @@ fn imap_server_restarted_mid_run_and_smtp_refusing_then_accepting() {
     let daemon = Daemon::start(&config, None);
     let a = "t6-a@ops.acme.example.jp";
     append(&stack, SUPPORT, &report(a, "t6a@acme", "一件目", "使い方を教えてください"), "20-Nov-2026 11:00:00 +0900");
-    wait_for("the first acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, a)).filter(|m| !m.is_empty()));
+    wait_for("the first acknowledgment", Duration::from_secs(30), || {
+        Some(mailbox(&stack, a)).filter(|m| !m.is_empty())
+    });
     // IMAP (and SMTP) restart under the running daemon.
     stack.restart();
     let b = "t6-b@ops.acme.example.jp";
     append(&stack, SUPPORT, &report(b, "t6b@acme", "二件目", "使い方を教えてください"), "20-Nov-2026 11:01:00 +0900");
-    wait_for("an acknowledgment after the restart", Duration::from_secs(60), || Some(mailbox(&stack, b)).filter(|m| !m.is_empty()));
+    wait_for("an acknowledgment after the restart", Duration::from_secs(60), || {
+        Some(mailbox(&stack, b)).filter(|m| !m.is_empty())
+    });
     // SMTP refuses (down) for a while: the case is recorded, the acknowledgment waits.
     stack.postfix("stop");
     let c = "t6-c@ops.acme.example.jp";
     append(&stack, SUPPORT, &report(c, "t6c@acme", "三件目", "使い方を教えてください"), "20-Nov-2026 11:02:00 +0900");
     std::thread::sleep(Duration::from_secs(4));
     stack.postfix("start");
-    let got = wait_for("the delayed acknowledgment", Duration::from_secs(60), || Some(mailbox(&stack, c)).filter(|m| !m.is_empty()));
+    let got = wait_for("the delayed acknowledgment", Duration::from_secs(60), || {
+        Some(mailbox(&stack, c)).filter(|m| !m.is_empty())
+    });
     assert_eq!(got.len(), 1);
     for who in [a, b] {
         assert_eq!(mailbox(&stack, who).len(), 1, "{who} acknowledged twice");
@@ -205,14 +274,22 @@ fn daemon_killed_mid_backlog_loses_nothing_and_acknowledges_once() {
     runtime().block_on(async {
         let mut session = imap_login(&stack, SUPPORT).await;
         for i in 0..n {
-            let raw = report(&format!("t7-{}@ops.acme.example.jp", i % 10), &format!("t7-{i}@acme"), &format!("Report {i}"), "使い方を教えてください");
+            let raw = report(
+                &format!("t7-{}@ops.acme.example.jp", i % 10),
+                &format!("t7-{i}@acme"),
+                &format!("Report {i}"),
+                "使い方を教えてください",
+            );
             session.append("INBOX", None, Some("\"20-Nov-2026 11:00:00 +0900\""), &raw).await.expect("append");
         }
         session.logout().await.ok();
     });
     let db = stack.dir.join("backlog.db");
     let recorded = || -> i64 {
-        rusqlite::Connection::open(&db).ok().and_then(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).ok()).unwrap_or(0)
+        rusqlite::Connection::open(&db)
+            .ok()
+            .and_then(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).ok())
+            .unwrap_or(0)
     };
     let mut kills = 0;
     for _ in 0..3 {
@@ -237,7 +314,10 @@ fn daemon_killed_mid_backlog_loses_nothing_and_acknowledges_once() {
         }
         (by_original.len() == n as usize).then_some(())
     });
-    assert!(by_original.values().all(|ids| ids.len() == 1), "an acknowledgment was sent twice with different Message-IDs");
+    assert!(
+        by_original.values().all(|ids| ids.len() == 1),
+        "an acknowledgment was sent twice with different Message-IDs"
+    );
     let conn = rusqlite::Connection::open(&db).expect("db");
     let (messages, cases, acks): (i64, i64, i64) = conn
         .query_row("SELECT (SELECT count(*) FROM messages), (SELECT count(DISTINCT number) FROM cases), (SELECT count(*) FROM outbox WHERE kind = 'ack')", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -253,8 +333,19 @@ fn a_permanent_refusal_is_parked_with_the_servers_answer() {
     let config = config_for(&stack, "parked", "three-priority", "tls");
     let daemon = Daemon::start(&config, None);
     // Three-priority accepts anyone; the stack relays nothing to this domain: 554.
-    append(&stack, SUPPORT, &report("someone@nowhere.example.org", "t8@nowhere", "質問", "使い方を教えてください"), "20-Nov-2026 11:00:00 +0900");
-    let cli = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(args).args(["--config", config.to_str().unwrap()]).output().expect("run");
+    append(
+        &stack,
+        SUPPORT,
+        &report("someone@nowhere.example.org", "t8@nowhere", "質問", "使い方を教えてください"),
+        "20-Nov-2026 11:00:00 +0900",
+    );
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+            .args(args)
+            .args(["--config", config.to_str().unwrap()])
+            .output()
+            .expect("run")
+    };
     let shown = wait_for("the parked acknowledgment", Duration::from_secs(30), || {
         let out = cli(&["cases", "show", "CASE-2026-000001"]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -262,7 +353,9 @@ fn a_permanent_refusal_is_parked_with_the_servers_answer() {
     });
     assert!(shown.contains("Relay access denied"), "{shown}");
     // The hand-over still went to the team; status reports the parked entry.
-    wait_for("the hand-over", Duration::from_secs(30), || Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    wait_for("the hand-over", Duration::from_secs(30), || {
+        Some(mailbox(&stack, "team@uketsuke.example.jp")).filter(|m| !m.is_empty())
+    });
     let status = cli(&["status"]);
     assert_eq!(status.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&status.stdout).contains("parked after permanent failures"));
@@ -284,12 +377,21 @@ fn large_messages_are_recorded_whole_in_size_bounded_batches() {
         sizes.push(raw.len() as i64);
         append(&stack, SUPPORT, &raw, "20-Nov-2026 11:00:00 +0900");
     }
-    append(&stack, SUPPORT, &report("t9-small@ops.acme.example.jp", "t9-small@acme", "質問", "使い方を教えてください"), "20-Nov-2026 11:00:01 +0900");
+    append(
+        &stack,
+        SUPPORT,
+        &report("t9-small@ops.acme.example.jp", "t9-small@acme", "質問", "使い方を教えてください"),
+        "20-Nov-2026 11:00:01 +0900",
+    );
     let daemon = Daemon::start(&config, None);
-    wait_for("the small report's acknowledgment", Duration::from_secs(60), || Some(mailbox(&stack, "t9-small@ops.acme.example.jp")).filter(|m| !m.is_empty()));
+    wait_for("the small report's acknowledgment", Duration::from_secs(60), || {
+        Some(mailbox(&stack, "t9-small@ops.acme.example.jp")).filter(|m| !m.is_empty())
+    });
     let db = rusqlite::Connection::open(stack.dir.join("large.db")).expect("db");
-    let mut stmt = db.prepare("SELECT length(raw), size FROM messages WHERE size > 1000000 ORDER BY id").expect("query");
-    let stored: Vec<(i64, i64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").map(|r| r.expect("row")).collect();
+    let mut stmt =
+        db.prepare("SELECT length(raw), size FROM messages WHERE size > 1000000 ORDER BY id").expect("query");
+    let stored: Vec<(i64, i64)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").map(|r| r.expect("row")).collect();
     assert_eq!(stored.iter().map(|(len, _)| *len).collect::<Vec<_>>(), sizes, "the large messages are kept whole");
     daemon.terminate();
 }
@@ -299,27 +401,55 @@ fn smtp_auth_with_a_password_where_the_server_allows_it() {
     let stack = MailStack::start("smtp-auth", 25600);
     let config = config_for(&stack, "smtp-auth", "three-priority", "tls");
     // The outbox logs in (AUTH PLAIN over SMTPS) with a password read from a file.
-    let text = std::fs::read_to_string(&config).unwrap().replacen("[smtp]\nenabled = true\n", "[smtp]\nenabled = true\nusername = \"support@uketsuke.example.jp\"\npassword_file = \"imap-password\"\n", 1);
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "[smtp]\nenabled = true\n",
+        "[smtp]\nenabled = true\nusername = \"support@uketsuke.example.jp\"\npassword_file = \"imap-password\"\n",
+        1,
+    );
     std::fs::write(&config, text).unwrap();
     let daemon = Daemon::start(&config, None);
     let customer = "t9-auth@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "t9@ops.acme", "ログインできません", FULL_JA), "20-Nov-2026 11:00:00 +0900");
-    wait_for("the acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "t9@ops.acme", "ログインできません", FULL_JA),
+        "20-Nov-2026 11:00:00 +0900",
+    );
+    wait_for("the acknowledgment", Duration::from_secs(30), || {
+        Some(mailbox(&stack, customer)).filter(|m| !m.is_empty())
+    });
     let postfix = std::fs::read_to_string(stack.dir.join("log/postfix.log")).unwrap_or_default();
-    assert!(postfix.contains("sasl_method=PLAIN, sasl_username=support@uketsuke.example.jp"), "the outbox did not authenticate");
+    assert!(
+        postfix.contains("sasl_method=PLAIN, sasl_username=support@uketsuke.example.jp"),
+        "the outbox did not authenticate"
+    );
 
     // A wrong password is a temporary failure to retry and to report, never a parked reply.
     daemon.terminate();
     std::fs::write(config.parent().unwrap().join("imap-password"), "wrong\n").unwrap();
-    let text = std::fs::read_to_string(&config).unwrap().replacen("password_file = \"imap-password\"\nidle_seconds", "password_file = \"imap-password-ok\"\nidle_seconds", 1);
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "password_file = \"imap-password\"\nidle_seconds",
+        "password_file = \"imap-password-ok\"\nidle_seconds",
+        1,
+    );
     std::fs::write(config.parent().unwrap().join("imap-password-ok"), "secret\n").unwrap();
     std::fs::write(&config, text).unwrap();
     let daemon = Daemon::start(&config, None);
     let customer = "t10-auth@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "t10@ops.acme", "ログインできません", FULL_JA), "20-Nov-2026 11:05:00 +0900");
-    wait_for("the refused login in the log", Duration::from_secs(30), || daemon.log().contains("sending failed, will retry").then_some(()));
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "t10@ops.acme", "ログインできません", FULL_JA),
+        "20-Nov-2026 11:05:00 +0900",
+    );
+    wait_for("the refused login in the log", Duration::from_secs(30), || {
+        daemon.log().contains("sending failed, will retry").then_some(())
+    });
     let log = daemon.terminate();
-    let status = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["status", "--json", "--config", config.to_str().unwrap()]).output().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["status", "--json", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status --json");
     assert_eq!(status["outbox_parked"], 0, "{status}");
     assert!(status["outbox_pending"].as_i64().unwrap_or(0) >= 1, "{status}");
@@ -332,14 +462,27 @@ fn smtp_auth_with_a_password_where_the_server_allows_it() {
 fn a_server_without_idle_is_polled() {
     let stack = MailStack::start_env("no-idle", 25700, &[("MAILSTACK_NO_IDLE", "1")]);
     let config = config_for(&stack, "no-idle", "three-priority", "tls");
-    let text = std::fs::read_to_string(&config).unwrap().replacen("idle_seconds = 60", "idle_seconds = 60\npoll_seconds = 1", 1);
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "idle_seconds = 60",
+        "idle_seconds = 60\npoll_seconds = 1",
+        1,
+    );
     std::fs::write(&config, text).unwrap();
     let daemon = Daemon::start(&config, None);
-    wait_for("the IMAP connection", Duration::from_secs(20), || daemon.log().contains("IMAP intake connected").then_some(()));
+    wait_for("the IMAP connection", Duration::from_secs(20), || {
+        daemon.log().contains("IMAP intake connected").then_some(())
+    });
     assert!(daemon.log().contains("idle=false"), "the server offered IDLE after all: {}", daemon.log());
     let customer = "t11-poll@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "t11@ops.acme", "ログインできません", FULL_JA), "20-Nov-2026 11:00:00 +0900");
-    let acks = wait_for("the acknowledgment", Duration::from_secs(30), || Some(mailbox(&stack, customer)).filter(|m| !m.is_empty()));
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "t11@ops.acme", "ログインできません", FULL_JA),
+        "20-Nov-2026 11:00:00 +0900",
+    );
+    let acks = wait_for("the acknowledgment", Duration::from_secs(30), || {
+        Some(mailbox(&stack, customer)).filter(|m| !m.is_empty())
+    });
     assert_eq!(acks.len(), 1);
     daemon.terminate();
 }

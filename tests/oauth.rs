@@ -115,7 +115,9 @@ fn wait_for_log(daemon: &Daemon, what: &str, timeout: Duration) {
 }
 
 fn acknowledged(stack: &MailStack, customer: &str, n: usize) {
-    wait_for(&format!("{n} acknowledgment(s) to {customer}"), Duration::from_secs(40), || Some(mailbox(stack, customer)).filter(|m| m.len() >= n));
+    wait_for(&format!("{n} acknowledgment(s) to {customer}"), Duration::from_secs(40), || {
+        Some(mailbox(stack, customer)).filter(|m| m.len() >= n)
+    });
 }
 
 fn postfix_log(stack: &MailStack) -> String {
@@ -131,7 +133,12 @@ fn delegated_sign_in_refreshes_mid_idle_and_survives_a_kill_after_rotation() {
     // Before anyone signs in, the account is not usable, and status says so.
     let auth = uketsuke(&["auth", "status", "--config", setup.config.to_str().unwrap()]);
     assert_eq!(auth.status.code(), Some(1), "{}", text(&auth));
-    assert!(text(&auth).contains("PROBLEM: OAuth2 account support has no refresh token yet: run `uketsuke auth login support`"), "{}", text(&auth));
+    assert!(
+        text(&auth)
+            .contains("PROBLEM: OAuth2 account support has no refresh token yet: run `uketsuke auth login support`"),
+        "{}",
+        text(&auth)
+    );
     device_login(&setup, "support");
     let db = std::fs::read(&setup.db).unwrap();
     provider.with(|p| {
@@ -141,27 +148,44 @@ fn delegated_sign_in_refreshes_mid_idle_and_survives_a_kill_after_rotation() {
     });
     let auth = uketsuke(&["auth", "status", "--config", setup.config.to_str().unwrap()]);
     assert!(auth.status.success(), "{}", text(&auth));
-    assert!(text(&auth).contains("oauth support (microsoft_delegated, support@uketsuke.example.jp)") && text(&auth).contains("refresh token stored"), "{}", text(&auth));
+    assert!(
+        text(&auth).contains("oauth support (microsoft_delegated, support@uketsuke.example.jp)")
+            && text(&auth).contains("refresh token stored"),
+        "{}",
+        text(&auth)
+    );
 
     let daemon = Daemon::start(&setup.config, None);
     wait_for_log(&daemon, "IMAP intake connected", Duration::from_secs(20));
     // Tokens live 6 s: the IDLE session is re-opened with a fresh token before each expires.
     let before = provider.with(|p| p.count("refresh_token"));
-    wait_for("three more refreshes", Duration::from_secs(30), || (provider.with(|p| p.count("refresh_token")) >= before + 3).then_some(()));
+    wait_for("three more refreshes", Duration::from_secs(30), || {
+        (provider.with(|p| p.count("refresh_token")) >= before + 3).then_some(())
+    });
     let log = daemon.log();
     assert!(count(&log, "re-opening the IMAP session with a fresh OAuth2 token") >= 2, "{log}");
     assert!(!log.contains("IMAP intake is down"), "a token expired under the session: {log}");
 
     // Mail arriving now is read by the current session and acknowledged over SMTP XOAUTH2.
     let customer = "oauth1@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "oauth1@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:00:00 +0900");
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "oauth1@ops.acme", "ログインできません", FULL_REPORT),
+        "20-Nov-2026 11:00:00 +0900",
+    );
     acknowledged(&stack, customer, 1);
-    assert!(postfix_log(&stack).contains("sasl_method=XOAUTH2, sasl_username=support@uketsuke.example.jp"), "the acknowledgment was not sent with XOAUTH2");
+    assert!(
+        postfix_log(&stack).contains("sasl_method=XOAUTH2, sasl_username=support@uketsuke.example.jp"),
+        "the acknowledgment was not sent with XOAUTH2"
+    );
 
     // Killed right after a refresh: the provider has already retired the old refresh token,
     // so only the rotated one, saved before use, lets the next start log in.
     let refreshed = count(&daemon.log(), "OAuth2 access token refreshed");
-    wait_for("the next refresh", Duration::from_secs(20), || (count(&daemon.log(), "OAuth2 access token refreshed") > refreshed).then_some(()));
+    wait_for("the next refresh", Duration::from_secs(20), || {
+        (count(&daemon.log(), "OAuth2 access token refreshed") > refreshed).then_some(())
+    });
     let mut daemon = daemon;
     daemon.child.kill().unwrap();
     daemon.child.wait().unwrap();
@@ -171,7 +195,12 @@ fn delegated_sign_in_refreshes_mid_idle_and_survives_a_kill_after_rotation() {
     let daemon = Daemon::start(&setup.config, None);
     wait_for_log(&daemon, "IMAP intake connected", Duration::from_secs(20));
     let customer2 = "oauth2@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer2, "oauth2@ops.acme", "エラーが出ます", FULL_REPORT), "20-Nov-2026 11:05:00 +0900");
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer2, "oauth2@ops.acme", "エラーが出ます", FULL_REPORT),
+        "20-Nov-2026 11:05:00 +0900",
+    );
     acknowledged(&stack, customer2, 1);
     let log = daemon.terminate();
     assert!(!log.contains("needs re-authorization"), "{log}");
@@ -196,7 +225,12 @@ fn a_revoked_grant_stops_the_mailbox_loudly_without_a_retry_storm_until_signed_i
         p.count("refresh_token")
     });
     let customer = "oauth7@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "oauth7@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 10:55:00 +0900");
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "oauth7@ops.acme", "ログインできません", FULL_REPORT),
+        "20-Nov-2026 10:55:00 +0900",
+    );
     std::thread::sleep(Duration::from_secs(12));
     let asked = provider.with(|p| p.count("refresh_token")) - before;
     assert!((1..=10).contains(&asked), "the token endpoint was asked {asked} times in 12 s of outage");
@@ -210,9 +244,15 @@ fn a_revoked_grant_stops_the_mailbox_loudly_without_a_retry_storm_until_signed_i
         p.revoked = true;
         p.count("refresh_token")
     });
-    wait_for("needs re-authorization in status", Duration::from_secs(20), || text(&status(&setup)).contains("needs re-authorization").then_some(()));
+    wait_for("needs re-authorization in status", Duration::from_secs(20), || {
+        text(&status(&setup)).contains("needs re-authorization").then_some(())
+    });
     std::thread::sleep(Duration::from_secs(8)); // two token lifetimes: no retry storm
-    assert_eq!(provider.with(|p| p.count("refresh_token")), before + 1, "the provider was asked again after invalid_grant");
+    assert_eq!(
+        provider.with(|p| p.count("refresh_token")),
+        before + 1,
+        "the provider was asked again after invalid_grant"
+    );
 
     let out = status(&setup);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -231,7 +271,12 @@ fn a_revoked_grant_stops_the_mailbox_loudly_without_a_retry_storm_until_signed_i
     // A report arriving meanwhile waits in the mailbox; after a new sign-in it is read and
     // acknowledged without a restart.
     let customer = "oauth3@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "oauth3@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:00:00 +0900");
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "oauth3@ops.acme", "ログインできません", FULL_REPORT),
+        "20-Nov-2026 11:00:00 +0900",
+    );
     std::thread::sleep(Duration::from_secs(2));
     assert!(mailbox(&stack, customer).is_empty());
     device_login(&setup, "support");
@@ -263,10 +308,17 @@ fn google_sign_in_with_pkce_then_oauthbearer_for_imap() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(login.stdout.take().unwrap()).lines();
-    let url = lines.by_ref().map_while(Result::ok).find(|l| l.starts_with("https://accounts.example.test/")).expect("the sign-in address");
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("https://accounts.example.test/"))
+        .expect("the sign-in address");
     let query: Vec<(String, String)> = serde_urlencoded::from_str(url.split_once('?').unwrap().1).unwrap();
     let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    assert_eq!((get("scope").as_str(), get("code_challenge_method").as_str(), get("access_type").as_str()), ("https://mail.google.com/", "S256", "offline"));
+    assert_eq!(
+        (get("scope").as_str(), get("code_challenge_method").as_str(), get("access_type").as_str()),
+        ("https://mail.google.com/", "S256", "offline")
+    );
     assert_eq!(get("redirect_uri"), format!("http://127.0.0.1:{port}/"));
     // A request with the wrong state is not taken for the answer.
     let (code, _) = http_get(port, "/?code=forged&state=wrong");
@@ -284,7 +336,12 @@ fn google_sign_in_with_pkce_then_oauthbearer_for_imap() {
 
     let daemon = Daemon::start(&setup.config, None);
     let customer = "oauth4@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "oauth4@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:00:00 +0900");
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "oauth4@ops.acme", "ログインできません", FULL_REPORT),
+        "20-Nov-2026 11:00:00 +0900",
+    );
     acknowledged(&stack, customer, 1);
     let dovecot = std::fs::read_to_string(stack.dir.join("log/dovecot.log")).unwrap_or_default();
     assert!(dovecot.contains("method=OAUTHBEARER"), "IMAP did not log in with OAUTHBEARER");
@@ -309,7 +366,12 @@ fn an_app_token_the_server_refuses_is_replaced_once_and_a_secret_near_expiry_is_
     wait_for_log(&daemon, "IMAP intake connected", Duration::from_secs(20));
     std::thread::sleep(Duration::from_secs(5));
     let customer = "oauth5@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "oauth5@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:00:00 +0900");
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "oauth5@ops.acme", "ログインできません", FULL_REPORT),
+        "20-Nov-2026 11:00:00 +0900",
+    );
     acknowledged(&stack, customer, 1);
     let fetched = provider.with(|p| p.count("client_credentials"));
     let log = daemon.log();
@@ -326,13 +388,23 @@ fn an_app_token_the_server_refuses_is_replaced_once_and_a_secret_near_expiry_is_
     let (code, health) = http_get(setup.http, "/healthz");
     assert_eq!(code, 503, "{health}");
     let (_, metrics) = http_get(setup.http, "/metrics");
-    assert!(metrics.contains("uketsuke_oauth_secret_expiry_days{account=\"app\"} 9") || metrics.contains("uketsuke_oauth_secret_expiry_days{account=\"app\"} 10"), "{metrics}");
+    assert!(
+        metrics.contains("uketsuke_oauth_secret_expiry_days{account=\"app\"} 9")
+            || metrics.contains("uketsuke_oauth_secret_expiry_days{account=\"app\"} 10"),
+        "{metrics}"
+    );
     wait_for_log(&daemon, "expires within 14 days", Duration::from_secs(30));
     // ... and on-call hears of it by mail ([alerts] auth_notice), sent with the same account.
-    let notices = wait_for("the on-call notice", Duration::from_secs(30), || Some(mailbox(&stack, "oncall@uketsuke.example.jp")).filter(|m| !m.is_empty()));
+    let notices = wait_for("the on-call notice", Duration::from_secs(30), || {
+        Some(mailbox(&stack, "oncall@uketsuke.example.jp")).filter(|m| !m.is_empty())
+    });
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].subject, "[uketsuke] OAuth2 account app needs attention");
-    assert!(notices[0].body.contains("the client secret of OAuth2 account app expires within 14 days"), "{}", notices[0].body);
+    assert!(
+        notices[0].body.contains("the client secret of OAuth2 account app expires within 14 days"),
+        "{}",
+        notices[0].body
+    );
     assert_eq!(notices[0].auto_submitted, "auto-generated");
 
     // The IMAP server restarts: the session is re-opened with the token in hand, which the
@@ -341,9 +413,16 @@ fn an_app_token_the_server_refuses_is_replaced_once_and_a_secret_near_expiry_is_
     std::thread::sleep(Duration::from_secs(5)); // past the 4 s the server takes the last token
     stack.restart();
     wait_for_log(&daemon, "the server said {\"status\":\"401\"", Duration::from_secs(60));
-    wait_for("IMAP connected again", Duration::from_secs(60), || (count(&daemon.log(), "IMAP intake connected") >= 2).then_some(()));
+    wait_for("IMAP connected again", Duration::from_secs(60), || {
+        (count(&daemon.log(), "IMAP intake connected") >= 2).then_some(())
+    });
     let customer = "oauth6@ops.acme.example.jp";
-    append(&stack, SUPPORT, &report(customer, "oauth6@ops.acme", "ログインできません", FULL_REPORT), "20-Nov-2026 11:10:00 +0900");
+    append(
+        &stack,
+        SUPPORT,
+        &report(customer, "oauth6@ops.acme", "ログインできません", FULL_REPORT),
+        "20-Nov-2026 11:10:00 +0900",
+    );
     acknowledged(&stack, customer, 1);
     let log = daemon.terminate();
     assert!(!log.contains("with a fresh OAuth2 token too"), "{log}");
@@ -356,7 +435,17 @@ fn certificate(dir: &Path, days: u32) -> (PathBuf, PathBuf) {
     let key = dir.join("app.key");
     let cert = dir.join("app.pem");
     let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=uketsuke-test", "-days", &days.to_string()])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=uketsuke-test",
+            "-days",
+            &days.to_string(),
+        ])
         .args(["-keyout", key.to_str().unwrap(), "-out", cert.to_str().unwrap()])
         .output()
         .expect("openssl");
@@ -394,10 +483,10 @@ provider = "google_service_account"
 service_account_key_file = "sa.json"
 token_url = "{token}"
 "#,
-        cert = cert.display(),
-        key = key.display(),
-        token = provider.url("/token"),
-    );
+            cert = cert.display(),
+            key = key.display(),
+            token = provider.url("/token"),
+        );
     std::fs::write(dir.join("uketsuke.toml"), main).unwrap();
     let config = dir.join("uketsuke.toml");
     let config = config.to_str().unwrap();
@@ -419,8 +508,19 @@ token_url = "{token}"
     assert!(!said.contains("workspace needs"), "{said}");
 
     // A dead client secret is final: the account is marked, and says what to do.
-    std::fs::write(dir.join("uketsuke.toml"), std::fs::read_to_string(dir.join("uketsuke.toml")).unwrap().replace(&format!("certificate_file = \"{}\"\nprivate_key_file = \"{}\"", cert.display(), key.display()), "client_secret_env = \"UKETSUKE_TEST_WRONG_SECRET\"")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(["auth", "login", "--config", config, "app"]).env("UKETSUKE_TEST_WRONG_SECRET", "expired-secret").output().unwrap();
+    std::fs::write(
+        dir.join("uketsuke.toml"),
+        std::fs::read_to_string(dir.join("uketsuke.toml")).unwrap().replace(
+            &format!("certificate_file = \"{}\"\nprivate_key_file = \"{}\"", cert.display(), key.display()),
+            "client_secret_env = \"UKETSUKE_TEST_WRONG_SECRET\"",
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["auth", "login", "--config", config, "app"])
+        .env("UKETSUKE_TEST_WRONG_SECRET", "expired-secret")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("invalid_client") && !text(&out).contains("expired-secret"), "{}", text(&out));
 }
@@ -454,7 +554,7 @@ token_url = "http://login.example.com/token"
 provider = "microsoft"
 client_secret_expires = "next year"
 "#
-    );
+        );
     std::fs::write(dir.join("uketsuke.toml"), &main).unwrap();
     let out = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -488,7 +588,7 @@ private_key_file = "missing.key"
 provider = "google_service_account"
 service_account_key_file = "customers.toml"
 "#
-    );
+        );
     std::fs::write(dir.join("uketsuke.toml"), &main).unwrap();
     let out = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -546,14 +646,23 @@ client_secret_file = "secret"
     let ms = account("ms");
     assert_eq!(ms.token_url, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
     assert_eq!(ms.device_url, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode");
-    assert_eq!(ms.scopes, ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"]);
+    assert_eq!(
+        ms.scopes,
+        ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"]
+    );
     assert_eq!(ms.user, "Support@Example.co.jp", "the mailbox is the username of the channel that names the account");
     let app = account("app");
-    assert_eq!(app.token_url, "https://login.microsoftonline.com/0f0e0d0c-0000-0000-0000-000000000000/oauth2/v2.0/token");
+    assert_eq!(
+        app.token_url,
+        "https://login.microsoftonline.com/0f0e0d0c-0000-0000-0000-000000000000/oauth2/v2.0/token"
+    );
     assert_eq!(app.scopes, ["https://outlook.office365.com/.default"]);
     assert_eq!(app.user, "", "named by no channel");
     let gmail = account("gmail");
-    assert_eq!((gmail.token_url.as_str(), gmail.authorize_url.as_str()), ("https://oauth2.googleapis.com/token", "https://accounts.google.com/o/oauth2/v2/auth"));
+    assert_eq!(
+        (gmail.token_url.as_str(), gmail.authorize_url.as_str()),
+        ("https://oauth2.googleapis.com/token", "https://accounts.google.com/o/oauth2/v2/auth")
+    );
     assert_eq!(gmail.scopes, ["https://mail.google.com/"]);
     assert_eq!((gmail.user.as_str(), gmail.login_port), ("support@example.co.jp", 8765));
     let smtp = config.smtp.as_ref().unwrap();

@@ -12,7 +12,9 @@ fn config(profile: &str) -> &'static Config {
     static THREE: OnceLock<Config> = OnceLock::new();
     static FOUR: OnceLock<Config> = OnceLock::new();
     let cell = if profile == "four-severity" { &FOUR } else { &THREE };
-    cell.get_or_init(|| Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config loads"))
+    cell.get_or_init(|| {
+        Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config loads")
+    })
 }
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -118,12 +120,30 @@ fn three_priority_table() {
         // 16:00 + 2 business hours lands exactly on the close: that close.
         ("high", "2026-11-27T16:00:00+09:00", Action::Dispatch, None, "2026-11-27T18:00:00+09:00"),
         ("high", "2026-11-25T09:59:00+09:00", Action::Escalate, None, "2026-11-25T12:00:00+09:00"),
-        ("medium", "2026-11-25T09:59:00+09:00", Action::Hold, Some("2026-11-25T10:00:00+09:00"), "2026-11-25T16:00:00+09:00"),
+        (
+            "medium",
+            "2026-11-25T09:59:00+09:00",
+            Action::Hold,
+            Some("2026-11-25T10:00:00+09:00"),
+            "2026-11-25T16:00:00+09:00",
+        ),
         // 18:00 is already closed (half-open hours).
-        ("low", "2026-11-25T18:00:00+09:00", Action::Hold, Some("2026-11-26T10:00:00+09:00"), "2026-11-26T18:00:00+09:00"),
+        (
+            "low",
+            "2026-11-25T18:00:00+09:00",
+            Action::Hold,
+            Some("2026-11-26T10:00:00+09:00"),
+            "2026-11-26T18:00:00+09:00",
+        ),
         ("high", "2026-11-25T18:00:00+09:00", Action::Escalate, None, "2026-11-26T12:00:00+09:00"),
         // National holiday (勤労感謝の日, Mon 2026-11-23).
-        ("medium", "2026-11-23T11:00:00+09:00", Action::Hold, Some("2026-11-24T10:00:00+09:00"), "2026-11-24T16:00:00+09:00"),
+        (
+            "medium",
+            "2026-11-23T11:00:00+09:00",
+            Action::Hold,
+            Some("2026-11-24T10:00:00+09:00"),
+            "2026-11-24T16:00:00+09:00",
+        ),
         // Year-end closure 12-29..01-03: a report on 12-28 17:00 with 8 hours runs into 2027.
         ("low", "2026-12-28T17:00:00+09:00", Action::Dispatch, None, "2027-01-04T17:00:00+09:00"),
         ("high", "2026-12-31T09:00:00+09:00", Action::Escalate, None, "2027-01-04T12:00:00+09:00"),
@@ -183,7 +203,11 @@ fn four_severity_targets_in_hours() {
     ];
     for (severity, due_at) in rows {
         for language in ["ja", "en"] {
-            let d = run("four-severity", &complete("kato@sakura-logi.example.jp", language, severity), "2026-11-25T10:00:00+09:00");
+            let d = run(
+                "four-severity",
+                &complete("kato@sakura-logi.example.jp", language, severity),
+                "2026-11-25T10:00:00+09:00",
+            );
             assert_eq!(d.action, Action::Dispatch);
             assert_eq!(d.priority, severity);
             assert_eq!(due(&d).as_deref(), Some(due_at), "{severity} {language}");
@@ -306,7 +330,13 @@ fn declarations_in_every_form() {
         if declared.starts_with("Severity") {
             report.declared_priority = Some("3".into());
         }
-        let d = decide(&report, &config.customers, &config.policy, &Calendars::new(&config.policy), at("2026-11-25T11:00:00+09:00"));
+        let d = decide(
+            &report,
+            &config.customers,
+            &config.policy,
+            &Calendars::new(&config.policy),
+            at("2026-11-25T11:00:00+09:00"),
+        );
         assert_eq!(d.priority, expected, "{profile} {declared:?}");
     }
 }

@@ -18,7 +18,9 @@ fn config(profile: &str) -> &'static Config {
     static THREE: OnceLock<Config> = OnceLock::new();
     static FOUR: OnceLock<Config> = OnceLock::new();
     let cell = if profile == "four-severity" { &FOUR } else { &THREE };
-    cell.get_or_init(|| Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config"))
+    cell.get_or_init(|| {
+        Config::load(None, &Overrides { profile: Some(profile.into()), customers: None }).expect("shipped config")
+    })
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -40,11 +42,23 @@ fn mail(from: &str, id: &str, subject: &str, body: &str) -> Vec<u8> {
 }
 
 /// Records raw mails through the same path `ingest` uses, in one transaction.
-fn ingest(store: &mut SqliteStore, profile: &str, mails: Vec<(Vec<u8>, &str)>, now: DateTime<Utc>) -> Vec<record::Outcome> {
+fn ingest(
+    store: &mut SqliteStore,
+    profile: &str,
+    mails: Vec<(Vec<u8>, &str)>,
+    now: DateTime<Utc>,
+) -> Vec<record::Outcome> {
     let config = config(profile);
     let calendars = Calendars::new(&config.policy);
-    let prepared: Vec<_> = mails.into_iter().map(|(raw, when)| record::prepare(raw, Channel::Mail, Some(at(when)), now, config, &calendars)).collect();
-    store.write(|tx| prepared.iter().map(|p| record::record(tx, p, config, &calendars, now)).collect::<record::Result<Vec<_>>>()).expect("recorded")
+    let prepared: Vec<_> = mails
+        .into_iter()
+        .map(|(raw, when)| record::prepare(raw, Channel::Mail, Some(at(when)), now, config, &calendars))
+        .collect();
+    store
+        .write(|tx| {
+            prepared.iter().map(|p| record::record(tx, p, config, &calendars, now)).collect::<record::Result<Vec<_>>>()
+        })
+        .expect("recorded")
 }
 
 #[test]
@@ -53,17 +67,35 @@ fn new_cases_duplicates_and_case_numbers() {
     let mut store = SqliteStore::open(&dir.join("cases.db")).expect("open");
     let now = at("2026-11-25T11:00:00+09:00");
     let body = "お客様番号：ACME-0012\n【現象】ログインできません\n【再現手順】\n1. 開く\n2. 押す\n【エラーメッセージ】E-4012\n【発生状況】全員";
-    let first = ingest(&mut store, "three-priority", vec![(mail("yamada@acme.example.jp", "a1@acme", "ログイン不可", body), "2026-11-25T11:00:00+09:00")], now);
+    let first = ingest(
+        &mut store,
+        "three-priority",
+        vec![(mail("yamada@acme.example.jp", "a1@acme", "ログイン不可", body), "2026-11-25T11:00:00+09:00")],
+        now,
+    );
     assert_eq!(first[0].case.as_deref(), Some("CASE-2026-000001"));
     assert_eq!(first[0].action, "dispatch");
     assert_eq!(first[0].enqueued, vec![OutboxKind::Ack, OutboxKind::Handover]);
     // The same Message-ID from the same sender again, even re-encoded: nothing changes.
-    let again = ingest(&mut store, "three-priority", vec![(mail("yamada@acme.example.jp", "a1@acme", "ログイン不可", body), "2026-11-25T12:00:00+09:00")], now);
+    let again = ingest(
+        &mut store,
+        "three-priority",
+        vec![(mail("yamada@acme.example.jp", "a1@acme", "ログイン不可", body), "2026-11-25T12:00:00+09:00")],
+        now,
+    );
     assert!(again[0].duplicate);
     assert_eq!(again[0].case.as_deref(), Some("CASE-2026-000001"));
     assert_eq!(store.counts().expect("counts"), (1, 1, 2));
     // The same Message-ID from another sender is another message.
-    let other = ingest(&mut store, "three-priority", vec![(mail("kato@sakura-logi.example.jp", "a1@acme", "質問", "使い方を教えてください"), "2026-11-28T03:00:00+09:00")], now);
+    let other = ingest(
+        &mut store,
+        "three-priority",
+        vec![(
+            mail("kato@sakura-logi.example.jp", "a1@acme", "質問", "使い方を教えてください"),
+            "2026-11-28T03:00:00+09:00",
+        )],
+        now,
+    );
     assert_eq!(other[0].case.as_deref(), Some("CASE-2026-000002"));
     assert_eq!(other[0].action, "hold");
     assert_eq!(other[0].enqueued, vec![OutboxKind::Ack]);
@@ -73,15 +105,22 @@ fn new_cases_duplicates_and_case_numbers() {
     let ignored = ingest(&mut store, "three-priority", vec![(auto, "2026-11-25T11:00:00+09:00")], now);
     assert_eq!((ignored[0].case.clone(), ignored[0].action.as_str(), ignored[0].enqueued.len()), (None, "ignore", 0));
     // Unreadable bytes are kept raw as a quarantined case.
-    let garbage = ingest(&mut store, "three-priority", vec![(vec![0, 159, 146, 150, 0, 1], "2026-11-25T11:00:00+09:00")], now);
+    let garbage =
+        ingest(&mut store, "three-priority", vec![(vec![0, 159, 146, 150, 0, 1], "2026-11-25T11:00:00+09:00")], now);
     assert_eq!(garbage[0].action, "quarantine");
-    let quarantined = store.cases(&CaseFilter { state: Some(CaseState::Quarantined), ..Default::default() }).expect("list");
+    let quarantined =
+        store.cases(&CaseFilter { state: Some(CaseState::Quarantined), ..Default::default() }).expect("list");
     assert_eq!(quarantined.len(), 1);
     let db = Connection::open(dir.join("cases.db")).expect("sqlite");
-    let raw: Vec<u8> = db.query_row("SELECT raw FROM messages WHERE action = 'quarantine'", [], |r| r.get(0)).expect("raw kept");
+    let raw: Vec<u8> =
+        db.query_row("SELECT raw FROM messages WHERE action = 'quarantine'", [], |r| r.get(0)).expect("raw kept");
     assert_eq!(raw, vec![0, 159, 146, 150, 0, 1]);
     // Raw bytes of every message are kept, with their hash.
-    let (n, sized): (i64, i64) = db.query_row("SELECT count(*), sum(length(raw) = size AND length(sha256) = 64) FROM messages", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("q");
+    let (n, sized): (i64, i64) = db
+        .query_row("SELECT count(*), sum(length(raw) = size AND length(sha256) = 64) FROM messages", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("q");
     assert_eq!(n, sized);
 }
 
@@ -94,7 +133,15 @@ fn a_follow_up_completes_a_waiting_report_and_starts_the_clock() {
     let report = ingest(
         &mut store,
         "four-severity",
-        vec![(mail("it-desk@umbrella.example.com", "u1@umbrella", "Invoices fail", "Customer ID: UMBRELLA-0100\nDescription: invoice export fails since today.\nSeverity: 2"), "2026-11-25T10:00:00+09:00")],
+        vec![(
+            mail(
+                "it-desk@umbrella.example.com",
+                "u1@umbrella",
+                "Invoices fail",
+                "Customer ID: UMBRELLA-0100\nDescription: invoice export fails since today.\nSeverity: 2",
+            ),
+            "2026-11-25T10:00:00+09:00",
+        )],
         now,
     );
     let number = report[0].case.clone().expect("case");
@@ -107,7 +154,15 @@ fn a_follow_up_completes_a_waiting_report_and_starts_the_clock() {
     let steps = ingest(
         &mut store,
         "four-severity",
-        vec![(mail("it-desk@umbrella.example.com", "u2@umbrella", &format!("RE: [{number}] Invoices fail"), "Steps to reproduce:\n1. Open Invoices\n2. Click Export"), "2026-11-25T11:00:00+09:00")],
+        vec![(
+            mail(
+                "it-desk@umbrella.example.com",
+                "u2@umbrella",
+                &format!("RE: [{number}] Invoices fail"),
+                "Steps to reproduce:\n1. Open Invoices\n2. Click Export",
+            ),
+            "2026-11-25T11:00:00+09:00",
+        )],
         now,
     );
     assert_eq!(steps[0].action, "followup");
@@ -119,7 +174,12 @@ fn a_follow_up_completes_a_waiting_report_and_starts_the_clock() {
         .expect("db")
         .query_row("SELECT our_message_id FROM outbox WHERE kind = 'ack'", [], |r| r.get(0))
         .expect("ack");
-    let mut reply = mail("it-desk@umbrella.example.com", "u3@umbrella", "Re: Invoices fail", "Error message: HTTP 500 Internal Server Error");
+    let mut reply = mail(
+        "it-desk@umbrella.example.com",
+        "u3@umbrella",
+        "Re: Invoices fail",
+        "Error message: HTTP 500 Internal Server Error",
+    );
     reply = [format!("In-Reply-To: {ack_id}\r\n").into_bytes(), reply].concat();
     let done = ingest(&mut store, "four-severity", vec![(reply, "2026-11-25T16:30:00+09:00")], now);
     assert_eq!(done[0].case.as_deref(), Some(number.as_str()));
@@ -140,14 +200,24 @@ fn acknowledgments_are_rate_limited_per_sender_but_cases_are_recorded() {
     let mut store = SqliteStore::open(&dir.join("cases.db")).expect("open");
     let now = at("2026-11-25T11:00:00+09:00");
     let mails: Vec<(Vec<u8>, &str)> = (0..7)
-        .map(|i| (mail("bot@crm.example.net", &format!("r{i}@crm"), &format!("Report {i}"), "Something broke."), "2026-11-25T11:00:00+09:00"))
+        .map(|i| {
+            (
+                mail("bot@crm.example.net", &format!("r{i}@crm"), &format!("Report {i}"), "Something broke."),
+                "2026-11-25T11:00:00+09:00",
+            )
+        })
         .collect();
     let outcomes = ingest(&mut store, "three-priority", mails, now);
     let acked = outcomes.iter().filter(|o| o.enqueued.contains(&OutboxKind::Ack)).count();
     assert_eq!(acked, 5, "the default limit is 5 an hour");
     assert_eq!(outcomes.iter().filter(|o| o.case.is_some()).count(), 7);
     // An hour later the sender is answered again.
-    let later = ingest(&mut store, "three-priority", vec![(mail("bot@crm.example.net", "r8@crm", "Report 8", "x"), "2026-11-25T12:30:00+09:00")], now + Duration::minutes(61));
+    let later = ingest(
+        &mut store,
+        "three-priority",
+        vec![(mail("bot@crm.example.net", "r8@crm", "Report 8", "x"), "2026-11-25T12:30:00+09:00")],
+        now + Duration::minutes(61),
+    );
     assert!(later[0].enqueued.contains(&OutboxKind::Ack));
 }
 
@@ -156,7 +226,15 @@ fn held_cases_are_released_by_the_scheduler_on_an_injected_clock() {
     let dir = temp_dir("scheduler");
     let mut store = SqliteStore::open(&dir.join("cases.db")).expect("open");
     let friday_night = at("2026-11-27T20:00:00+09:00");
-    let held = ingest(&mut store, "three-priority", vec![(mail("kato@sakura-logi.example.jp", "h1@sakura", "質問", "設定変更をお願いします"), "2026-11-27T20:00:00+09:00")], friday_night);
+    let held = ingest(
+        &mut store,
+        "three-priority",
+        vec![(
+            mail("kato@sakura-logi.example.jp", "h1@sakura", "質問", "設定変更をお願いします"),
+            "2026-11-27T20:00:00+09:00",
+        )],
+        friday_night,
+    );
     let number = held[0].case.clone().expect("case");
     assert_eq!(held[0].action, "hold");
     let config = config("three-priority");
@@ -171,7 +249,8 @@ fn held_cases_are_released_by_the_scheduler_on_an_injected_clock() {
         let (clock, stop, path) = (clock.clone(), stop.clone(), dir.join("cases.db"));
         std::thread::spawn(move || {
             let mut store = SqliteStore::open(&path).expect("open");
-            scheduler::run(&mut store, config, clock.as_ref(), &stop, |n| tx.send(n.to_string()).expect("send")).expect("run");
+            scheduler::run(&mut store, config, clock.as_ref(), &stop, |n| tx.send(n.to_string()).expect("send"))
+                .expect("run");
         })
     };
     assert!(rx.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "released too early");
@@ -192,12 +271,20 @@ fn start_up_catches_up_on_releases_missed_while_down() {
     let dir = temp_dir("catchup");
     let mut store = SqliteStore::open(&dir.join("cases.db")).expect("open");
     let night = at("2026-11-24T23:00:00+09:00");
-    let mails = (0..3).map(|i| (mail("kato@sakura-logi.example.jp", &format!("c{i}@sakura"), "質問", "教えてください"), "2026-11-24T23:00:00+09:00")).collect();
+    let mails = (0..3)
+        .map(|i| {
+            (
+                mail("kato@sakura-logi.example.jp", &format!("c{i}@sakura"), "質問", "教えてください"),
+                "2026-11-24T23:00:00+09:00",
+            )
+        })
+        .collect();
     ingest(&mut store, "three-priority", mails, night);
     drop(store);
     // uketsuke was down all Wednesday; it starts Thursday morning.
     let mut store = SqliteStore::open(&dir.join("cases.db")).expect("reopen");
-    let released = scheduler::tick(&mut store, config("three-priority"), at("2026-11-26T07:00:00+09:00")).expect("tick");
+    let released =
+        scheduler::tick(&mut store, config("three-priority"), at("2026-11-26T07:00:00+09:00")).expect("tick");
     assert_eq!(released.len(), 3);
 }
 
@@ -207,14 +294,31 @@ fn reclassify_recomputes_from_the_same_clock_start_and_release_by_hand() {
     let db = dir.join("cases.db");
     let mut store = SqliteStore::open(&db).expect("open");
     let now = at("2026-11-25T11:00:00+09:00");
-    let o = ingest(&mut store, "three-priority", vec![(mail("yamada@acme.example.jp", "o1@acme", "質問", "優先度：低\n使い方を教えてください"), "2026-11-25T11:00:00+09:00")], now);
+    let o = ingest(
+        &mut store,
+        "three-priority",
+        vec![(
+            mail("yamada@acme.example.jp", "o1@acme", "質問", "優先度：低\n使い方を教えてください"),
+            "2026-11-25T11:00:00+09:00",
+        )],
+        now,
+    );
     let number = o[0].case.clone().expect("case");
     drop(store);
     let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_uketsuke")).args(args).args(["--db", db.to_str().unwrap()]).output().expect("run");
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        let out = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+            .args(args)
+            .args(["--db", db.to_str().unwrap()])
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
-    let (code, out, err) = cli(&["cases", "reclassify", &number, "high", "--reason", "whole office affected", "--by", "sato", "--json"]);
+    let (code, out, err) =
+        cli(&["cases", "reclassify", &number, "high", "--reason", "whole office affected", "--by", "sato", "--json"]);
     assert_eq!(code, Some(0), "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["priority"], "high");
@@ -229,7 +333,17 @@ fn reclassify_recomputes_from_the_same_clock_start_and_release_by_hand() {
     let (code, _, err) = cli(&["cases", "release", &number]);
     assert_eq!(code, Some(1));
     assert!(err.contains("not held"), "{err}");
-    let (code, out, _) = cli(&["cases", "list", "--state", "dispatched", "--customer", "acme-0012", "--due-before", "2026-11-25T14:00:00+09:00", "--json"]);
+    let (code, out, _) = cli(&[
+        "cases",
+        "list",
+        "--state",
+        "dispatched",
+        "--customer",
+        "acme-0012",
+        "--due-before",
+        "2026-11-25T14:00:00+09:00",
+        "--json",
+    ]);
     assert_eq!(code, Some(0));
     let list: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
     assert_eq!(list.len(), 1);
@@ -241,14 +355,22 @@ fn reclassify_recomputes_from_the_same_clock_start_and_release_by_hand() {
 /// The corpus mails, as files for `uketsuke ingest`.
 fn corpus_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/mail");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).expect("corpus").filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
     files.sort();
     files
 }
 
 fn ingest_command(db: &Path, files: &[PathBuf]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_uketsuke"));
-    cmd.args(["ingest", "--batch", "1", "--at", "2026-11-25T11:00:00+09:00", "--db"]).arg(db).args(files).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.args(["ingest", "--batch", "1", "--at", "2026-11-25T11:00:00+09:00", "--db"])
+        .arg(db)
+        .args(files)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     cmd
 }
 
@@ -257,14 +379,38 @@ fn ingest_command(db: &Path, files: &[PathBuf]) -> Command {
 fn contents(db: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
     let conn = Connection::open(db).expect("open");
     let mut messages = BTreeSet::new();
-    let mut stmt = conn.prepare("SELECT m.dedup_key, m.sha256, m.action, c.number FROM messages m LEFT JOIN cases c ON c.id = m.case_id").expect("q");
-    let rows = stmt.query_map([], |r| Ok(format!("{} {} {} {:?}", r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))).expect("q");
+    let mut stmt = conn
+        .prepare(
+            "SELECT m.dedup_key, m.sha256, m.action, c.number FROM messages m LEFT JOIN cases c ON c.id = m.case_id",
+        )
+        .expect("q");
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "{} {} {} {:?}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?
+            ))
+        })
+        .expect("q");
     for row in rows {
         assert!(messages.insert(row.expect("row")), "a message recorded twice");
     }
     let mut outbox = BTreeSet::new();
     let mut stmt = conn.prepare("SELECT o.kind, o.recipient, o.our_message_id, m.dedup_key FROM outbox o JOIN messages m ON m.id = o.message_id").expect("q");
-    let rows = stmt.query_map([], |r| Ok(format!("{} {} {} {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))).expect("q");
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "{} {} {} {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?
+            ))
+        })
+        .expect("q");
     for row in rows {
         assert!(outbox.insert(row.expect("row")), "an outbox entry enqueued twice");
     }
@@ -337,7 +483,9 @@ fn two_processes_ingesting_the_same_mail_record_it_once() {
     assert_eq!(outbox.len(), ref_outbox.len());
     // Case numbers depend on who came first; every case number is used once.
     let conn = Connection::open(&shared).expect("open");
-    let (cases, distinct): (i64, i64) = conn.query_row("SELECT count(*), count(DISTINCT number) FROM cases", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("q");
+    let (cases, distinct): (i64, i64) = conn
+        .query_row("SELECT count(*), count(DISTINCT number) FROM cases", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("q");
     assert_eq!(cases, distinct);
 }
 
@@ -349,17 +497,29 @@ fn quarantined_messages_can_be_reprocessed_after_a_fix() {
     let calendars = Calendars::new(&config.policy);
     let now = at("2026-11-25T11:00:00+09:00");
     // A readable message that an earlier version failed on: recorded raw as quarantined.
-    let mut item = record::prepare(mail("yamada@acme.example.jp", "q1@acme", "質問", "使い方を教えてください"), Channel::Mail, Some(now), now, config, &calendars);
+    let mut item = record::prepare(
+        mail("yamada@acme.example.jp", "q1@acme", "質問", "使い方を教えてください"),
+        Channel::Mail,
+        Some(now),
+        now,
+        config,
+        &calendars,
+    );
     item.understood = Err("an earlier parser failed".into());
     let quarantined = store.write(|tx| record::record(tx, &item, config, &calendars, now)).expect("record");
     let number = quarantined.case.clone().expect("case");
     assert_eq!(quarantined.action, "quarantine");
     // Garbage stays quarantined.
     let garbage = ingest(&mut store, "three-priority", vec![(b"\x00\x01".to_vec(), "2026-11-25T11:00:00+09:00")], now);
-    let still = store.write(|tx| record::reprocess(tx, config, &calendars, garbage[0].case.as_deref().unwrap(), now, "sato")).expect("reprocess");
+    let still = store
+        .write(|tx| record::reprocess(tx, config, &calendars, garbage[0].case.as_deref().unwrap(), now, "sato"))
+        .expect("reprocess");
     assert!(still.is_none());
     // The readable one is understood now: a new case, and the quarantine is marked.
-    let again = store.write(|tx| record::reprocess(tx, config, &calendars, &number, now, "sato")).expect("reprocess").expect("understood");
+    let again = store
+        .write(|tx| record::reprocess(tx, config, &calendars, &number, now, "sato"))
+        .expect("reprocess")
+        .expect("understood");
     assert_eq!(again.action, "dispatch");
     assert!(again.enqueued.contains(&OutboxKind::Ack));
     let old = store.case_detail(&number).expect("read").expect("case");

@@ -57,7 +57,9 @@ fn shift_jis_subject_sent_raw() {
 fn auto_submitted_no_is_a_human_and_auto_replied_is_not() {
     let human = understand_mail(&mail("Subject: x\r\nAuto-Submitted: no\r\n", b"hello\r\n"), config()).unwrap();
     assert!(human.signals.is_empty());
-    let machine = understand_mail(&mail("Subject: x\r\nAuto-Submitted: auto-replied (vacation)\r\n", b"away\r\n"), config()).unwrap();
+    let machine =
+        understand_mail(&mail("Subject: x\r\nAuto-Submitted: auto-replied (vacation)\r\n", b"away\r\n"), config())
+            .unwrap();
     assert_eq!(machine.signals, vec![Signal::AutoSubmitted]);
 }
 
@@ -70,7 +72,10 @@ fn hostile_structures_do_not_panic() {
     let cases: Vec<Vec<u8>> = vec![
         mail(&deep, b""),
         mail("Subject: =?UTF-8?B?!!!?= =?X-UNKNOWN?Q?abc?=\r\n", b"x"),
-        mail("Subject: x\r\nContent-Type: text/plain; charset=\"\"\r\nContent-Transfer-Encoding: base64\r\n", b"!!!not base64!!!"),
+        mail(
+            "Subject: x\r\nContent-Type: text/plain; charset=\"\"\r\nContent-Transfer-Encoding: base64\r\n",
+            b"!!!not base64!!!",
+        ),
         mail("Subject: x\r\nContent-Type: text/html\r\n", "<".repeat(100_000).as_bytes()),
         mail("Subject: x\r\n", &vec![b'a'; 1_000_000]),
         mail("Subject: x\r\n", "【".repeat(50_000).as_bytes()),
@@ -86,9 +91,16 @@ fn hostile_structures_do_not_panic() {
 #[test]
 fn a_japanese_label_on_bytes_of_another_charset_is_decoded_by_the_bytes() {
     // UTF-8 bytes labelled ISO-2022-JP, and Shift_JIS bytes labelled EUC-JP.
-    let utf8 = mail("Subject: x\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 8bit\r\n", "障害報告です\r\n".as_bytes());
+    let utf8 = mail(
+        "Subject: x\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 8bit\r\n",
+        "障害報告です\r\n".as_bytes(),
+    );
     assert_eq!(understand_mail(&utf8, config()).expect("readable").body.trim(), "障害報告です");
     let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("ログインできません。お世話になっております。");
-    let raw = mail("Subject: x\r\nContent-Type: text/plain; charset=EUC-JP\r\nContent-Transfer-Encoding: 8bit\r\n", &sjis);
-    assert_eq!(understand_mail(&raw, config()).expect("readable").body.trim(), "ログインできません。お世話になっております。");
+    let raw =
+        mail("Subject: x\r\nContent-Type: text/plain; charset=EUC-JP\r\nContent-Transfer-Encoding: 8bit\r\n", &sjis);
+    assert_eq!(
+        understand_mail(&raw, config()).expect("readable").body.trim(),
+        "ログインできません。お世話になっております。"
+    );
 }

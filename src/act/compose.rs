@@ -71,10 +71,16 @@ impl Templates {
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
                     if let Err(e) = env.add_template_owned(name.to_string(), text) {
-                        problems.push(format!("{}: {e}. Fix the template syntax (minijinja, like Jinja2).", path.display()));
+                        problems.push(format!(
+                            "{}: {e}. Fix the template syntax (minijinja, like Jinja2).",
+                            path.display()
+                        ));
                     }
                 }
-                Err(e) => problems.push(format!("{}: cannot read the template: {e}. Copy it from the shipped templates/ folder.", path.display())),
+                Err(e) => problems.push(format!(
+                    "{}: cannot read the template: {e}. Copy it from the shipped templates/ folder.",
+                    path.display()
+                )),
             }
         }
         if problems.is_empty() { Ok(Templates { env }) } else { Err(problems) }
@@ -110,7 +116,8 @@ impl Templates {
         let text = template.render(ctx).map_err(|e| format!("cannot render {name}: {e}"))?;
         let text = text.replace("\r\n", "\n");
         let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
-        let subject = first.strip_prefix("Subject:").ok_or_else(|| format!("{name} must start with a `Subject: ...` line"))?;
+        let subject =
+            first.strip_prefix("Subject:").ok_or_else(|| format!("{name} must start with a `Subject: ...` line"))?;
         Ok((subject.trim().to_string(), rest.trim_start_matches('\n').to_string()))
     }
 }
@@ -186,7 +193,11 @@ pub fn clean_subject(subject: &str, config: &Config) -> String {
             }
         }
         // Our tag in any bracket style.
-        let tag = regex::Regex::new(&format!(r"^\s*[\[【(（#＃]?\s*{}-[0-9]{{4}}-[0-9]+\s*[\]】)）]?\s*", regex::escape(&config.cases.prefix))).ok();
+        let tag = regex::Regex::new(&format!(
+            r"^\s*[\[【(（#＃]?\s*{}-[0-9]{{4}}-[0-9]+\s*[\]】)）]?\s*",
+            regex::escape(&config.cases.prefix)
+        ))
+        .ok();
         if let Some(tag) = tag {
             let normalized = crate::understand::text::normalize(&s);
             if let Some(m) = tag.find(&normalized) {
@@ -258,7 +269,12 @@ fn sample_context(config: &Config, state: &str) -> Value {
 }
 
 /// The on-call notice about an OAuth2 account that needs a person (`[alerts] auth_notice`).
-pub fn compose_auth_notice(templates: &Templates, config: &Config, account: &str, problem: &str) -> Result<Message, String> {
+pub fn compose_auth_notice(
+    templates: &Templates,
+    config: &Config,
+    account: &str,
+    problem: &str,
+) -> Result<Message, String> {
     let ctx = context! {
         notice => context! { account => account, problem => problem },
         support_address => config.mail.support_address.clone(),
@@ -286,7 +302,8 @@ pub fn compose_auth_notice(templates: &Templates, config: &Config, account: &str
 pub fn compose(job: &OutboxJob, templates: &Templates, config: &Config) -> Result<Message, String> {
     let language = job.language;
     let case = job.case.as_ref();
-    let out_of_hours = case.is_some_and(|c| matches!(c.state, crate::record::CaseState::Held | crate::record::CaseState::Escalated));
+    let out_of_hours =
+        case.is_some_and(|c| matches!(c.state, crate::record::CaseState::Held | crate::record::CaseState::Escalated));
     let ctx = context! {
         case => case_context(case, language, config),
         report => context! {
@@ -301,8 +318,10 @@ pub fn compose(job: &OutboxJob, templates: &Templates, config: &Config) -> Resul
     };
     let (subject, body) = templates.render(&template_name(&job.kind, language), ctx)?;
     let from: Mailbox = config.mail.support_address.parse().map_err(|e| format!("support_address: {e}"))?;
-    let to: Mailbox = job.recipient.parse().map_err(|e| format!("recipient {:?} is not an address: {e}", job.recipient))?;
-    let mut builder = Message::builder().from(from).to(to).subject(subject).message_id(Some(job.our_message_id.clone()));
+    let to: Mailbox =
+        job.recipient.parse().map_err(|e| format!("recipient {:?} is not an address: {e}", job.recipient))?;
+    let mut builder =
+        Message::builder().from(from).to(to).subject(subject).message_id(Some(job.our_message_id.clone()));
     let team = matches!(job.kind.as_str(), "oncall" | "handover");
     if !team {
         if let Some(id) = &job.message_id {
@@ -312,10 +331,15 @@ pub fn compose(job: &OutboxJob, templates: &Templates, config: &Config) -> Resul
     }
     let mut message = if team {
         let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body);
-        let original = Attachment::new("original.eml".into()).body(job.raw.clone(), ContentType::parse("message/rfc822").map_err(|e| e.to_string())?);
-        builder.multipart(MultiPart::mixed().singlepart(text).singlepart(original)).map_err(|e| format!("cannot build the message: {e}"))?
+        let original = Attachment::new("original.eml".into())
+            .body(job.raw.clone(), ContentType::parse("message/rfc822").map_err(|e| e.to_string())?);
+        builder
+            .multipart(MultiPart::mixed().singlepart(text).singlepart(original))
+            .map_err(|e| format!("cannot build the message: {e}"))?
     } else {
-        builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body)).map_err(|e| format!("cannot build the message: {e}"))?
+        builder
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body))
+            .map_err(|e| format!("cannot build the message: {e}"))?
     };
     let headers = message.headers_mut();
     let auto = if team { "auto-generated" } else { "auto-replied" };

@@ -60,7 +60,8 @@ impl Clock for ManualClock {
     fn sleep_until(&self, t: DateTime<Utc>, stop: &AtomicBool) {
         let mut now = self.now.lock().unwrap_or_else(|p| p.into_inner());
         while *now < t && !stop.load(Ordering::Relaxed) {
-            now = self.moved.wait_timeout(now, std::time::Duration::from_millis(50)).unwrap_or_else(|p| p.into_inner()).0;
+            now =
+                self.moved.wait_timeout(now, std::time::Duration::from_millis(50)).unwrap_or_else(|p| p.into_inner()).0;
         }
     }
 }
@@ -72,7 +73,13 @@ pub fn tick(store: &mut impl Store, config: &Config, now: DateTime<Utc>) -> reco
 
 /// Runs until `stop` is set: a tick, then sleep until the next release or a minute, whichever
 /// is sooner. `on_release` hears of every case released.
-pub fn run(store: &mut impl Store, config: &Config, clock: &dyn Clock, stop: &AtomicBool, mut on_release: impl FnMut(&str)) -> record::Result<()> {
+pub fn run(
+    store: &mut impl Store,
+    config: &Config,
+    clock: &dyn Clock,
+    stop: &AtomicBool,
+    mut on_release: impl FnMut(&str),
+) -> record::Result<()> {
     while !stop.load(Ordering::Relaxed) {
         let now = clock.now();
         for number in tick(store, config, now)? {

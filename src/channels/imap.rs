@@ -9,9 +9,9 @@
 use super::stream::MailStream;
 use super::{Backoff, StateLog, tls};
 use crate::config::channels::{AfterRecording, ImapSettings, Security};
+use crate::daemon::Daemon;
 use crate::oauth::sasl::SaslClient;
 use crate::oauth::{TokenError, TokenSource};
-use crate::daemon::Daemon;
 use crate::record::{self, Checkpoint, SqliteStore, Store};
 use crate::understand::Channel;
 use async_imap::{Client, Session};
@@ -40,7 +40,13 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
             return;
         }
     };
-    let key = format!("{}@{}:{}/{}", settings.server.username(), settings.server.host, settings.server.port, settings.mailbox);
+    let key = format!(
+        "{}@{}:{}/{}",
+        settings.server.username(),
+        settings.server.host,
+        settings.server.port,
+        settings.mailbox
+    );
     // When the session was last ended to renew its token, to log how long mail waited.
     let mut renewing: Option<std::time::Instant> = None;
     while !*shutdown.borrow() {
@@ -51,7 +57,10 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
         match ended {
             Ok(Ended::Shutdown) => break,
             Ok(Ended::TokenRenewal) => {
-                info!(channel = "imap", "re-opening the IMAP session with a fresh OAuth2 token before the old one expires");
+                info!(
+                    channel = "imap",
+                    "re-opening the IMAP session with a fresh OAuth2 token before the old one expires"
+                );
                 renewing = Some(std::time::Instant::now());
             }
             Err(SessionError::NeedsReauthorization(source, reason)) => {
@@ -59,7 +68,9 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
                     error!(channel = "imap", mailbox = %settings.mailbox, account = %source.account.name, "IMAP intake has stopped: the OAuth2 account needs re-authorization ({reason}); run `uketsuke auth login {}`", source.account.name);
                 }
                 let now = daemon.clock.now();
-                let _ = tokio::task::block_in_place(|| store.set_channel("imap", "needs re-authorization", false, Some(&reason), now));
+                let _ = tokio::task::block_in_place(|| {
+                    store.set_channel("imap", "needs re-authorization", false, Some(&reason), now)
+                });
                 // No retries against the provider: wait for a person to sign in again.
                 source.wait_for_reauthorization(&mut shutdown).await;
                 backoff.reset();
@@ -109,11 +120,16 @@ async fn connect(settings: &ImapSettings) -> Result<Client<MailStream>, String> 
         .await
         .map_err(|_| format!("connecting to {}:{} timed out", server.host, server.port))?
         .map_err(|e| format!("cannot connect to {}:{}: {e}", server.host, server.port))?;
-    let tls = || -> Result<tokio_rustls::TlsConnector, String> { Ok(tokio_rustls::TlsConnector::from(tls::client_config(server.ca_file.as_deref())?)) };
+    let tls = || -> Result<tokio_rustls::TlsConnector, String> {
+        Ok(tokio_rustls::TlsConnector::from(tls::client_config(server.ca_file.as_deref())?))
+    };
     let stream = match server.security {
         Security::Plain => MailStream::Plain(tcp),
         Security::Tls => {
-            let s = tls()?.connect(tls::server_name(&server.host)?, tcp).await.map_err(|e| format!("TLS with {} failed: {e}", server.host))?;
+            let s = tls()?
+                .connect(tls::server_name(&server.host)?, tcp)
+                .await
+                .map_err(|e| format!("TLS with {} failed: {e}", server.host))?;
             MailStream::Tls(Box::new(s))
         }
         Security::StartTls => {
@@ -136,7 +152,10 @@ async fn connect(settings: &ImapSettings) -> Result<Client<MailStream>, String> 
                 return Err(format!("the server refused STARTTLS: {}", line.trim()));
             }
             let tcp = reader.into_inner();
-            let s = tls()?.connect(tls::server_name(&server.host)?, tcp).await.map_err(|e| format!("TLS with {} failed: {e}", server.host))?;
+            let s = tls()?
+                .connect(tls::server_name(&server.host)?, tcp)
+                .await
+                .map_err(|e| format!("TLS with {} failed: {e}", server.host))?;
             // After STARTTLS there is no new greeting.
             return Ok(Client::new(MailStream::Tls(Box::new(s))));
         }
@@ -169,8 +188,12 @@ async fn login(daemon: &Daemon, settings: &ImapSettings) -> Result<(ImapSession,
         for attempt in 0..2 {
             let token = match source.token().await {
                 Ok(token) => token,
-                Err(TokenError::NeedsReauthorization(reason)) => return Err(SessionError::NeedsReauthorization(source.clone(), reason)),
-                Err(TokenError::Unavailable(e)) => return Err(SessionError::Failed(format!("no OAuth2 token for {}: {e}", oauth.account))),
+                Err(TokenError::NeedsReauthorization(reason)) => {
+                    return Err(SessionError::NeedsReauthorization(source.clone(), reason));
+                }
+                Err(TokenError::Unavailable(e)) => {
+                    return Err(SessionError::Failed(format!("no OAuth2 token for {}: {e}", oauth.account)));
+                }
             };
             let client = connect(settings).await?;
             let mut sasl = SaslClient::new(oauth.mechanism, &oauth.username, &token.secret);
@@ -187,12 +210,23 @@ async fn login(daemon: &Daemon, settings: &ImapSettings) -> Result<(ImapSession,
                 }
             }
         }
-        return Err(SessionError::Failed(format!("the server refused {mechanism} login as {} with a fresh OAuth2 token too: {refused}", oauth.username, mechanism = oauth.mechanism.name())));
+        return Err(SessionError::Failed(format!(
+            "the server refused {mechanism} login as {} with a fresh OAuth2 token too: {refused}",
+            oauth.username,
+            mechanism = oauth.mechanism.name()
+        )));
     }
     let client = connect(settings).await?;
-    let login = settings.server.login.as_ref().ok_or("IMAP needs username and password_file or password_env, or oauth".to_string())?;
+    let login = settings
+        .server
+        .login
+        .as_ref()
+        .ok_or("IMAP needs username and password_file or password_env, or oauth".to_string())?;
     let password = login.password.read()?;
-    let session = client.login(&login.username, &password).await.map_err(|(e, _)| format!("login as {} was refused: {e}", login.username))?;
+    let session = client
+        .login(&login.username, &password)
+        .await
+        .map_err(|(e, _)| format!("login as {} was refused: {e}", login.username))?;
     Ok((session, None))
 }
 
@@ -208,7 +242,8 @@ async fn session(
     let mut shutdown = daemon.shutdown.clone();
     let (mut session, renew_at) = login(daemon, settings).await?;
     let idle = session.capabilities().await.map_err(|e| format!("CAPABILITY failed: {e}"))?.has_str("IDLE");
-    let mailbox = session.select(&settings.mailbox).await.map_err(|e| format!("cannot select {}: {e}", settings.mailbox))?;
+    let mailbox =
+        session.select(&settings.mailbox).await.map_err(|e| format!("cannot select {}: {e}", settings.mailbox))?;
     let uidvalidity = mailbox.uid_validity.unwrap_or(0);
     backoff.reset();
     daemon.metrics.imap_connected.store(1, std::sync::atomic::Ordering::Relaxed);
@@ -224,7 +259,11 @@ async fn session(
         let now = daemon.clock.now();
         let _ = tokio::task::block_in_place(|| store.set_channel("imap", "connected", true, None, now));
         if let Some(started) = renewing.take() {
-            info!(channel = "imap", gap_ms = started.elapsed().as_millis() as u64, "IMAP session re-opened with a fresh OAuth2 token and caught up");
+            info!(
+                channel = "imap",
+                gap_ms = started.elapsed().as_millis() as u64,
+                "IMAP session re-opened with a fresh OAuth2 token and caught up"
+            );
         }
         if *shutdown.borrow() {
             let _ = session.logout().await;
@@ -247,7 +286,11 @@ async fn session(
             handle.init().await.map_err(|e| format!("IDLE failed: {e}"))?;
             let mut announced = false;
             while let Ok(response) = unsolicited.try_recv() {
-                announced |= matches!(response, async_imap::types::UnsolicitedResponse::Exists(_) | async_imap::types::UnsolicitedResponse::Recent(_));
+                announced |= matches!(
+                    response,
+                    async_imap::types::UnsolicitedResponse::Exists(_)
+                        | async_imap::types::UnsolicitedResponse::Recent(_)
+                );
             }
             if !announced {
                 let (idle_wait, stop) = handle.wait_with_timeout(wait);
@@ -273,17 +316,32 @@ async fn session(
 
 /// Fetches and records everything after the checkpoint, batch by batch: each batch is one
 /// transaction that also moves the checkpoint; flags or moves follow the commit.
-async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalidity: u32, session: &mut ImapSession, store: &mut SqliteStore) -> Result<(), String> {
+async fn fetch_new(
+    daemon: &Daemon,
+    settings: &ImapSettings,
+    key: &str,
+    uidvalidity: u32,
+    session: &mut ImapSession,
+    store: &mut SqliteStore,
+) -> Result<(), String> {
     let checkpoint = tokio::task::block_in_place(|| store.checkpoint(key)).map_err(|e| e.to_string())?;
     let after = match checkpoint {
         Some(c) if c.uidvalidity == uidvalidity => c.uid,
         Some(c) => {
-            warn!(channel = "imap", old = c.uidvalidity, new = uidvalidity, "UIDVALIDITY changed: reading the whole mailbox again (duplicates are recognised)");
+            warn!(
+                channel = "imap",
+                old = c.uidvalidity,
+                new = uidvalidity,
+                "UIDVALIDITY changed: reading the whole mailbox again (duplicates are recognised)"
+            );
             0
         }
         None => 0,
     };
-    let found = session.uid_search(format!("UID {}:*", after.saturating_add(1))).await.map_err(|e| format!("UID SEARCH failed: {e}"))?;
+    let found = session
+        .uid_search(format!("UID {}:*", after.saturating_add(1)))
+        .await
+        .map_err(|e| format!("UID SEARCH failed: {e}"))?;
     let mut uids: Vec<u32> = found.into_iter().filter(|u| *u > after).collect();
     uids.sort_unstable();
     if uids.is_empty() {
@@ -351,7 +409,10 @@ async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalid
         }
         let outcomes = tokio::task::block_in_place(|| {
             store.write(|tx| {
-                let outcomes = items.iter().map(|(_, p)| record::record(tx, p, &daemon.config, &daemon.calendars, now)).collect::<record::Result<Vec<_>>>()?;
+                let outcomes = items
+                    .iter()
+                    .map(|(_, p)| record::record(tx, p, &daemon.config, &daemon.calendars, now))
+                    .collect::<record::Result<Vec<_>>>()?;
                 if items.is_empty() {
                     tx.set_checkpoint(&Checkpoint { mailbox: key.to_string(), uidvalidity, uid: last }, now)?;
                 }
@@ -377,7 +438,10 @@ async fn fetch_new(daemon: &Daemon, settings: &ImapSettings, key: &str, uidvalid
             AfterRecording::Move(folder) => session.uid_mv(&set, folder).await,
         };
         if let Err(e) = marked {
-            warn!(channel = "imap", "recorded, but marking the messages in the mailbox failed (they will not be fetched again): {e}");
+            warn!(
+                channel = "imap",
+                "recorded, but marking the messages in the mailbox failed (they will not be fetched again): {e}"
+            );
         }
     }
     Ok(())

@@ -7,18 +7,18 @@
 //! message.
 
 use super::StateLog;
+use super::stream::MailStream;
 use crate::act::compose;
 use crate::config::channels::{Security, SmtpSettings};
 use crate::daemon::Daemon;
+use crate::oauth::{TokenError, TokenSource};
 use crate::record::SqliteStore;
 use chrono::Duration as ChronoDuration;
-use super::stream::MailStream;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use futures::StreamExt;
-use crate::oauth::{TokenError, TokenSource};
-use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{error, info, warn};
@@ -91,16 +91,22 @@ impl Connections {
                 Err(e) => return Err(e),
             }
         }
-        Err(SendError::Setup(format!("the server refused XOAUTH2 login as {} with a fresh OAuth2 token too: {refused}", oauth.username)))
+        Err(SendError::Setup(format!(
+            "the server refused XOAUTH2 login as {} with a fresh OAuth2 token too: {refused}",
+            oauth.username
+        )))
     }
 
     async fn connect(&self, oauth: Option<Credentials>) -> Result<AsyncSmtpConnection, SendError> {
         let server = &self.settings.server;
         let hello = ClientId::default();
-        let tcp = tokio::time::timeout(self.settings.timeout, tokio::net::TcpStream::connect((server.host.as_str(), server.port)))
-            .await
-            .map_err(|_| SendError::Setup(format!("connecting to {}:{} timed out", server.host, server.port)))?
-            .map_err(|e| SendError::Setup(format!("cannot connect to {}:{}: {e}", server.host, server.port)))?;
+        let tcp = tokio::time::timeout(
+            self.settings.timeout,
+            tokio::net::TcpStream::connect((server.host.as_str(), server.port)),
+        )
+        .await
+        .map_err(|_| SendError::Setup(format!("connecting to {}:{} timed out", server.host, server.port)))?
+        .map_err(|e| SendError::Setup(format!("cannot connect to {}:{}: {e}", server.host, server.port)))?;
         let _ = tcp.set_nodelay(true);
         let mut conn = match server.security {
             Security::Tls => {
@@ -115,9 +121,12 @@ impl Connections {
             }
             Security::StartTls | Security::Plain => {
                 let stream: Box<dyn AsyncTokioStream> = Box::new(MailStream::Plain(tcp));
-                let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &hello).await.map_err(SendError::Smtp)?;
+                let mut conn =
+                    AsyncSmtpConnection::connect_with_transport(stream, &hello).await.map_err(SendError::Smtp)?;
                 if server.security == Security::StartTls {
-                    conn.starttls(tls_parameters(&self.settings).map_err(SendError::Setup)?, &hello).await.map_err(SendError::Smtp)?;
+                    conn.starttls(tls_parameters(&self.settings).map_err(SendError::Setup)?, &hello)
+                        .await
+                        .map_err(SendError::Smtp)?;
                 }
                 conn
             }
@@ -128,7 +137,8 @@ impl Connections {
         if let Some(credentials) = oauth {
             conn.auth(&[Mechanism::Xoauth2], &credentials).await.map_err(refused)?;
         } else if let Some(login) = &server.login {
-            let credentials = Credentials::new(login.username.clone(), login.password.read().map_err(SendError::Setup)?);
+            let credentials =
+                Credentials::new(login.username.clone(), login.password.read().map_err(SendError::Setup)?);
             conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await.map_err(refused)?;
         }
         Ok(conn)
@@ -143,7 +153,8 @@ impl Connections {
             Some((conn, renew_at)) if renew_at.is_none_or(|at| Utc::now() < at) => (conn, renew_at),
             _ => self.open().await?,
         };
-        let result = tokio::time::timeout(self.settings.timeout * 4, conn.send(message.envelope(), &message.formatted())).await;
+        let result =
+            tokio::time::timeout(self.settings.timeout * 4, conn.send(message.envelope(), &message.formatted())).await;
         match result {
             Ok(Ok(response)) => {
                 self.keep(conn, renew_at);
@@ -155,7 +166,9 @@ impl Connections {
                 }
                 Err(SendError::Smtp(e))
             }
-            Err(_) => Err(SendError::Setup(format!("the server did not answer within {:?}", self.settings.timeout * 4))),
+            Err(_) => {
+                Err(SendError::Setup(format!("the server did not answer within {:?}", self.settings.timeout * 4)))
+            }
         }
     }
 
@@ -187,8 +200,11 @@ fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, String> {
     let mut builder = TlsParameters::builder(server.host.clone());
     if let Some(ca) = &server.ca_file {
         let pem = std::fs::read(ca).map_err(|e| format!("cannot read the CA file {}: {e}", ca.display()))?;
-        let cert = Certificate::from_pem(&pem).map_err(|e| format!("the CA file {} is not a PEM certificate: {e}", ca.display()))?;
-        builder = builder.certificate_store(lettre::transport::smtp::client::CertificateStore::None).add_root_certificate(cert);
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| format!("the CA file {} is not a PEM certificate: {e}", ca.display()))?;
+        builder = builder
+            .certificate_store(lettre::transport::smtp::client::CertificateStore::None)
+            .add_root_certificate(cert);
     }
     builder.build_rustls().map_err(|e| format!("TLS set-up failed: {e}"))
 }
@@ -221,7 +237,8 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
             return;
         }
     };
-    let connections = Connections { settings: settings.clone(), idle: std::sync::Mutex::new(Vec::new()), tokens: tokens.clone() };
+    let connections =
+        Connections { settings: settings.clone(), idle: std::sync::Mutex::new(Vec::new()), tokens: tokens.clone() };
     let mut token_backoff = super::Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
     while !*shutdown.borrow() {
         let now = daemon.clock.now();
@@ -251,7 +268,9 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                     if states.changed(&format!("needs re-authorization: {reason}")) {
                         error!(channel = "smtp", account = %source.account.name, "sending has stopped: the OAuth2 account needs re-authorization ({reason}); run `uketsuke auth login {}`", source.account.name);
                     }
-                    let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "needs re-authorization", false, Some(&reason), now));
+                    let _ = tokio::task::block_in_place(|| {
+                        store.set_channel("smtp", "needs re-authorization", false, Some(&reason), now)
+                    });
                     source.wait_for_reauthorization(&mut shutdown).await;
                     continue;
                 }
@@ -260,7 +279,8 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                     if states.changed(&format!("failing: {answer}")) {
                         error!(channel = "smtp", "sending is waiting for a token, will retry: {answer}");
                     }
-                    let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "failing", false, Some(&answer), now));
+                    let _ =
+                        tokio::task::block_in_place(|| store.set_channel("smtp", "failing", false, Some(&answer), now));
                     tokio::select! {
                         _ = tokio::time::sleep(token_backoff.next_delay()) => {}
                         _ = shutdown.changed() => {}
@@ -342,4 +362,3 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
     }
     info!(channel = "smtp", "outbox worker stopped");
 }
-

@@ -21,7 +21,9 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, String
                 return Err(format!("the CA file {} holds no certificate", path.display()));
             }
             for cert in certs {
-                roots.add(cert).map_err(|e| format!("the CA file {} holds a certificate rustls rejects: {e}", path.display()))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("the CA file {} holds a certificate rustls rejects: {e}", path.display()))?;
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),

@@ -42,12 +42,10 @@ fn fail(e: record::StoreError) -> ExitCode {
 }
 
 fn parse_at(at: Option<&str>) -> Result<Option<DateTime<Utc>>, ExitCode> {
-    at.map(|s| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)))
-        .transpose()
-        .map_err(|e| {
-            eprintln!("uketsuke: not an RFC 3339 time ({e}); write it like 2026-11-25T11:00:00+09:00");
-            ExitCode::from(2)
-        })
+    at.map(|s| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc))).transpose().map_err(|e| {
+        eprintln!("uketsuke: not an RFC 3339 time ({e}); write it like 2026-11-25T11:00:00+09:00");
+        ExitCode::from(2)
+    })
 }
 
 /// Puts messages through the whole pipeline: understand, decide, record (with what must be
@@ -89,7 +87,9 @@ pub fn ingest(args: &StoreArgs, files: &[PathBuf], form: bool, at: Option<&str>,
             }
         }
         let now = Utc::now();
-        let outcomes = store.write(|tx| prepared.iter().map(|p| record::record(tx, p, &config, &calendars, now)).collect::<record::Result<Vec<_>>>());
+        let outcomes = store.write(|tx| {
+            prepared.iter().map(|p| record::record(tx, p, &config, &calendars, now)).collect::<record::Result<Vec<_>>>()
+        });
         match outcomes {
             Ok(outcomes) => {
                 for (name, o) in names.iter().zip(outcomes) {
@@ -103,7 +103,12 @@ pub fn ingest(args: &StoreArgs, files: &[PathBuf], form: bool, at: Option<&str>,
                         if o.duplicate {
                             println!("{name}: already recorded (message {}, {case}); nothing changed", o.message);
                         } else {
-                            println!("{name}: {case} {} (message {}; enqueued: {})", o.action, o.message, if sent.is_empty() { "nothing".into() } else { sent.join(", ") });
+                            println!(
+                                "{name}: {case} {} (message {}; enqueued: {})",
+                                o.action,
+                                o.message,
+                                if sent.is_empty() { "nothing".into() } else { sent.join(", ") }
+                            );
                         }
                     }
                 }
@@ -117,7 +122,13 @@ pub fn ingest(args: &StoreArgs, files: &[PathBuf], form: bool, at: Option<&str>,
     if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
-pub fn list(args: &StoreArgs, state: Option<&str>, customer: Option<String>, due_before: Option<&str>, json: bool) -> ExitCode {
+pub fn list(
+    args: &StoreArgs,
+    state: Option<&str>,
+    customer: Option<String>,
+    due_before: Option<&str>,
+    json: bool,
+) -> ExitCode {
     let state = match state.map(|s| CaseState::parse(s).ok_or(s)).transpose() {
         Ok(s) => s,
         Err(s) => {
@@ -151,7 +162,14 @@ pub fn list(args: &StoreArgs, state: Option<&str>, customer: Option<String>, due
     for c in &cases {
         let due = c.response_due.map(|t| local(t, &config)).unwrap_or_else(|| "-".into());
         let subject: String = c.subject.chars().take(40).collect();
-        println!("{:<18} {:<12} {:<8} {:<14} {:<17} {subject}", c.number, c.state.as_str(), c.priority, c.customer_id.as_deref().unwrap_or("-"), due);
+        println!(
+            "{:<18} {:<12} {:<8} {:<14} {:<17} {subject}",
+            c.number,
+            c.state.as_str(),
+            c.priority,
+            c.customer_id.as_deref().unwrap_or("-"),
+            due
+        );
     }
     ExitCode::SUCCESS
 }
@@ -196,10 +214,27 @@ pub fn show(args: &StoreArgs, number: &str, json: bool) -> ExitCode {
 fn print_detail(d: &CaseDetail, config: &Config) {
     let c = &d.case;
     let t = |t: Option<DateTime<Utc>>| t.map(|t| local(t, config)).unwrap_or_else(|| "-".into());
-    println!("{}  {}  priority {}  customer {}", c.number, c.state.as_str(), c.priority, c.customer_id.as_deref().unwrap_or("-"));
+    println!(
+        "{}  {}  priority {}  customer {}",
+        c.number,
+        c.state.as_str(),
+        c.priority,
+        c.customer_id.as_deref().unwrap_or("-")
+    );
     println!("subject:      {}", c.subject);
-    println!("reporter:     {} (writes {}, answered in {})", c.reporter.as_deref().unwrap_or("-"), c.language.as_str(), c.reply_language.as_str());
-    println!("clock:        {} from {}; release {}; due {}", c.clock, t(c.clock_start), t(c.release_at), t(c.response_due));
+    println!(
+        "reporter:     {} (writes {}, answered in {})",
+        c.reporter.as_deref().unwrap_or("-"),
+        c.language.as_str(),
+        c.reply_language.as_str()
+    );
+    println!(
+        "clock:        {} from {}; release {}; due {}",
+        c.clock,
+        t(c.clock_start),
+        t(c.release_at),
+        t(c.response_due)
+    );
     if !c.missing.is_empty() {
         println!("missing:      {}", c.missing.join(", "));
     }
@@ -221,7 +256,16 @@ fn print_detail(d: &CaseDetail, config: &Config) {
     }
     println!("messages:");
     for m in &d.messages {
-        println!("  #{} {} {} from {} ({} bytes, sha256 {}) {}", m.id, local(m.received_at, config), m.action, m.sender.as_deref().unwrap_or("-"), m.size, &m.sha256[..12.min(m.sha256.len())], m.error.as_deref().unwrap_or(""));
+        println!(
+            "  #{} {} {} from {} ({} bytes, sha256 {}) {}",
+            m.id,
+            local(m.received_at, config),
+            m.action,
+            m.sender.as_deref().unwrap_or("-"),
+            m.size,
+            &m.sha256[..12.min(m.sha256.len())],
+            m.error.as_deref().unwrap_or("")
+        );
     }
     println!("outbox:");
     for o in &d.outbox {
@@ -238,7 +282,14 @@ fn actor(by: Option<String>) -> String {
     by.or_else(|| std::env::var("USER").ok()).filter(|s| !s.is_empty()).unwrap_or_else(|| "operator".into())
 }
 
-pub fn reclassify(args: &StoreArgs, number: &str, priority: &str, reason: &str, by: Option<String>, json: bool) -> ExitCode {
+pub fn reclassify(
+    args: &StoreArgs,
+    number: &str,
+    priority: &str,
+    reason: &str,
+    by: Option<String>,
+    json: bool,
+) -> ExitCode {
     if reason.trim().is_empty() {
         eprintln!("uketsuke: --reason must say why the priority changes; it is kept with the case");
         return ExitCode::from(2);
@@ -320,10 +371,29 @@ pub fn status(args: &StoreArgs, json: bool) -> ExitCode {
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         let t = |t: Option<DateTime<Utc>>| t.map(|t| local(t, &config)).unwrap_or_else(|| "-".into());
-        println!("cases {} (held {}, next release {}; quarantined {}), messages {}", status.cases, status.held, t(status.next_release), status.quarantined, status.messages);
-        println!("outbox: {} waiting (oldest since {}), {} parked", status.outbox_pending, t(status.oldest_pending), status.outbox_parked);
+        println!(
+            "cases {} (held {}, next release {}; quarantined {}), messages {}",
+            status.cases,
+            status.held,
+            t(status.next_release),
+            status.quarantined,
+            status.messages
+        );
+        println!(
+            "outbox: {} waiting (oldest since {}), {} parked",
+            status.outbox_pending,
+            t(status.oldest_pending),
+            status.outbox_parked
+        );
         for c in &status.channels {
-            println!("{}: {} since {}, last success {}{}", c.name, c.state, local(c.since, &config), t(c.last_success), c.last_error.as_deref().map(|e| format!(", last error: {e}")).unwrap_or_default());
+            println!(
+                "{}: {} since {}, last success {}{}",
+                c.name,
+                c.state,
+                local(c.since, &config),
+                t(c.last_success),
+                c.last_error.as_deref().map(|e| format!(", last error: {e}")).unwrap_or_default()
+            );
         }
         for a in &oauth {
             println!("{}", account_line(a, &config));
@@ -352,7 +422,9 @@ pub fn reprocess(args: &StoreArgs, number: &str, by: Option<String>) -> ExitCode
             ExitCode::SUCCESS
         }
         Ok(None) => {
-            eprintln!("uketsuke: {number} still cannot be understood; it stays quarantined (see `uketsuke cases show {number}`)");
+            eprintln!(
+                "uketsuke: {number} still cannot be understood; it stays quarantined (see `uketsuke cases show {number}`)"
+            );
             ExitCode::from(1)
         }
         Err(e) => fail(e),
@@ -362,13 +434,22 @@ pub fn reprocess(args: &StoreArgs, number: &str, by: Option<String>) -> ExitCode
 /// One line about an OAuth2 account, for `status` and `auth status`.
 fn account_line(a: &crate::oauth::health::AccountHealth, config: &Config) -> String {
     let t = |t: Option<DateTime<Utc>>| t.map(|t| local(t, config)).unwrap_or_else(|| "-".into());
-    let mut line = format!("oauth {} ({}, {}): token expires {}, last refresh {}", a.account, a.provider, if a.user.is_empty() { "-" } else { &a.user }, t(a.access_expires), t(a.refreshed_at));
+    let mut line = format!(
+        "oauth {} ({}, {}): token expires {}, last refresh {}",
+        a.account,
+        a.provider,
+        if a.user.is_empty() { "-" } else { &a.user },
+        t(a.access_expires),
+        t(a.refreshed_at)
+    );
     if a.uses_refresh_token {
         line.push_str(if a.refresh_token_stored { ", refresh token stored" } else { ", NO refresh token stored" });
     }
     if let Some(what) = &a.credential {
         match (a.credential_expires, a.credential_days_left) {
-            (Some(at), Some(days)) => line.push_str(&format!(", {what} expires {} ({days} days)", at.format("%Y-%m-%d"))),
+            (Some(at), Some(days)) => {
+                line.push_str(&format!(", {what} expires {} ({days} days)", at.format("%Y-%m-%d")))
+            }
             _ => line.push_str(&format!(", {what} expiry unknown")),
         }
     }
@@ -387,7 +468,11 @@ pub fn auth_login(args: &StoreArgs, name: &str) -> ExitCode {
     drop(store);
     let Some(account) = config.oauth.iter().find(|a| a.name == name) else {
         let known: Vec<&str> = config.oauth.iter().map(|a| a.name.as_str()).collect();
-        eprintln!("uketsuke: no [oauth.{name}] account in {}; known: {}", config.path.display(), if known.is_empty() { "none".to_string() } else { known.join(", ") });
+        eprintln!(
+            "uketsuke: no [oauth.{name}] account in {}; known: {}",
+            config.path.display(),
+            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        );
         return ExitCode::from(2);
     };
     let vault = match &config.store.token_key {
@@ -430,7 +515,11 @@ pub fn auth_status(args: &StoreArgs, json: bool) -> ExitCode {
     let accounts = crate::oauth::health::accounts(&config, &status, Utc::now());
     let problems: Vec<String> = accounts.iter().flat_map(|a| a.problems()).collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"accounts": accounts, "problems": problems})).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"accounts": accounts, "problems": problems}))
+                .unwrap_or_default()
+        );
     } else {
         if accounts.is_empty() {
             println!("no [oauth.*] accounts are configured");

@@ -17,7 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "uketsuke", version, about = "Support-report intake: reads reports, opens cases, and routes them by the support contract's business calendar.")]
+#[command(
+    name = "uketsuke",
+    version,
+    about = "Support-report intake: reads reports, opens cases, and routes them by the support contract's business calendar."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -276,7 +280,11 @@ fn print_problems(problems: &[Problem]) {
         eprintln!("{p}");
     }
     let n = problems.len();
-    eprintln!("uketsuke: {n} configuration problem{} found; fix {} and run `uketsuke check-config` again.", if n == 1 { "" } else { "s" }, if n == 1 { "it" } else { "them" });
+    eprintln!(
+        "uketsuke: {n} configuration problem{} found; fix {} and run `uketsuke check-config` again.",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "it" } else { "them" }
+    );
 }
 
 fn check_config(file: &Path) -> ExitCode {
@@ -351,7 +359,13 @@ fn inspect(config: Option<&Path>, overrides: Overrides, at: Option<&str>, form: 
     ExitCode::SUCCESS
 }
 
-fn inspect_json(report: &Report, d: &decide::Decision, config: &Config, received: DateTime<Utc>, source: &str) -> Value {
+fn inspect_json(
+    report: &Report,
+    d: &decide::Decision,
+    config: &Config,
+    received: DateTime<Utc>,
+    source: &str,
+) -> Value {
     let time = |t: Option<DateTime<chrono_tz::Tz>>| t.map(|t| t.to_rfc3339());
     let f = &report.fields;
     let mut reasons = vec![format!("receipt time from {source}")];
@@ -398,7 +412,9 @@ fn inspect_json(report: &Report, d: &decide::Decision, config: &Config, received
 
 fn calendar(config: Option<&Path>, overrides: Overrides, json: bool, year: i32) -> ExitCode {
     if !(1900..=2200).contains(&year) {
-        eprintln!("uketsuke: year {year} is out of range; give a year from 1900 to 2200 (national holidays are verified for 1970-2099)");
+        eprintln!(
+            "uketsuke: year {year} is out of range; give a year from 1900 to 2200 (national holidays are verified for 1970-2099)"
+        );
         return ExitCode::from(2);
     }
     let config = match load(config, &overrides) {
@@ -422,9 +438,13 @@ fn calendar(config: Option<&Path>, overrides: Overrides, json: bool, year: i32) 
 }
 
 fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("UKETSUKE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("UKETSUKE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if log_json {
         builder.json().init();
     } else {

@@ -43,7 +43,8 @@ impl SecretSource {
             SecretSource::File(p) => std::fs::read_to_string(p)
                 .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
                 .map_err(|e| format!("cannot read the password file {}: {e}", p.display())),
-            SecretSource::Env(v) => std::env::var(v).map_err(|_| format!("the environment variable {v} that should hold the password is not set")),
+            SecretSource::Env(v) => std::env::var(v)
+                .map_err(|_| format!("the environment variable {v} that should hold the password is not set")),
         }
     }
 }
@@ -98,7 +99,11 @@ pub struct Server {
 impl Server {
     /// The user uketsuke logs in as, whichever way it logs in.
     pub fn username(&self) -> &str {
-        self.login.as_ref().map(|l| l.username.as_str()).or(self.oauth.as_ref().map(|o| o.username.as_str())).unwrap_or("")
+        self.login
+            .as_ref()
+            .map(|l| l.username.as_str())
+            .or(self.oauth.as_ref().map(|o| o.username.as_str()))
+            .unwrap_or("")
     }
 }
 
@@ -157,7 +162,11 @@ impl Default for OutboxSettings {
 
 impl Default for AlertSettings {
     fn default() -> Self {
-        AlertSettings { stalled_after: Duration::from_secs(600), outbox_late_after: Duration::from_secs(900), auth_notice: false }
+        AlertSettings {
+            stalled_after: Duration::from_secs(600),
+            outbox_late_after: Duration::from_secs(900),
+            auth_notice: false,
+        }
     }
 }
 
@@ -165,17 +174,38 @@ fn seconds(s: &mut Section, key: &str, default: u64, max: u64) -> Duration {
     Duration::from_secs(s.integer(key, default as i64, 1..(max as i64 + 1)) as u64)
 }
 
-const SERVER_KEYS: [&str; 10] = ["enabled", "host", "port", "security", "ca_file", "username", "password_file", "password_env", "oauth", "mechanism"];
+const SERVER_KEYS: [&str; 10] = [
+    "enabled",
+    "host",
+    "port",
+    "security",
+    "ca_file",
+    "username",
+    "password_file",
+    "password_env",
+    "oauth",
+    "mechanism",
+];
 
 /// A secret named by a file key or an environment-variable key (never both); file paths are
 /// relative to the configuration's folder.
-pub fn secret_source(s: &mut Section, base: &Path, file: (&str, &str), env: (&str, &str), what: &str) -> Option<SecretSource> {
+pub fn secret_source(
+    s: &mut Section,
+    base: &Path,
+    file: (&str, &str),
+    env: (&str, &str),
+    what: &str,
+) -> Option<SecretSource> {
     match (s.string(file.0, false, file.1), s.string(env.0, false, env.1)) {
         (Some((f, _)), None) => Some(SecretSource::File(base.join(f))),
         (None, Some((v, _))) => Some(SecretSource::Env(v)),
         (None, None) => None,
         (Some(_), Some((_, span))) => {
-            s.source.problem(span, format!("both {} and {} are set", file.0, env.0), format!("Keep one: the {what} comes from a file or from an environment variable."));
+            s.source.problem(
+                span,
+                format!("both {} and {} are set", file.0, env.0),
+                format!("Keep one: the {what} comes from a file or from an environment variable."),
+            );
             None
         }
     }
@@ -194,7 +224,11 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
             "starttls" => Some(Security::StartTls),
             "plain" => Some(Security::Plain),
             _ => {
-                s.source.problem(span, format!("security `{v}` is not known"), "Use \"tls\" (implicit TLS), \"starttls\", or \"plain\" (loopback only).");
+                s.source.problem(
+                    span,
+                    format!("security `{v}` is not known"),
+                    "Use \"tls\" (implicit TLS), \"starttls\", or \"plain\" (loopback only).",
+                );
                 None
             }
         },
@@ -206,7 +240,13 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
     };
     let port = s.integer("port", port as i64, 1..65536) as u16;
     let ca_file = s.string("ca_file", false, "\"tls/ca.pem\"").map(|(p, _)| base.join(p));
-    let password = secret_source(s, base, ("password_file", "\"secrets/imap-password\""), ("password_env", "\"UKETSUKE_IMAP_PASSWORD\""), "password");
+    let password = secret_source(
+        s,
+        base,
+        ("password_file", "\"secrets/imap-password\""),
+        ("password_env", "\"UKETSUKE_IMAP_PASSWORD\""),
+        "password",
+    );
     let username = s.string("username", false, "\"support@example.jp\"");
     let oauth = s.string("oauth", false, "\"support\"");
     let mechanism = match s.string("mechanism", false, "\"xoauth2\"") {
@@ -215,7 +255,11 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
             "xoauth2" => SaslMechanism::XOAuth2,
             "oauthbearer" => SaslMechanism::OAuthBearer,
             _ => {
-                s.source.problem(span, format!("mechanism `{m}` is not known"), "Use \"xoauth2\" or \"oauthbearer\" (with oauth = \"NAME\").");
+                s.source.problem(
+                    span,
+                    format!("mechanism `{m}` is not known"),
+                    "Use \"xoauth2\" or \"oauthbearer\" (with oauth = \"NAME\").",
+                );
                 SaslMechanism::XOAuth2
             }
         },
@@ -228,7 +272,11 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
             None
         }
         (_, Some(_), Some((_, span))) => {
-            s.source.problem(span, "both a password source and oauth are set", "Keep one: oauth = \"NAME\" for Microsoft 365 and Google, or a password where the server allows it.");
+            s.source.problem(
+                span,
+                "both a password source and oauth are set",
+                "Keep one: oauth = \"NAME\" for Microsoft 365 and Google, or a password where the server allows it.",
+            );
             None
         }
         (None, None, None) => None,
@@ -238,13 +286,21 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
         }
         (None, _, _) => {
             let span = s.span.clone();
-            s.source.problem(span, "a password source or oauth account without a username", "Add username = \"...\" (the mailbox address).");
+            s.source.problem(
+                span,
+                "a password source or oauth account without a username",
+                "Add username = \"...\" (the mailbox address).",
+            );
             None
         }
     };
     if security == Security::Plain && !matches!(host.as_deref(), Some("127.0.0.1" | "localhost" | "::1")) {
         if let Some(v) = s.value("security") {
-            s.source.problem(v.span(), "security = \"plain\" to a server that is not on this machine", "Use \"tls\" or \"starttls\"; plain connections are only for loopback test servers.");
+            s.source.problem(
+                v.span(),
+                "security = \"plain\" to a server that is not on this machine",
+                "Use \"tls\" or \"starttls\"; plain connections are only for loopback test servers.",
+            );
         }
     }
     Some(Server { host: host?, port, security, ca_file, login, oauth: oauth_login })
@@ -257,17 +313,29 @@ pub fn read_imap(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
     let server = server(&mut s, base, (993, 143, 143))?;
     let mailbox = s.string("mailbox", false, "\"INBOX\"").map(|(m, _)| m).unwrap_or("INBOX".into());
     let after = match s.string("after", false, "\"flag\"").map(|(a, span)| (a, span)) {
-        None => AfterRecording::Flag(s.string("flag", false, "\"$Uketsuke\"").map(|(f, _)| f).unwrap_or("$Uketsuke".into())),
-        Some((a, _)) if a == "flag" => AfterRecording::Flag(s.string("flag", false, "\"$Uketsuke\"").map(|(f, _)| f).unwrap_or("$Uketsuke".into())),
+        None => {
+            AfterRecording::Flag(s.string("flag", false, "\"$Uketsuke\"").map(|(f, _)| f).unwrap_or("$Uketsuke".into()))
+        }
+        Some((a, _)) if a == "flag" => {
+            AfterRecording::Flag(s.string("flag", false, "\"$Uketsuke\"").map(|(f, _)| f).unwrap_or("$Uketsuke".into()))
+        }
         Some((a, span)) if a == "move" => match s.string("folder", false, "\"uketsuke/recorded\"") {
             Some((f, _)) => AfterRecording::Move(f),
             None => {
-                s.source.problem(span, "after = \"move\" needs a folder", "Add folder = \"uketsuke/recorded\" (the folder must exist).");
+                s.source.problem(
+                    span,
+                    "after = \"move\" needs a folder",
+                    "Add folder = \"uketsuke/recorded\" (the folder must exist).",
+                );
                 return None;
             }
         },
         Some((a, span)) => {
-            s.source.problem(span, format!("after `{a}` is not known"), "Use \"flag\" (set a keyword) or \"move\" (to `folder`).");
+            s.source.problem(
+                span,
+                format!("after `{a}` is not known"),
+                "Use \"flag\" (set a keyword) or \"move\" (to `folder`).",
+            );
             return None;
         }
     };
@@ -288,7 +356,11 @@ pub fn read_smtp(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
     let server = server(&mut s, base, (465, 587, 25))?;
     if server.oauth.as_ref().is_some_and(|o| o.mechanism != SaslMechanism::XOAuth2) {
         if let Some(v) = s.value("mechanism") {
-            s.source.problem(v.span(), "SMTP sends OAuth2 tokens with XOAUTH2 only", "Remove mechanism from [smtp] (or set it to \"xoauth2\").");
+            s.source.problem(
+                v.span(),
+                "SMTP sends OAuth2 tokens with XOAUTH2 only",
+                "Remove mechanism from [smtp] (or set it to \"xoauth2\").",
+            );
         }
     }
     Some(SmtpSettings { server, timeout: seconds(&mut s, "timeout_seconds", 30, 600) })
@@ -304,7 +376,8 @@ pub fn read_outbox(source: &mut Source, t: TableRef<'_, '_>) -> OutboxSettings {
 }
 
 pub fn read_alerts(source: &mut Source, t: TableRef<'_, '_>) -> AlertSettings {
-    let mut s = Section::new(source, t, "[alerts]", &["stalled_after_seconds", "outbox_late_after_seconds", "auth_notice"]);
+    let mut s =
+        Section::new(source, t, "[alerts]", &["stalled_after_seconds", "outbox_late_after_seconds", "auth_notice"]);
     AlertSettings {
         stalled_after: seconds(&mut s, "stalled_after_seconds", 600, 7 * 86_400),
         outbox_late_after: seconds(&mut s, "outbox_late_after_seconds", 900, 7 * 86_400),
@@ -334,8 +407,16 @@ pub fn read_http(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
         t,
         "[http]",
         &[
-            "enabled", "listen", "signing_secret_files", "signing_secret_envs", "replay_window_seconds", "max_body_bytes",
-            "max_attachments", "max_attachment_bytes", "rate_per_address_per_hour", "rate_per_customer_per_hour",
+            "enabled",
+            "listen",
+            "signing_secret_files",
+            "signing_secret_envs",
+            "replay_window_seconds",
+            "max_body_bytes",
+            "max_attachments",
+            "max_attachment_bytes",
+            "rate_per_address_per_hour",
+            "rate_per_customer_per_hour",
         ],
     );
     if !s.boolean("enabled", false) {
@@ -344,12 +425,22 @@ pub fn read_http(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
     let listen = match s.string("listen", false, "\"127.0.0.1:8080\"") {
         None => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
         Some((v, span)) => v.parse().ok().or_else(|| {
-            s.source.problem(span, format!("listen `{v}` is not an address and port"), "Write it like \"127.0.0.1:8080\" or \"[::1]:8080\".");
+            s.source.problem(
+                span,
+                format!("listen `{v}` is not an address and port"),
+                "Write it like \"127.0.0.1:8080\" or \"[::1]:8080\".",
+            );
             None
         }),
     }?;
-    let mut signing_secrets: Vec<SecretSource> = s.strings("signing_secret_files", "[\"secrets/form-key\"]").into_iter().map(|(f, _)| SecretSource::File(base.join(f))).collect();
-    signing_secrets.extend(s.strings("signing_secret_envs", "[\"UKETSUKE_FORM_KEY\"]").into_iter().map(|(v, _)| SecretSource::Env(v)));
+    let mut signing_secrets: Vec<SecretSource> = s
+        .strings("signing_secret_files", "[\"secrets/form-key\"]")
+        .into_iter()
+        .map(|(f, _)| SecretSource::File(base.join(f)))
+        .collect();
+    signing_secrets.extend(
+        s.strings("signing_secret_envs", "[\"UKETSUKE_FORM_KEY\"]").into_iter().map(|(v, _)| SecretSource::Env(v)),
+    );
     Some(HttpSettings {
         listen,
         signing_secrets,

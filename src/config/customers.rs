@@ -2,8 +2,8 @@
 //! them, and whether their support is suspended (POLICY.md section 2).
 
 use super::reader::{self, Problem, Section, Source, TableRef};
-pub use crate::terms::Tier;
 use crate::terms::Language;
+pub use crate::terms::Tier;
 use regex::Regex;
 use std::path::PathBuf;
 
@@ -68,7 +68,8 @@ pub fn read(source: &mut Source, text: &str) -> Option<Customers> {
     let mut list: Vec<Customer> = Vec::new();
     for entry in entries {
         let line = text.as_bytes()[..entry.span.start.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1;
-        let mut s = Section::new(source, entry, "[[customer]]", &["id", "name", "tier", "language", "contacts", "suspended"]);
+        let mut s =
+            Section::new(source, entry, "[[customer]]", &["id", "name", "tier", "language", "contacts", "suspended"]);
         let id = s.string("id", true, "\"ACME-0012\"");
         let name = s.string("name", false, "\"株式会社アクメ\"").map(|(n, _)| n).unwrap_or_default();
         let tier = match s.string("tier", false, "\"gold\"") {
@@ -90,18 +91,28 @@ pub fn read(source: &mut Source, text: &str) -> Option<Customers> {
             let contact = contact.trim().to_ascii_lowercase();
             let valid = match contact.strip_prefix('@') {
                 Some(domain) => domain.contains('.') && !domain.contains('@'),
-                None => contact.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@')),
+                None => {
+                    contact.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'))
+                }
             };
             if valid && !contact.contains(char::is_whitespace) {
                 contacts.push(contact);
             } else {
-                s.source.problem(span, format!("contact `{contact}` is neither an address nor an @domain"), "Write a full address (\"yamada@example.jp\") or a domain with a leading @ (\"@example.jp\").");
+                s.source.problem(
+                    span,
+                    format!("contact `{contact}` is neither an address nor an @domain"),
+                    "Write a full address (\"yamada@example.jp\") or a domain with a leading @ (\"@example.jp\").",
+                );
             }
         }
         let suspended = s.boolean("suspended", false);
         if let Some((id, span)) = id {
             if list.iter().any(|c| c.id.eq_ignore_ascii_case(&id)) {
-                s.source.problem(span, format!("customer id `{id}` appears twice"), "Give every customer its own id; merge the two entries.");
+                s.source.problem(
+                    span,
+                    format!("customer id `{id}` appears twice"),
+                    "Give every customer its own id; merge the two entries.",
+                );
                 continue;
             }
             if let (Some(tier), Some(language)) = (tier, language) {

@@ -6,8 +6,8 @@
 //! so changing them needs no rebuild.
 
 pub mod channels;
-pub mod oauth;
 pub mod customers;
+pub mod oauth;
 pub mod policy;
 pub mod reader;
 pub mod understanding;
@@ -78,8 +78,10 @@ pub struct CaseNumbering {
 impl CaseNumbering {
     pub fn new(prefix: String, width: usize) -> CaseNumbering {
         let escaped = regex::escape(&prefix);
-        let tag = regex::Regex::new(&format!(r"(?i)(?:^|[^A-Z0-9])({escaped})\s*-\s*([0-9]{{4}})\s*-\s*([0-9]{{1,12}})(?:[^0-9]|$)"))
-            .expect("an escaped prefix makes a valid pattern");
+        let tag = regex::Regex::new(&format!(
+            r"(?i)(?:^|[^A-Z0-9])({escaped})\s*-\s*([0-9]{{4}})\s*-\s*([0-9]{{1,12}})(?:[^0-9]|$)"
+        ))
+        .expect("an escaped prefix makes a valid pattern");
         CaseNumbering { prefix, width, tag }
     }
 }
@@ -229,10 +231,22 @@ impl Config {
                 }
                 let mut problems: Vec<Problem> = found
                     .into_iter()
-                    .map(|message| Problem { file: dir.clone(), line: 0, column: 0, message, fix: "Templates are minijinja text files; see the shipped templates/ folder.".into() })
+                    .map(|message| Problem {
+                        file: dir.clone(),
+                        line: 0,
+                        column: 0,
+                        message,
+                        fix: "Templates are minijinja text files; see the shipped templates/ folder.".into(),
+                    })
                     .collect();
                 // The OAuth2 credentials and the token key, read as the daemon will.
-                let credential = |message: String| Problem { file: config.path.clone(), line: 0, column: 0, message, fix: "See \"Microsoft 365 and Google: OAuth2\" in the README.".into() };
+                let credential = |message: String| Problem {
+                    file: config.path.clone(),
+                    line: 0,
+                    column: 0,
+                    message,
+                    fix: "See \"Microsoft 365 and Google: OAuth2\" in the README.".into(),
+                };
                 if let Some(key) = &config.store.token_key {
                     if let Err(e) = crate::oauth::vault::Vault::from_file(key) {
                         problems.push(credential(e));
@@ -274,7 +288,8 @@ fn unreadable(path: &Path, error: &str) -> Problem {
         line: 0,
         column: 0,
         message: format!("cannot read the file: {error}"),
-        fix: "Check the path (relative paths are taken from the main configuration file's folder) and its permissions.".into(),
+        fix: "Check the path (relative paths are taken from the main configuration file's folder) and its permissions."
+            .into(),
     }
 }
 
@@ -339,19 +354,37 @@ struct Main {
 
 /// Ties each `[oauth.NAME]` account to the mailbox whose channel names it, and checks that
 /// every name resolves and that refresh tokens have a key to be sealed with.
-fn bind_oauth(source: &mut Source, accounts: &mut [oauth::OAuthAccount], servers: [Option<&channels::Server>; 2], have_key: bool) {
+fn bind_oauth(
+    source: &mut Source,
+    accounts: &mut [oauth::OAuthAccount],
+    servers: [Option<&channels::Server>; 2],
+    have_key: bool,
+) {
     for server in servers.into_iter().flatten() {
         let Some(login) = &server.oauth else { continue };
         match accounts.iter_mut().find(|a| a.name == login.account) {
-            Some(account) if account.user.is_empty() || account.user.eq_ignore_ascii_case(&login.username) => account.user = login.username.clone(),
+            Some(account) if account.user.is_empty() || account.user.eq_ignore_ascii_case(&login.username) => {
+                account.user = login.username.clone()
+            }
             Some(account) => {
-                let fix = format!("Use the same username in [imap] and [smtp], or give each its own [oauth.*] account (now {} and {}).", account.user, login.username);
+                let fix = format!(
+                    "Use the same username in [imap] and [smtp], or give each its own [oauth.*] account (now {} and {}).",
+                    account.user, login.username
+                );
                 source.problem(0..0, format!("[oauth.{}] is named by two different usernames", account.name), fix);
             }
             None => {
                 let known: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
-                let fix = if known.is_empty() { format!("Add an [oauth.{}] table with provider and client_id.", login.account) } else { format!("Known accounts: {}.", known.join(", ")) };
-                source.problem(0..0, format!("oauth = \"{}\" names no [oauth.{}] table", login.account, login.account), fix);
+                let fix = if known.is_empty() {
+                    format!("Add an [oauth.{}] table with provider and client_id.", login.account)
+                } else {
+                    format!("Known accounts: {}.", known.join(", "))
+                };
+                source.problem(
+                    0..0,
+                    format!("oauth = \"{}\" names no [oauth.{}] table", login.account, login.account),
+                    fix,
+                );
             }
         }
     }
@@ -369,7 +402,12 @@ fn bind_oauth(source: &mut Source, accounts: &mut [oauth::OAuthAccount], servers
 fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let doc = reader::parse(source, text);
     let root = TableRef { table: doc.get_ref(), span: 0..0 };
-    let mut top = Section::new(source, root, "the main configuration", &["policy", "files", "mail", "store", "cases", "imap", "smtp", "outbox", "alerts", "http", "oauth"]);
+    let mut top = Section::new(
+        source,
+        root,
+        "the main configuration",
+        &["policy", "files", "mail", "store", "cases", "imap", "smtp", "outbox", "alerts", "http", "oauth"],
+    );
     let policy = top.table("policy");
     let files = top.table("files");
     let mail = top.table("mail");
@@ -391,7 +429,11 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
             (profile.map(|(p, _)| p), line, dir)
         }
         None => {
-            source.problem(0..0, "the main configuration has no [policy] section", "Add [policy] with profile = \"three-priority\" or \"four-severity\".");
+            source.problem(
+                0..0,
+                "the main configuration has no [policy] section",
+                "Add [policy] with profile = \"three-priority\" or \"four-severity\".",
+            );
             (None, 0, "policies".into())
         }
     };
@@ -408,13 +450,29 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     };
     let mail = match mail {
         Some(t) => {
-            let mut s = Section::new(source, t, "[mail]", &["support_address", "message_id_domain", "loop_header", "team_address", "oncall_address", "ack_rate_per_hour"]);
+            let mut s = Section::new(
+                source,
+                t,
+                "[mail]",
+                &[
+                    "support_address",
+                    "message_id_domain",
+                    "loop_header",
+                    "team_address",
+                    "oncall_address",
+                    "ack_rate_per_hour",
+                ],
+            );
             let support_address = s.string("support_address", true, "\"support@example.jp\"");
             let address = |s: &mut Section, key: &str| {
                 let value = s.string(key, true, "\"team@example.jp\"");
                 if let Some((addr, span)) = &value {
                     if !addr.contains('@') || addr.contains(char::is_whitespace) {
-                        s.source.problem(span.clone(), format!("{key} `{addr}` is not an e-mail address"), "Write a full address, like \"team@example.jp\".");
+                        s.source.problem(
+                            span.clone(),
+                            format!("{key} `{addr}` is not an e-mail address"),
+                            "Write a full address, like \"team@example.jp\".",
+                        );
                     }
                 }
                 value.map(|(v, _)| v.to_ascii_lowercase()).unwrap_or_default()
@@ -426,12 +484,20 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
             let loop_header = s.string("loop_header", false, "\"X-Uketsuke-Loop\"");
             if let Some((addr, span)) = &support_address {
                 if !addr.contains('@') || addr.contains(char::is_whitespace) {
-                    s.source.problem(span.clone(), format!("support_address `{addr}` is not an e-mail address"), "Write the address customers send reports to, like \"support@example.jp\".");
+                    s.source.problem(
+                        span.clone(),
+                        format!("support_address `{addr}` is not an e-mail address"),
+                        "Write the address customers send reports to, like \"support@example.jp\".",
+                    );
                 }
             }
             if let Some((header, span)) = &loop_header {
                 if header.is_empty() || !header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-                    s.source.problem(span.clone(), format!("loop_header `{header}` is not a header name"), "Use letters, digits and '-' only, like \"X-Uketsuke-Loop\".");
+                    s.source.problem(
+                        span.clone(),
+                        format!("loop_header `{header}` is not a header name"),
+                        "Use letters, digits and '-' only, like \"X-Uketsuke-Loop\".",
+                    );
                 }
             }
             Some(MailIdentity {
@@ -444,7 +510,11 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
             })
         }
         None => {
-            source.problem(0..0, "the main configuration has no [mail] section", "Add [mail] with support_address and message_id_domain.");
+            source.problem(
+                0..0,
+                "the main configuration has no [mail] section",
+                "Add [mail] with support_address and message_id_domain.",
+            );
             None
         }
     };
@@ -454,7 +524,11 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
             let prefix = s.string("prefix", false, "\"CASE\"");
             if let Some((p, span)) = &prefix {
                 if p.is_empty() || p.len() > 16 || !p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
-                    s.source.problem(span.clone(), format!("case prefix `{p}` must be 1-16 capital letters or digits"), "Use something like \"CASE\" or \"SUP\"; customers quote it in replies.");
+                    s.source.problem(
+                        span.clone(),
+                        format!("case prefix `{p}` must be 1-16 capital letters or digits"),
+                        "Use something like \"CASE\" or \"SUP\"; customers quote it in replies.",
+                    );
                 }
             }
             let width = s.integer("width", 6, 3..13) as usize;
@@ -466,7 +540,8 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let store = match store {
         Some(t) => {
             let mut s = Section::new(source, t, "[store]", &["path", "token_key_file"]);
-            let path = s.string("path", false, "\"state/uketsuke.db\"").map(|(p, _)| p).unwrap_or("state/uketsuke.db".into());
+            let path =
+                s.string("path", false, "\"state/uketsuke.db\"").map(|(p, _)| p).unwrap_or("state/uketsuke.db".into());
             let token_key = s.string("token_key_file", false, "\"secrets/token-key\"").map(|(p, _)| base.join(p));
             StoreSettings { path: PathBuf::from(path), token_key }
         }
@@ -478,7 +553,12 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let alerts = alerts.map(|t| channels::read_alerts(source, t)).unwrap_or_default();
     let http = http.and_then(|t| channels::read_http(source, t, &base));
     let mut oauth = oauth.map(|t| oauth::read(source, t, &base)).unwrap_or_default();
-    bind_oauth(source, &mut oauth, [imap.as_ref().map(|i| &i.server), smtp.as_ref().map(|s| &s.server)], store.token_key.is_some());
+    bind_oauth(
+        source,
+        &mut oauth,
+        [imap.as_ref().map(|i| &i.server), smtp.as_ref().map(|s| &s.server)],
+        store.token_key.is_some(),
+    );
     Some(Main {
         oauth,
         http,

@@ -48,7 +48,10 @@ pub enum ClientCredential {
     None,
     Secret(SecretSource),
     /// A certificate uploaded to the app registration and its private key (PKCS#8 or PKCS#1 RSA).
-    Certificate { certificate: PathBuf, private_key: PathBuf },
+    Certificate {
+        certificate: PathBuf,
+        private_key: PathBuf,
+    },
 }
 
 /// One `[oauth.NAME]` table.
@@ -76,8 +79,20 @@ pub struct OAuthAccount {
 }
 
 const KEYS: [&str; 14] = [
-    "provider", "tenant", "client_id", "client_secret_file", "client_secret_env", "client_secret_expires", "certificate_file", "private_key_file",
-    "service_account_key_file", "scopes", "token_url", "device_authorization_url", "authorize_url", "login_port",
+    "provider",
+    "tenant",
+    "client_id",
+    "client_secret_file",
+    "client_secret_env",
+    "client_secret_expires",
+    "certificate_file",
+    "private_key_file",
+    "service_account_key_file",
+    "scopes",
+    "token_url",
+    "device_authorization_url",
+    "authorize_url",
+    "login_port",
 ];
 
 /// An endpoint must be https, except on loopback (a test or a local proxy).
@@ -85,9 +100,16 @@ fn endpoint(s: &mut Section, key: &str, default: String) -> String {
     match s.string(key, false, "\"https://login.microsoftonline.com/common/oauth2/v2.0/token\"") {
         None => default,
         Some((url, span)) => {
-            let loopback = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]:"].iter().any(|p| url.starts_with(p));
+            let loopback =
+                ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]:"]
+                    .iter()
+                    .any(|p| url.starts_with(p));
             if !url.starts_with("https://") && !loopback {
-                s.source.problem(span, format!("{key} `{url}` is not an https address"), "Token endpoints are reached over https (plain http only on loopback).");
+                s.source.problem(
+                    span,
+                    format!("{key} `{url}` is not an https address"),
+                    "Token endpoints are reached over https (plain http only on loopback).",
+                );
             }
             url
         }
@@ -101,11 +123,19 @@ pub fn read(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Vec<OAuthA
     for (key, value) in t.table.iter() {
         let name: &str = key.get_ref();
         let toml::de::DeValue::Table(table) = value.get_ref() else {
-            source.problem(value.span(), format!("`oauth.{name}` must be a table"), format!("Write it as [oauth.{name}] with provider, client_id, ... below it."));
+            source.problem(
+                value.span(),
+                format!("`oauth.{name}` must be a table"),
+                format!("Write it as [oauth.{name}] with provider, client_id, ... below it."),
+            );
             continue;
         };
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            source.problem(key.span(), format!("OAuth account name `{name}` must be letters, digits, '-' or '_'"), "Name it like [oauth.support].");
+            source.problem(
+                key.span(),
+                format!("OAuth account name `{name}` must be letters, digits, '-' or '_'"),
+                "Name it like [oauth.support].",
+            );
             continue;
         }
         if let Some(account) = read_account(source, TableRef { table, span: value.span() }, name, base) {
@@ -126,15 +156,28 @@ fn read_account(source: &mut Source, t: TableRef<'_, '_>, name: &str, base: &Pat
             "google" => Some(Provider::Google),
             "google_service_account" => Some(Provider::GoogleServiceAccount),
             _ => {
-                s.source.problem(span, format!("provider `{p}` is not known"), "Use \"microsoft_app\", \"microsoft_delegated\", \"google\" or \"google_service_account\".");
+                s.source.problem(
+                    span,
+                    format!("provider `{p}` is not known"),
+                    "Use \"microsoft_app\", \"microsoft_delegated\", \"google\" or \"google_service_account\".",
+                );
                 None
             }
         },
     }?;
     let microsoft = matches!(provider, Provider::MicrosoftApp | Provider::MicrosoftDelegated);
     let tenant = s.string("tenant", microsoft, "\"contoso.onmicrosoft.com\"").map(|(t, _)| t);
-    let client_id = s.string("client_id", provider != Provider::GoogleServiceAccount, "\"00000000-0000-0000-0000-000000000000\"").map(|(c, _)| c).unwrap_or_default();
-    let secret = secret_source(&mut s, base, ("client_secret_file", "\"secrets/oauth-client-secret\""), ("client_secret_env", "\"UKETSUKE_OAUTH_SECRET\""), "secret");
+    let client_id = s
+        .string("client_id", provider != Provider::GoogleServiceAccount, "\"00000000-0000-0000-0000-000000000000\"")
+        .map(|(c, _)| c)
+        .unwrap_or_default();
+    let secret = secret_source(
+        &mut s,
+        base,
+        ("client_secret_file", "\"secrets/oauth-client-secret\""),
+        ("client_secret_env", "\"UKETSUKE_OAUTH_SECRET\""),
+        "secret",
+    );
     let certificate = s.string("certificate_file", false, "\"secrets/app.pem\"").map(|(c, span)| (base.join(c), span));
     let private_key = s.string("private_key_file", false, "\"secrets/app.key\"").map(|(k, _)| base.join(k));
     let credential = match (secret, certificate, private_key) {
@@ -142,44 +185,79 @@ fn read_account(source: &mut Source, t: TableRef<'_, '_>, name: &str, base: &Pat
         (None, Some((certificate, _)), Some(private_key)) => ClientCredential::Certificate { certificate, private_key },
         (None, None, None) => ClientCredential::None,
         (None, Some((_, span)), None) => {
-            s.source.problem(span, "certificate_file without private_key_file", "Add private_key_file = \"...\" (the certificate's PKCS#8 private key).");
+            s.source.problem(
+                span,
+                "certificate_file without private_key_file",
+                "Add private_key_file = \"...\" (the certificate's PKCS#8 private key).",
+            );
             ClientCredential::None
         }
         _ => {
             let span = s.span.clone();
-            s.source.problem(span, format!("{section} sets both a client secret and a certificate, or a private key alone"), "Keep one credential: client_secret_file/env, or certificate_file with private_key_file.");
+            s.source.problem(
+                span,
+                format!("{section} sets both a client secret and a certificate, or a private key alone"),
+                "Keep one credential: client_secret_file/env, or certificate_file with private_key_file.",
+            );
             ClientCredential::None
         }
     };
     if provider == Provider::MicrosoftApp && credential == ClientCredential::None {
         let span = s.span.clone();
-        s.source.problem(span, format!("{section} (microsoft_app) has no client credential"), "Add client_secret_file = \"...\" (or client_secret_env), or certificate_file and private_key_file.");
+        s.source.problem(
+            span,
+            format!("{section} (microsoft_app) has no client credential"),
+            "Add client_secret_file = \"...\" (or client_secret_env), or certificate_file and private_key_file.",
+        );
     }
     if provider == Provider::Google && !matches!(credential, ClientCredential::Secret(_)) {
         let span = s.span.clone();
-        s.source.problem(span, format!("{section} (google) has no client secret"), "Add client_secret_file = \"...\": a Desktop OAuth client's secret from the Google Cloud console.");
+        s.source.problem(
+            span,
+            format!("{section} (google) has no client secret"),
+            "Add client_secret_file = \"...\": a Desktop OAuth client's secret from the Google Cloud console.",
+        );
     }
     if matches!(credential, ClientCredential::Certificate { .. }) && provider != Provider::MicrosoftApp {
         let span = s.span.clone();
-        s.source.problem(span, format!("{section}: a certificate credential is for microsoft_app only"), "Remove certificate_file and private_key_file, or use provider = \"microsoft_app\".");
+        s.source.problem(
+            span,
+            format!("{section}: a certificate credential is for microsoft_app only"),
+            "Remove certificate_file and private_key_file, or use provider = \"microsoft_app\".",
+        );
     }
     let secret_expires = match s.string("client_secret_expires", false, "\"2027-05-31\"") {
         None => None,
         Some((d, span)) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
             Ok(date) => Some(date),
             Err(_) => {
-                s.source.problem(span, format!("client_secret_expires `{d}` is not a date"), "Write the expiry date the portal shows, like \"2027-05-31\".");
+                s.source.problem(
+                    span,
+                    format!("client_secret_expires `{d}` is not a date"),
+                    "Write the expiry date the portal shows, like \"2027-05-31\".",
+                );
                 None
             }
         },
     };
-    let service_account_key = s.string("service_account_key_file", provider == Provider::GoogleServiceAccount, "\"secrets/service-account.json\"").map(|(f, _)| base.join(f));
-    let mut scopes: Vec<String> = s.strings("scopes", "[\"https://mail.google.com/\"]").into_iter().map(|(v, _)| v).collect();
+    let service_account_key = s
+        .string(
+            "service_account_key_file",
+            provider == Provider::GoogleServiceAccount,
+            "\"secrets/service-account.json\"",
+        )
+        .map(|(f, _)| base.join(f));
+    let mut scopes: Vec<String> =
+        s.strings("scopes", "[\"https://mail.google.com/\"]").into_iter().map(|(v, _)| v).collect();
     if scopes.is_empty() {
         scopes = match provider {
             Provider::MicrosoftApp => vec!["https://outlook.office365.com/.default".into()],
             Provider::MicrosoftDelegated => {
-                vec!["https://outlook.office.com/IMAP.AccessAsUser.All".into(), "https://outlook.office.com/SMTP.Send".into(), "offline_access".into()]
+                vec![
+                    "https://outlook.office.com/IMAP.AccessAsUser.All".into(),
+                    "https://outlook.office.com/SMTP.Send".into(),
+                    "offline_access".into(),
+                ]
             }
             Provider::Google | Provider::GoogleServiceAccount => vec!["https://mail.google.com/".into()],
         };
@@ -192,7 +270,11 @@ fn read_account(source: &mut Source, t: TableRef<'_, '_>, name: &str, base: &Pat
             format!("https://login.microsoftonline.com/{tenant_path}/oauth2/v2.0/authorize"),
         )
     } else {
-        ("https://oauth2.googleapis.com/token".into(), "https://oauth2.googleapis.com/device/code".into(), "https://accounts.google.com/o/oauth2/v2/auth".into())
+        (
+            "https://oauth2.googleapis.com/token".into(),
+            "https://oauth2.googleapis.com/device/code".into(),
+            "https://accounts.google.com/o/oauth2/v2/auth".into(),
+        )
     };
     let token_url = endpoint(&mut s, "token_url", token_default);
     let device_url = endpoint(&mut s, "device_authorization_url", device_default);

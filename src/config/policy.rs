@@ -121,36 +121,66 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
         root,
         "the policy profile",
         &[
-            "name", "description", "time_zone", "priorities", "default_priority", "feature_requests",
-            "authorized_contacts_only", "required_items", "status_page", "business_hours",
-            "company_holidays", "targets", "after_hours", "declared", "keywords",
+            "name",
+            "description",
+            "time_zone",
+            "priorities",
+            "default_priority",
+            "feature_requests",
+            "authorized_contacts_only",
+            "required_items",
+            "status_page",
+            "business_hours",
+            "company_holidays",
+            "targets",
+            "after_hours",
+            "declared",
+            "keywords",
         ],
     );
     let name = top.string("name", true, "\"three-priority\"").map(|(n, _)| n);
     let time_zone = match top.string("time_zone", false, "\"Asia/Tokyo\"") {
         None => Some(chrono_tz::Asia::Tokyo),
         Some((tz, span)) => tz.parse::<Tz>().ok().or_else(|| {
-            top.source.problem(span, format!("unknown time zone `{tz}`"), "Use a tz database name such as \"Asia/Tokyo\".");
+            top.source.problem(
+                span,
+                format!("unknown time zone `{tz}`"),
+                "Use a tz database name such as \"Asia/Tokyo\".",
+            );
             None
         }),
     };
-    let priorities: Vec<String> = top.strings("priorities", "[\"high\", \"medium\", \"low\"]").into_iter().map(|(p, _)| p).collect();
+    let priorities: Vec<String> =
+        top.strings("priorities", "[\"high\", \"medium\", \"low\"]").into_iter().map(|(p, _)| p).collect();
     if priorities.is_empty() {
         top.missing("priorities", "[\"high\", \"medium\", \"low\"]");
     }
     let known = |p: &str| priorities.iter().any(|q| q == p);
     let unknown_priority = |source: &mut Source, span: std::ops::Range<usize>, p: &str, what: &str| {
-        source.problem(span, format!("{what} `{p}` is not one of this profile's priorities"), format!("Use one of: {}.", priorities.join(", ")));
+        source.problem(
+            span,
+            format!("{what} `{p}` is not one of this profile's priorities"),
+            format!("Use one of: {}.", priorities.join(", ")),
+        );
     };
     let default_priority = top.string("default_priority", true, "\"low\"").and_then(|(p, span)| {
-        if known(&p) { Some(p) } else { unknown_priority(top.source, span, &p, "default_priority"); None }
+        if known(&p) {
+            Some(p)
+        } else {
+            unknown_priority(top.source, span, &p, "default_priority");
+            None
+        }
     });
     let feature_requests = match top.string("feature_requests", false, "\"low\" or \"not_covered\"") {
         None => Some(FeatureRequests::NotCovered),
         Some((f, _)) if f == "not_covered" => Some(FeatureRequests::NotCovered),
         Some((f, _)) if known(&f) => Some(FeatureRequests::AsPriority(f)),
         Some((f, span)) => {
-            top.source.problem(span, format!("feature_requests `{f}` is neither a priority nor not_covered"), format!("Use \"not_covered\" or one of: {}.", priorities.join(", ")));
+            top.source.problem(
+                span,
+                format!("feature_requests `{f}` is neither a priority nor not_covered"),
+                format!("Use \"not_covered\" or one of: {}.", priorities.join(", ")),
+            );
             None
         }
     };
@@ -159,7 +189,11 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
     for (item, span) in top.strings("required_items", "[\"customer_id\", \"description\"]") {
         match Item::parse(&item) {
             Some(i) => required_items.push(i),
-            None => top.source.problem(span, format!("unknown item `{item}`"), "Use customer_id, repro_steps, error_messages, description or circumstances."),
+            None => top.source.problem(
+                span,
+                format!("unknown item `{item}`"),
+                "Use customer_id, repro_steps, error_messages, description or circumstances.",
+            ),
         }
     }
     let status_page = top.string("status_page", false, "\"https://status.example.jp/\"").map(|(s, _)| s);
@@ -174,7 +208,11 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
     // [business_hours]
     let (hours, national_holidays) = match hours_table {
         None => {
-            source.problem(top_span.clone(), "the profile has no [business_hours]", "Add [business_hours] with open = \"10:00\", close = \"18:00\" and days.");
+            source.problem(
+                top_span.clone(),
+                "the profile has no [business_hours]",
+                "Add [business_hours] with open = \"10:00\", close = \"18:00\" and days.",
+            );
             (None, true)
         }
         Some(t) => {
@@ -186,13 +224,21 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
                 match DAYS.iter().find(|(n, _)| day.eq_ignore_ascii_case(n)) {
                     Some((_, d)) if !days.contains(d) => days.push(*d),
                     Some(_) => s.source.problem(span, format!("day `{day}` is listed twice"), "List each day once."),
-                    None => s.source.problem(span, format!("unknown day `{day}`"), "Use mon, tue, wed, thu, fri, sat or sun."),
+                    None => s.source.problem(
+                        span,
+                        format!("unknown day `{day}`"),
+                        "Use mon, tue, wed, thu, fri, sat or sun.",
+                    ),
                 }
             }
             match s.value("days") {
                 None => days = DAYS[..5].iter().map(|(_, d)| *d).collect(),
                 Some(v) if days.is_empty() => {
-                    s.source.problem(v.span(), "business_hours has no open days", "List the days support works, like days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"].");
+                    s.source.problem(
+                        v.span(),
+                        "business_hours has no open days",
+                        "List the days support works, like days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"].",
+                    );
                 }
                 Some(_) => {}
             }
@@ -201,7 +247,11 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
                 Some((v, _)) if v == "jp" => true,
                 Some((v, _)) if v == "none" => false,
                 Some((v, span)) => {
-                    s.source.problem(span, format!("national_holidays `{v}` is not known"), "Use \"jp\" (Japanese national holidays) or \"none\".");
+                    s.source.problem(
+                        span,
+                        format!("national_holidays `{v}` is not known"),
+                        "Use \"jp\" (Japanese national holidays) or \"none\".",
+                    );
                     true
                 }
             };
@@ -209,7 +259,11 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
                 (Some(open), Some(close)) if open < close => Some(BusinessHours { open, close, days }),
                 (Some(_), Some(_)) => {
                     let span = s.value("close").map(|v| v.span()).unwrap_or_default();
-                    s.source.problem(span, "business hours close before they open", "Make close later than open on the same day (hours across midnight are not supported).");
+                    s.source.problem(
+                        span,
+                        "business hours close before they open",
+                        "Make close later than open on the same day (hours across midnight are not supported).",
+                    );
                     None
                 }
                 _ => None,
@@ -225,14 +279,22 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
         for (entry, span) in s.strings("dates", "[\"12-29..01-03\", \"2026-08-13..2026-08-15\"]") {
             match parse_holiday(&entry) {
                 Some(h) => company_holidays.push(h),
-                None => s.source.problem(span, format!("`{entry}` is not a date or a date range"), "Write YYYY-MM-DD, MM-DD (every year), or a range A..B of either, like \"12-29..01-03\"."),
+                None => s.source.problem(
+                    span,
+                    format!("`{entry}` is not a date or a date range"),
+                    "Write YYYY-MM-DD, MM-DD (every year), or a range A..B of either, like \"12-29..01-03\".",
+                ),
             }
         }
         for (file, span) in s.strings("ics", "[\"holidays/2026.ics\"]") {
             let path = base_dir.join(&file);
             match std::fs::read_to_string(&path) {
                 Ok(ics) => company_holidays.extend(parse_ics(&ics)),
-                Err(e) => s.source.problem(span, format!("cannot read calendar file {}: {e}", path.display()), "Check the path; it is relative to the main configuration file's folder."),
+                Err(e) => s.source.problem(
+                    span,
+                    format!("cannot read calendar file {}: {e}", path.display()),
+                    "Check the path; it is relative to the main configuration file's folder.",
+                ),
             }
         }
     }
@@ -240,7 +302,11 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
     // [targets]
     let mut targets = Vec::new();
     match targets_table {
-        None => source.problem(top_span.clone(), "the profile has no [targets]", "Add [targets] with a target per priority, like high = \"2h\"."),
+        None => source.problem(
+            top_span.clone(),
+            "the profile has no [targets]",
+            "Add [targets] with a target per priority, like high = \"2h\".",
+        ),
         Some(t) => {
             let names: Vec<&str> = priorities.iter().map(String::as_str).collect();
             let mut s = Section::new(source, t, "[targets]", &names);
@@ -248,7 +314,11 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
                 let Some((value, span)) = s.string(p, true, "\"2h\" or \"2d\"") else { continue };
                 match parse_target(&value) {
                     Some(target) => targets.push((p.clone(), target)),
-                    None => s.source.problem(span, format!("target `{value}` for {p} is not a duration"), "Write business hours as \"2h\" or business days as \"2d\" (whole numbers, at least 1)."),
+                    None => s.source.problem(
+                        span,
+                        format!("target `{value}` for {p} is not a duration"),
+                        "Write business hours as \"2h\" or business days as \"2d\" (whole numbers, at least 1).",
+                    ),
                 }
             }
         }
@@ -263,24 +333,43 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
             None => {}
             Some((c, _)) if c == "business" => after_hours_clock = AfterHoursClock::Business,
             Some((c, _)) if c == "24x7" => after_hours_clock = AfterHoursClock::Always,
-            Some((c, span)) => s.source.problem(span, format!("clock `{c}` is not known"), "Use \"business\" or \"24x7\"."),
+            Some((c, span)) => {
+                s.source.problem(span, format!("clock `{c}` is not known"), "Use \"business\" or \"24x7\".")
+            }
         }
         for rule in s.tables("eligible") {
             let mut r = Section::new(s.source, rule, "[[after_hours.eligible]]", &["priorities", "tiers", "languages"]);
             let list = |r: &mut Section, key: &str| r.value(key).is_some().then(|| r.strings(key, "[\"gold\"]"));
             let priorities_rule = list(&mut r, "priorities").map(|ps| {
                 ps.into_iter()
-                    .filter_map(|(p, span)| if known(&p) { Some(p) } else { unknown_priority(r.source, span, &p, "priority"); None })
+                    .filter_map(|(p, span)| {
+                        if known(&p) {
+                            Some(p)
+                        } else {
+                            unknown_priority(r.source, span, &p, "priority");
+                            None
+                        }
+                    })
                     .collect()
             });
             let tiers = list(&mut r, "tiers").map(|ts| {
                 ts.into_iter()
-                    .filter_map(|(t, span)| Tier::parse(&t).or_else(|| { r.source.problem(span, format!("unknown tier `{t}`"), "Use silver, gold or platinum."); None }))
+                    .filter_map(|(t, span)| {
+                        Tier::parse(&t).or_else(|| {
+                            r.source.problem(span, format!("unknown tier `{t}`"), "Use silver, gold or platinum.");
+                            None
+                        })
+                    })
                     .collect()
             });
             let languages = list(&mut r, "languages").map(|ls| {
                 ls.into_iter()
-                    .filter_map(|(l, span)| Language::parse(&l).or_else(|| { r.source.problem(span, format!("unknown language `{l}`"), "Use \"ja\" or \"en\"."); None }))
+                    .filter_map(|(l, span)| {
+                        Language::parse(&l).or_else(|| {
+                            r.source.problem(span, format!("unknown language `{l}`"), "Use \"ja\" or \"en\".");
+                            None
+                        })
+                    })
                     .collect()
             });
             eligible.push(EligibleRule { priorities: priorities_rule, tiers, languages });
@@ -296,7 +385,11 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
             for (word, span) in s.strings(p, "[\"high\", \"高\"]") {
                 let word = crate::understand::text::fold(&word);
                 if let Some((_, other)) = declared.iter().find(|(w, _): &&(String, String)| *w == word) {
-                    s.source.problem(span, format!("declaration word `{word}` already means {other}"), "Give each word one meaning.");
+                    s.source.problem(
+                        span,
+                        format!("declaration word `{word}` already means {other}"),
+                        "Give each word one meaning.",
+                    );
                 } else {
                     declared.push((word, p.clone()));
                 }
@@ -309,9 +402,19 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
     for t in keyword_tables {
         let mut s = Section::new(source, t, "[[keywords]]", &["priority", "words"]);
         let priority = s.string("priority", true, "\"high\"").and_then(|(p, span)| {
-            if known(&p) { Some(p) } else { unknown_priority(s.source, span, &p, "priority"); None }
+            if known(&p) {
+                Some(p)
+            } else {
+                unknown_priority(s.source, span, &p, "priority");
+                None
+            }
         });
-        let words: Vec<String> = s.strings("words", "[\"サービス停止\", \"outage\"]").into_iter().map(|(w, _)| crate::understand::text::fold(&w)).filter(|w| !w.is_empty()).collect();
+        let words: Vec<String> = s
+            .strings("words", "[\"サービス停止\", \"outage\"]")
+            .into_iter()
+            .map(|(w, _)| crate::understand::text::fold(&w))
+            .filter(|w| !w.is_empty())
+            .collect();
         if let Some(priority) = priority {
             keywords.push(KeywordRule { priority, words });
         }
@@ -344,7 +447,11 @@ fn time_of_day(s: &mut Section, key: &str, example: &str) -> Option<NaiveTime> {
         if h == 24 && m == 0 { NaiveTime::from_hms_opt(23, 59, 59) } else { NaiveTime::from_hms_opt(h, m, 0) }
     });
     if parsed.is_none() || value.len() != 5 {
-        s.source.problem(span, format!("`{value}` is not a time of day"), format!("Write it as HH:MM on the 24-hour clock, like {key} = {example}."));
+        s.source.problem(
+            span,
+            format!("`{value}` is not a time of day"),
+            format!("Write it as HH:MM on the 24-hour clock, like {key} = {example}."),
+        );
         return None;
     }
     parsed

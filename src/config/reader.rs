@@ -49,13 +49,7 @@ impl Source {
     /// Records a problem at a byte span of the file.
     pub fn problem(&mut self, span: Range<usize>, message: impl Into<String>, fix: impl Into<String>) {
         let (line, column) = self.line_column(span.start);
-        self.problems.push(Problem {
-            file: self.path.clone(),
-            line,
-            column,
-            message: message.into(),
-            fix: fix.into(),
-        });
+        self.problems.push(Problem { file: self.path.clone(), line, column, message: message.into(), fix: fix.into() });
     }
 
     fn line_column(&self, offset: usize) -> (usize, usize) {
@@ -74,7 +68,11 @@ pub fn parse<'i>(source: &mut Source, text: &'i str) -> Spanned<Table<'i>> {
     for error in errors {
         let span = error.span().unwrap_or(0..0);
         let message = error.message().trim().trim_end_matches('.').to_string();
-        source.problem(span, format!("TOML syntax error: {message}"), "Fix the syntax on this line (strings need quotes, tables need [brackets]).");
+        source.problem(
+            span,
+            format!("TOML syntax error: {message}"),
+            "Fix the syntax on this line (strings need quotes, tables need [brackets]).",
+        );
     }
     table
 }
@@ -94,12 +92,7 @@ pub fn check_keys(source: &mut Source, table: &Table<'_>, section: &str, allowed
 }
 
 fn closest<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(name, a), *a))
-        .filter(|(d, a)| *d <= 2.max(a.len() / 3))
-        .min()
-        .map(|(_, a)| a)
+    allowed.iter().map(|a| (edit_distance(name, a), *a)).filter(|(d, a)| *d <= 2.max(a.len() / 3)).min().map(|(_, a)| a)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -66,14 +66,24 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
         root,
         "understanding.toml",
         &[
-            "customer_id_pattern", "reply_prefixes", "labels", "priority", "quotes", "signatures",
-            "courtesy", "errors", "steps", "feature_request", "ignore",
+            "customer_id_pattern",
+            "reply_prefixes",
+            "labels",
+            "priority",
+            "quotes",
+            "signatures",
+            "courtesy",
+            "errors",
+            "steps",
+            "feature_request",
+            "ignore",
         ],
     );
     let customer_id_pattern = top
         .string("customer_id_pattern", true, "'[A-Z]{2,8}-[0-9]{3,6}'")
         .and_then(|(p, span)| regex(top.source, &p, span));
-    let reply_prefixes = top.strings("reply_prefixes", "[\"re\", \"返信\"]").into_iter().map(|(p, _)| fold(&p)).collect();
+    let reply_prefixes =
+        top.strings("reply_prefixes", "[\"re\", \"返信\"]").into_iter().map(|(p, _)| fold(&p)).collect();
     let tables = [
         top.table("labels"),
         top.table("priority"),
@@ -106,7 +116,11 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
     labels.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
 
     let priority_labels = match need(source, priority_t, "priority") {
-        Some(t) => Section::new(source, t, "[priority]", &["labels"]).strings("labels", "[\"優先度\", \"Priority\"]").into_iter().map(|(l, _)| label_key(&l)).collect(),
+        Some(t) => Section::new(source, t, "[priority]", &["labels"])
+            .strings("labels", "[\"優先度\", \"Priority\"]")
+            .into_iter()
+            .map(|(l, _)| label_key(&l))
+            .collect(),
         None => Vec::new(),
     };
 
@@ -115,7 +129,8 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
         let mut s = Section::new(source, t, "[quotes]", &["reply_headers", "line_prefixes"]);
         let patterns = s.strings("reply_headers", "['^On .* wrote:$']");
         reply_headers = regex_set(s.source, patterns);
-        quote_prefixes = s.strings("line_prefixes", "[\">\"]").into_iter().map(|(p, _)| p).filter(|p| !p.is_empty()).collect();
+        quote_prefixes =
+            s.strings("line_prefixes", "[\">\"]").into_iter().map(|(p, _)| p).filter(|p| !p.is_empty()).collect();
     }
     let signature_starts = need(source, signatures_t, "signatures").and_then(|t| {
         let mut s = Section::new(source, t, "[signatures]", &["starts"]);
@@ -145,15 +160,23 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
         regex(s.source, &p, span)
     });
     let feature_words = match need(source, feature_t, "feature_request") {
-        Some(t) => Section::new(source, t, "[feature_request]", &["words"]).strings("words", "[\"機能追加\", \"feature request\"]").into_iter().map(|(w, _)| fold(&w)).filter(|w| !w.is_empty()).collect(),
+        Some(t) => Section::new(source, t, "[feature_request]", &["words"])
+            .strings("words", "[\"機能追加\", \"feature request\"]")
+            .into_iter()
+            .map(|(w, _)| fold(&w))
+            .filter(|w| !w.is_empty())
+            .collect(),
         None => Vec::new(),
     };
     let (mut ignore_precedence, mut ignore_headers, mut ignore_senders) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(t) = need(source, ignore_t, "ignore") {
         let mut s = Section::new(source, t, "[ignore]", &["precedence", "headers", "senders"]);
-        ignore_precedence = s.strings("precedence", "[\"bulk\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
-        ignore_headers = s.strings("headers", "[\"List-Id\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
-        ignore_senders = s.strings("senders", "[\"mailer-daemon\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
+        ignore_precedence =
+            s.strings("precedence", "[\"bulk\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
+        ignore_headers =
+            s.strings("headers", "[\"List-Id\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
+        ignore_senders =
+            s.strings("senders", "[\"mailer-daemon\"]").into_iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
     }
 
     let label_index = labels.iter().cloned().collect();
@@ -179,9 +202,18 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
     })
 }
 
-fn need_section<'t, 'i>(source: &mut Source, span: std::ops::Range<usize>, t: Option<TableRef<'t, 'i>>, name: &str) -> Option<TableRef<'t, 'i>> {
+fn need_section<'t, 'i>(
+    source: &mut Source,
+    span: std::ops::Range<usize>,
+    t: Option<TableRef<'t, 'i>>,
+    name: &str,
+) -> Option<TableRef<'t, 'i>> {
     if t.is_none() {
-        source.problem(span, format!("understanding.toml has no [{name}]"), format!("Add the [{name}] section; the shipped config/understanding.toml shows its keys."));
+        source.problem(
+            span,
+            format!("understanding.toml has no [{name}]"),
+            format!("Add the [{name}] section; the shipped config/understanding.toml shows its keys."),
+        );
     }
     t
 }
@@ -212,7 +244,11 @@ fn regex(source: &mut Source, pattern: &str, span: std::ops::Range<usize>) -> Op
         Ok(r) => Some(r),
         Err(e) => {
             let detail = e.to_string().lines().last().unwrap_or("").trim().to_string();
-            source.problem(span, format!("bad regular expression `{pattern}`: {detail}"), "Fix the pattern (Rust regex syntax; use single quotes so backslashes stay as written).");
+            source.problem(
+                span,
+                format!("bad regular expression `{pattern}`: {detail}"),
+                "Fix the pattern (Rust regex syntax; use single quotes so backslashes stay as written).",
+            );
             None
         }
     }

@@ -112,7 +112,13 @@ impl Calendars {
 }
 
 /// Decides what happens to `report`, received at `received`.
-pub fn decide(report: &Report, customers: &Customers, policy: &Policy, calendars: &Calendars, received: DateTime<Utc>) -> Decision {
+pub fn decide(
+    report: &Report,
+    customers: &Customers,
+    policy: &Policy,
+    calendars: &Calendars,
+    received: DateTime<Utc>,
+) -> Decision {
     let tz = policy.time_zone;
     let mut reasons = Vec::new();
     let local = received.with_timezone(&tz);
@@ -190,7 +196,8 @@ pub fn decide(report: &Report, customers: &Customers, policy: &Policy, calendars
     }
     if !missing_required.is_empty() {
         let names: Vec<&str> = missing_required.iter().map(|i| i.as_str()).collect();
-        reasons.push(format!("required items missing ({}): the response clock starts when they arrive", names.join(", ")));
+        reasons
+            .push(format!("required items missing ({}): the response clock starts when they arrive", names.join(", ")));
         decision.action = Action::AwaitInfo;
         decision.reasons = reasons;
         return decision;
@@ -220,7 +227,13 @@ pub struct Timing {
     pub reasons: Vec<String>,
 }
 
-pub fn start_clock(policy: &Policy, calendars: &Calendars, priority: &str, eligible: bool, clock_start: DateTime<Utc>) -> Timing {
+pub fn start_clock(
+    policy: &Policy,
+    calendars: &Calendars,
+    priority: &str,
+    eligible: bool,
+    clock_start: DateTime<Utc>,
+) -> Timing {
     let tz = policy.time_zone;
     let mut reasons = Vec::new();
     let clock = clock_for(policy, eligible);
@@ -229,7 +242,9 @@ pub fn start_clock(policy: &Policy, calendars: &Calendars, priority: &str, eligi
         reasons.push("inside business hours: dispatched to the team now".into());
         Action::Dispatch
     } else if eligible {
-        reasons.push(format!("outside business hours; {priority} is eligible for 24-hour handling: escalated to on-call now"));
+        reasons.push(format!(
+            "outside business hours; {priority} is eligible for 24-hour handling: escalated to on-call now"
+        ));
         Action::Escalate
     } else {
         let release = calendars.business.next_open(clock_start).with_timezone(&tz);
@@ -249,11 +264,21 @@ pub fn start_clock(policy: &Policy, calendars: &Calendars, priority: &str, eligi
 /// The clock an item runs on: 24x7 only when it is eligible for 24-hour handling and the
 /// contract counts every hour for such items.
 pub fn clock_for(policy: &Policy, eligible: bool) -> ClockKind {
-    if eligible && policy.after_hours_clock == AfterHoursClock::Always { ClockKind::Always } else { ClockKind::Business }
+    if eligible && policy.after_hours_clock == AfterHoursClock::Always {
+        ClockKind::Always
+    } else {
+        ClockKind::Business
+    }
 }
 
 /// The first-response due time of `priority` from `clock_start` on `clock`, with its reason.
-pub fn due_time(policy: &Policy, calendars: &Calendars, priority: &str, clock: ClockKind, clock_start: DateTime<Utc>) -> (Option<DateTime<Tz>>, Option<String>) {
+pub fn due_time(
+    policy: &Policy,
+    calendars: &Calendars,
+    priority: &str,
+    clock: ClockKind,
+    clock_start: DateTime<Utc>,
+) -> (Option<DateTime<Tz>>, Option<String>) {
     let Some(target) = policy.target(priority) else {
         return (None, Some(format!("no target is configured for {priority}: no due time")));
     };
@@ -267,13 +292,22 @@ pub fn due_time(policy: &Policy, calendars: &Calendars, priority: &str, clock: C
         crate::config::policy::Target::Days(d) => (d, "days"),
     };
     let kind = if clock == ClockKind::Always { "24x7" } else { "business" };
-    let reason = format!("first response due {} {}: {n} {kind} {unit} for {priority}", weekday_name(due.weekday()), due.format("%Y-%m-%d %H:%M"));
+    let reason = format!(
+        "first response due {} {}: {n} {kind} {unit} for {priority}",
+        weekday_name(due.weekday()),
+        due.format("%Y-%m-%d %H:%M")
+    );
     (Some(due), Some(reason))
 }
 
 /// The customer a report is about: named in the text, or the one customer the sender is a
 /// contact of.
-fn resolve_customer<'c>(report: &Report, customers: &'c Customers, sender_customers: &[&'c Customer], reasons: &mut Vec<String>) -> (Option<&'c Customer>, Option<String>, bool) {
+fn resolve_customer<'c>(
+    report: &Report,
+    customers: &'c Customers,
+    sender_customers: &[&'c Customer],
+    reasons: &mut Vec<String>,
+) -> (Option<&'c Customer>, Option<String>, bool) {
     if let Some(id) = &report.customer_id {
         return match customers.by_id(id) {
             Some(c) => {
@@ -297,14 +331,22 @@ fn resolve_customer<'c>(report: &Report, customers: &'c Customers, sender_custom
         }
         many => {
             let ids: Vec<&str> = many.iter().map(|c| c.id.as_str()).collect();
-            reasons.push(format!("the sender is a contact of several customers ({}); the report must name which", ids.join(", ")));
+            reasons.push(format!(
+                "the sender is a contact of several customers ({}); the report must name which",
+                ids.join(", ")
+            ));
             (None, None, false)
         }
     }
 }
 
 /// Four-severity 4.1: only authorized contacts may report, for their own customer.
-fn authorized(sender: &str, customer: Option<&Customer>, sender_customers: &[&Customer], reasons: &mut Vec<String>) -> bool {
+fn authorized(
+    sender: &str,
+    customer: Option<&Customer>,
+    sender_customers: &[&Customer],
+    reasons: &mut Vec<String>,
+) -> bool {
     if sender_customers.is_empty() {
         reasons.push(format!("sender {sender:?} is not an authorized contact of any customer: rejected"));
         return false;

@@ -125,31 +125,10 @@ const RULES: &[(i32, i32, Day, Name)] = &[
 
 /// Single days set by special laws (ceremonies, Olympic moves): (year, month, day, name).
 const SPECIAL: &[(i32, u32, u32, Name)] = &[
-    (
-        1959,
-        4,
-        10,
-        (
-            "皇太子明仁親王の結婚の儀",
-            "Wedding of Crown Prince Akihito",
-        ),
-    ),
-    (
-        1989,
-        2,
-        24,
-        ("昭和天皇の大喪の礼", "Funeral of Emperor Showa"),
-    ),
+    (1959, 4, 10, ("皇太子明仁親王の結婚の儀", "Wedding of Crown Prince Akihito")),
+    (1989, 2, 24, ("昭和天皇の大喪の礼", "Funeral of Emperor Showa")),
     (1990, 11, 12, ENTHRONEMENT_CEREMONY),
-    (
-        1993,
-        6,
-        9,
-        (
-            "皇太子徳仁親王の結婚の儀",
-            "Wedding of Crown Prince Naruhito",
-        ),
-    ),
+    (1993, 6, 9, ("皇太子徳仁親王の結婚の儀", "Wedding of Crown Prince Naruhito")),
     (2019, 5, 1, ("天皇の即位の日", "Emperor's Enthronement Day")),
     (2019, 10, 22, ENTHRONEMENT_CEREMONY),
     (2020, 7, 23, MARINE),
@@ -192,11 +171,7 @@ impl Day {
 }
 
 fn holiday(date: NaiveDate, (name_ja, name_en): Name) -> NationalHoliday {
-    NationalHoliday {
-        date,
-        name_ja,
-        name_en,
-    }
+    NationalHoliday { date, name_ja, name_en }
 }
 
 /// Every national holiday of `year`, in date order, including 振替休日 (substitute holiday,
@@ -265,10 +240,7 @@ fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
         let len = ymd((LAST_YEAR + 1, 1, 1)).and_then(day_index).unwrap_or(0);
-        let mut t = Table {
-            names: Vec::new(),
-            days: vec![0; len],
-        };
+        let mut t = Table { names: Vec::new(), days: vec![0; len] };
         for h in (FIRST_YEAR..=LAST_YEAR).flat_map(national_holidays) {
             let name = (h.name_ja, h.name_en);
             let k = t.names.iter().position(|&n| n == name).unwrap_or_else(|| {
@@ -306,10 +278,7 @@ mod tests {
     #[test]
     fn spot_checks() {
         assert_eq!(name(2026, 11, 23), Some("勤労感謝の日"));
-        assert_eq!(
-            national_holiday(d(2026, 11, 23)).unwrap().name_en,
-            "Labor Thanksgiving Day"
-        );
+        assert_eq!(national_holiday(d(2026, 11, 23)).unwrap().name_en, "Labor Thanksgiving Day");
         assert_eq!(name(2021, 8, 8), Some("山の日"));
         assert_eq!(name(2021, 8, 9), Some("振替休日"));
         assert_eq!(name(1989, 2, 24), Some("昭和天皇の大喪の礼"));
@@ -357,10 +326,7 @@ mod tests {
 
     #[test]
     fn lookup_agrees_with_year_lists() {
-        let (mut date, end) = (
-            d(*VERIFIED_YEARS.start(), 1, 1),
-            d(*VERIFIED_YEARS.end(), 12, 31),
-        );
+        let (mut date, end) = (d(*VERIFIED_YEARS.start(), 1, 1), d(*VERIFIED_YEARS.end(), 12, 31));
         let mut expected = VERIFIED_YEARS.flat_map(national_holidays).peekable();
         while date <= end {
             let want = expected.next_if(|h| h.date == date);
@@ -369,12 +335,7 @@ mod tests {
         }
         assert!(expected.next().is_none());
         for year in VERIFIED_YEARS {
-            assert!(
-                national_holidays(year)
-                    .windows(2)
-                    .all(|w| w[0].date < w[1].date),
-                "{year}"
-            );
+            assert!(national_holidays(year).windows(2).all(|w| w[0].date < w[1].date), "{year}");
         }
     }
 }

@@ -23,7 +23,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 /// The routes, as `openapi.json` documents them (a test keeps the two in step).
-pub const ROUTES: [(&str, &str); 5] = [("post", "/v1/reports"), ("get", "/form"), ("post", "/form"), ("get", "/healthz"), ("get", "/metrics")];
+pub const ROUTES: [(&str, &str); 5] =
+    [("post", "/v1/reports"), ("get", "/form"), ("post", "/form"), ("get", "/healthz"), ("get", "/metrics")];
 
 pub struct Web {
     pub daemon: Arc<Daemon>,
@@ -46,13 +47,18 @@ impl Web {
         let Some((message, number)) = found else { return Ok(None) };
         let case = self.case(number.as_deref())?;
         let action = case.as_ref().map(|c| c.state.as_str().to_string()).unwrap_or_else(|| "recorded".into());
-        Ok(Some(reports::Submitted { outcome: crate::record::Outcome { message, case: number, action, duplicate: true, enqueued: Vec::new() }, case }))
+        Ok(Some(reports::Submitted {
+            outcome: crate::record::Outcome { message, case: number, action, duplicate: true, enqueued: Vec::new() },
+            case,
+        }))
     }
 
     fn case(&self, number: Option<&str>) -> Result<Option<CaseRecord>, Problem> {
         let Some(number) = number else { return Ok(None) };
         let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        tokio::task::block_in_place(|| store.case_detail(number)).map(|d| d.map(|d| d.case)).map_err(|e| Problem::internal(e.to_string()))
+        tokio::task::block_in_place(|| store.case_detail(number))
+            .map(|d| d.map(|d| d.case))
+            .map_err(|e| Problem::internal(e.to_string()))
     }
 }
 
@@ -99,7 +105,14 @@ pub async fn serve(daemon: Arc<Daemon>, settings: HttpSettings, listener: tokio:
         }
     };
     let mut shutdown = daemon.shutdown.clone();
-    let web = Arc::new(Web { daemon, settings, store: Mutex::new(store), limits: limits::RateLimits::default(), page_key: random_key(), pages });
+    let web = Arc::new(Web {
+        daemon,
+        settings,
+        store: Mutex::new(store),
+        limits: limits::RateLimits::default(),
+        page_key: random_key(),
+        pages,
+    });
     let app = router(web).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -113,25 +126,58 @@ pub async fn serve(daemon: Arc<Daemon>, settings: HttpSettings, listener: tokio:
 }
 
 fn too_large(len: usize, max: usize) -> Problem {
-    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "The submission is too large", format!("The body is {len} bytes; at most {max} bytes are accepted."))
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+        "The submission is too large",
+        format!("The body is {len} bytes; at most {max} bytes are accepted."),
+    )
 }
 
 /// `POST /v1/reports`: a signed submission from a form hosted elsewhere.
-async fn post_report(State(web): State<Arc<Web>>, ConnectInfo(client): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> Response {
+async fn post_report(
+    State(web): State<Arc<Web>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if body.len() > web.settings.max_body_bytes {
         return too_large(body.len(), web.settings.max_body_bytes).into_response();
     }
-    let secrets: Vec<Vec<u8>> = web.settings.signing_secrets.iter().filter_map(|s| s.read().ok()).map(String::into_bytes).collect();
+    let secrets: Vec<Vec<u8>> =
+        web.settings.signing_secrets.iter().filter_map(|s| s.read().ok()).map(String::into_bytes).collect();
     let now = web.daemon.clock.now().timestamp();
     let window = web.settings.replay_window.as_secs() as i64;
     let header = headers.get("uketsuke-signature").and_then(|v| v.to_str().ok());
     if let Err(e) = signature::verify(header, &body, &secrets, now, window) {
         use signature::SignatureError::*;
         let problem = match e {
-            Missing => Problem::new(StatusCode::UNAUTHORIZED, "signature-missing", "The submission is not signed", "Sign the body: Uketsuke-Signature: t=UNIX_TIME,v1=hex(HMAC-SHA256(secret, \"{t}.\" + body))."),
-            Malformed => Problem::new(StatusCode::UNAUTHORIZED, "signature-malformed", "The signature header cannot be read", "Write it as t=UNIX_TIME,v1=HEX."),
-            Stale { age_seconds } => Problem::new(StatusCode::FORBIDDEN, "signature-expired", "The signature is too old or from the future", format!("Its timestamp is {age_seconds} s from now; it must be within {window} s. Sign each submission when it is sent, with a correct clock.")),
-            Mismatch => Problem::new(StatusCode::FORBIDDEN, "signature-invalid", "The signature does not match", "Sign with a current secret over the exact bytes sent."),
+            Missing => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "signature-missing",
+                "The submission is not signed",
+                "Sign the body: Uketsuke-Signature: t=UNIX_TIME,v1=hex(HMAC-SHA256(secret, \"{t}.\" + body)).",
+            ),
+            Malformed => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "signature-malformed",
+                "The signature header cannot be read",
+                "Write it as t=UNIX_TIME,v1=HEX.",
+            ),
+            Stale { age_seconds } => Problem::new(
+                StatusCode::FORBIDDEN,
+                "signature-expired",
+                "The signature is too old or from the future",
+                format!(
+                    "Its timestamp is {age_seconds} s from now; it must be within {window} s. Sign each submission when it is sent, with a correct clock."
+                ),
+            ),
+            Mismatch => Problem::new(
+                StatusCode::FORBIDDEN,
+                "signature-invalid",
+                "The signature does not match",
+                "Sign with a current secret over the exact bytes sent.",
+            ),
         };
         return problem.into_response();
     }
@@ -183,7 +229,8 @@ async fn healthz(State(web): State<Arc<Web>>) -> Response {
         }
         Err(e) => {
             let body = serde_json::json!({"status": "down", "store": e.to_string()});
-            (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/json")], body.to_string())
+                .into_response()
         }
     }
 }
@@ -203,15 +250,27 @@ fn oauth_metrics(daemon: &Daemon, status: &crate::record::StoreStatus) -> String
     }
     out.push_str("# HELP uketsuke_oauth_needs_reauthorization 1 while the account needs a person to sign in again (mail on it has stopped).\n# TYPE uketsuke_oauth_needs_reauthorization gauge\n");
     for a in &accounts {
-        out.push_str(&format!("uketsuke_oauth_needs_reauthorization{{account=\"{}\"}} {}\n", a.account, u8::from(a.needs_reauthorization.is_some())));
+        out.push_str(&format!(
+            "uketsuke_oauth_needs_reauthorization{{account=\"{}\"}} {}\n",
+            a.account,
+            u8::from(a.needs_reauthorization.is_some())
+        ));
     }
     out.push_str("# HELP uketsuke_oauth_secret_expiry_days Whole days until the account's client secret or certificate expires.\n# TYPE uketsuke_oauth_secret_expiry_days gauge\n");
     for a in accounts.iter().filter(|a| a.credential_days_left.is_some()) {
-        out.push_str(&format!("uketsuke_oauth_secret_expiry_days{{account=\"{}\"}} {}\n", a.account, a.credential_days_left.unwrap_or_default()));
+        out.push_str(&format!(
+            "uketsuke_oauth_secret_expiry_days{{account=\"{}\"}} {}\n",
+            a.account,
+            a.credential_days_left.unwrap_or_default()
+        ));
     }
     out.push_str("# HELP uketsuke_oauth_refreshes_total Access tokens fetched since start.\n# TYPE uketsuke_oauth_refreshes_total counter\n");
     for t in &daemon.tokens {
-        out.push_str(&format!("uketsuke_oauth_refreshes_total{{account=\"{}\"}} {}\n", t.account.name, t.refreshes.load(std::sync::atomic::Ordering::Relaxed)));
+        out.push_str(&format!(
+            "uketsuke_oauth_refreshes_total{{account=\"{}\"}} {}\n",
+            t.account.name,
+            t.refreshes.load(std::sync::atomic::Ordering::Relaxed)
+        ));
     }
     out
 }

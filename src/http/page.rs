@@ -33,7 +33,9 @@ impl Pages {
         let mut env = Environment::new();
         for (name, builtin) in [("form.html", FORM), ("confirmation.html", CONFIRMATION)] {
             let text = match dir {
-                Some(d) => std::fs::read_to_string(d.join(name)).map_err(|e| format!("{}: {e}", d.join(name).display()))?,
+                Some(d) => {
+                    std::fs::read_to_string(d.join(name)).map_err(|e| format!("{}: {e}", d.join(name).display()))?
+                }
                 None => builtin.to_string(),
             };
             env.add_template_owned(name.to_string(), text).map_err(|e| format!("{name}: {e}"))?;
@@ -57,7 +59,13 @@ fn language(query: Option<&str>, headers: &HeaderMap) -> Language {
         let mut bits = part.trim().split(';');
         let tag = bits.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = bits.find_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
-        let lang = if tag.starts_with("ja") { Some(Language::Ja) } else if tag.starts_with("en") { Some(Language::En) } else { None };
+        let lang = if tag.starts_with("ja") {
+            Some(Language::Ja)
+        } else if tag.starts_with("en") {
+            Some(Language::En)
+        } else {
+            None
+        };
         if let Some(lang) = lang {
             if best.is_none_or(|(bq, _)| q > bq) {
                 best = Some((q, lang));
@@ -73,14 +81,25 @@ fn page_response(status: StatusCode, html: Result<String, String>) -> Response {
             let mut r = (status, Html(html)).into_response();
             // The page is its own origin's only: no framing, no inline scripts from elsewhere.
             r.headers_mut().insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
-            r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"));
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                header::HeaderValue::from_static(
+                    "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+                ),
+            );
             r
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("the page template is broken: {e}")).into_response(),
     }
 }
 
-fn form_context(web: &Web, lang: Language, values: &HashMap<String, String>, errors: &HashMap<String, String>, notice: Option<&str>) -> Value {
+fn form_context(
+    web: &Web,
+    lang: Language,
+    values: &HashMap<String, String>,
+    errors: &HashMap<String, String>,
+    notice: Option<&str>,
+) -> Value {
     let now = web.daemon.clock.now().timestamp();
     let policy = &web.daemon.config.policy;
     context! {
@@ -96,7 +115,11 @@ fn form_context(web: &Web, lang: Language, values: &HashMap<String, String>, err
 }
 
 /// `GET /form`
-pub async fn get_form(State(web): State<Arc<Web>>, Query(query): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+pub async fn get_form(
+    State(web): State<Arc<Web>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
     let lang = language(query.get("lang").map(String::as_str), &headers);
     let html = web.pages.render("form.html", form_context(&web, lang, &HashMap::new(), &HashMap::new(), None));
     page_response(StatusCode::OK, html)
@@ -122,17 +145,39 @@ fn values_of(parsed: &Parsed) -> HashMap<String, String> {
 }
 
 /// `POST /form`: the page's own submission.
-pub async fn post_form(State(web): State<Arc<Web>>, ConnectInfo(client): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post_form(
+    State(web): State<Arc<Web>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let lang_hint = language(None, &headers);
     // Same origin: a browser sends Origin on a form POST; when it does, it must be ours.
-    if let (Some(origin), Some(host)) = (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), headers.get(header::HOST).and_then(|v| v.to_str().ok())) {
+    if let (Some(origin), Some(host)) = (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
         let origin_host = origin.split("://").nth(1).unwrap_or("");
         if origin != "null" && origin_host != host {
-            return page_response(StatusCode::FORBIDDEN, Ok(simple_page(lang_hint, "この送信は受け付けられません（別のサイトからの送信です）。", "This submission came from another site and was not accepted.")));
+            return page_response(
+                StatusCode::FORBIDDEN,
+                Ok(simple_page(
+                    lang_hint,
+                    "この送信は受け付けられません（別のサイトからの送信です）。",
+                    "This submission came from another site and was not accepted.",
+                )),
+            );
         }
     }
     if body.len() > web.settings.max_body_bytes {
-        return page_response(StatusCode::PAYLOAD_TOO_LARGE, Ok(simple_page(lang_hint, "送信内容が大きすぎます。添付ファイルを小さくしてください。", "The submission is too large; attach smaller files.")));
+        return page_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Ok(simple_page(
+                lang_hint,
+                "送信内容が大きすぎます。添付ファイルを小さくしてください。",
+                "The submission is too large; attach smaller files.",
+            )),
+        );
     }
     let mut parsed = match reports::parse(&headers, &body, &web).await {
         Ok(p) => p,
@@ -141,7 +186,9 @@ pub async fn post_form(State(web): State<Arc<Web>>, ConnectInfo(client): Connect
             for e in &problem.errors {
                 errors.insert(e.field.clone(), e.message.clone());
             }
-            let html = web.pages.render("form.html", form_context(&web, lang_hint, &HashMap::new(), &errors, Some(&problem.detail)));
+            let html = web
+                .pages
+                .render("form.html", form_context(&web, lang_hint, &HashMap::new(), &errors, Some(&problem.detail)));
             return page_response(problem.status, html);
         }
     };
@@ -151,13 +198,29 @@ pub async fn post_form(State(web): State<Arc<Web>>, ConnectInfo(client): Connect
     }
     let now = web.daemon.clock.now().timestamp();
     if !parsed.token.as_deref().is_some_and(|t| signature::verify_page_token(&web.page_key, t, now, TOKEN_MAX_AGE)) {
-        let html = web.pages.render("form.html", form_context(&web, lang, &values_of(&parsed), &HashMap::new(), Some(if lang == Language::Ja { "ページの有効期限が切れました。内容を確認して、もう一度送信してください。" } else { "This page has expired. Check your report and send it again." })));
+        let html = web.pages.render(
+            "form.html",
+            form_context(
+                &web,
+                lang,
+                &values_of(&parsed),
+                &HashMap::new(),
+                Some(if lang == Language::Ja {
+                    "ページの有効期限が切れました。内容を確認して、もう一度送信してください。"
+                } else {
+                    "This page has expired. Check your report and send it again."
+                }),
+            ),
+        );
         return page_response(StatusCode::FORBIDDEN, html);
     }
     // A bot filled the hidden field: thank it and record nothing.
     if parsed.honeypot.as_deref().is_some_and(|h| !h.trim().is_empty()) {
         tracing::info!(channel = "form", client = %client.ip(), "honeypot filled: submission dropped");
-        return page_response(StatusCode::OK, Ok(simple_page(lang, "送信ありがとうございました。", "Thank you for your report.")));
+        return page_response(
+            StatusCode::OK,
+            Ok(simple_page(lang, "送信ありがとうございました。", "Thank you for your report.")),
+        );
     }
     let values = values_of(&parsed);
     match reports::submit(&web, parsed, client.ip()).await {
@@ -189,7 +252,10 @@ pub async fn post_form(State(web): State<Arc<Web>>, ConnectInfo(client): Connect
 
 fn simple_page(lang: Language, ja: &str, en: &str) -> String {
     let (lang, text) = if lang == Language::Ja { ("ja", ja) } else { ("en", en) };
-    format!("<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>uketsuke</title></head><body><p>{}</p><p><a href=\"/form?lang={lang}\">←</a></p></body></html>", html_escape(text))
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>uketsuke</title></head><body><p>{}</p><p><a href=\"/form?lang={lang}\">←</a></p></body></html>",
+        html_escape(text)
+    )
 }
 
 fn html_escape(s: &str) -> String {

@@ -31,7 +31,12 @@ impl Problem {
         let names: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         Problem {
             errors: errors.clone(),
-            ..Problem::new(StatusCode::BAD_REQUEST, "invalid-fields", "The submission has missing or invalid fields", format!("Fix these fields and submit again: {}.", names.join(", ")))
+            ..Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-fields",
+                "The submission has missing or invalid fields",
+                format!("Fix these fields and submit again: {}.", names.join(", ")),
+            )
         }
     }
 

@@ -13,7 +13,17 @@ use std::net::IpAddr;
 /// The fields a submission may carry besides the report's own.
 pub const CONTROL_FIELDS: [&str; 4] = ["idempotency_key", "token", "website", "lang"];
 const TEXT_FIELDS: [&str; 11] = [
-    "customer_id", "email", "name", "language", "priority", "subject", "description", "repro_steps", "error_messages", "expected_result", "circumstances",
+    "customer_id",
+    "email",
+    "name",
+    "language",
+    "priority",
+    "subject",
+    "description",
+    "repro_steps",
+    "error_messages",
+    "expected_result",
+    "circumstances",
 ];
 
 /// A parsed submission, before checking.
@@ -58,7 +68,10 @@ fn set(parsed: &mut Parsed, key: &str, value: String, unknown: &mut Vec<FieldErr
             return;
         }
         other => {
-            unknown.push(FieldError { field: other.to_string(), message: format!("unknown field; the fields are: {}", TEXT_FIELDS.join(", ")) });
+            unknown.push(FieldError {
+                field: other.to_string(),
+                message: format!("unknown field; the fields are: {}", TEXT_FIELDS.join(", ")),
+            });
             return;
         }
     };
@@ -74,35 +87,65 @@ pub async fn parse(headers: &HeaderMap, body: &[u8], web: &Web) -> Result<Parsed
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match essence.as_str() {
         "application/json" => {
-            let value: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed-body", "The body is not valid JSON", format!("{e}; send one JSON object with the report's fields")))?;
-            let object = value.as_object().ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, "malformed-body", "The body is not a JSON object", "Send one JSON object with the report's fields."))?;
+            let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-body",
+                    "The body is not valid JSON",
+                    format!("{e}; send one JSON object with the report's fields"),
+                )
+            })?;
+            let object = value.as_object().ok_or_else(|| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-body",
+                    "The body is not a JSON object",
+                    "Send one JSON object with the report's fields.",
+                )
+            })?;
             for (key, v) in object {
                 if key == "attachments" {
                     match serde_json::from_value::<Vec<FormAttachment>>(v.clone()) {
                         Ok(list) => parsed.form.attachments = list,
-                        Err(e) => errors.push(FieldError { field: "attachments".into(), message: format!("must be a list of {{filename, content_type, content (base64)}}: {e}") }),
+                        Err(e) => errors.push(FieldError {
+                            field: "attachments".into(),
+                            message: format!("must be a list of {{filename, content_type, content (base64)}}: {e}"),
+                        }),
                     }
                     continue;
                 }
                 match v {
                     serde_json::Value::String(s) => set(&mut parsed, key, s.clone(), &mut errors),
                     serde_json::Value::Null => {}
-                    serde_json::Value::Number(n) if key == "priority" => set(&mut parsed, key, n.to_string(), &mut errors),
+                    serde_json::Value::Number(n) if key == "priority" => {
+                        set(&mut parsed, key, n.to_string(), &mut errors)
+                    }
                     _ => errors.push(FieldError { field: key.clone(), message: "must be a string".into() }),
                 }
             }
         }
         "application/x-www-form-urlencoded" => {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-                .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed-body", "The body is not URL-encoded form data", e.to_string()))?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|e| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-body",
+                    "The body is not URL-encoded form data",
+                    e.to_string(),
+                )
+            })?;
             for (k, v) in pairs {
                 set(&mut parsed, &k, v, &mut errors);
             }
         }
         "multipart/form-data" => {
-            let boundary = multer::parse_boundary(content_type)
-                .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed-body", "The multipart body has no boundary", e.to_string()))?;
+            let boundary = multer::parse_boundary(content_type).map_err(|e| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-body",
+                    "The multipart body has no boundary",
+                    e.to_string(),
+                )
+            })?;
             let bytes = axum::body::Bytes::copy_from_slice(body);
             let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
             let mut multipart = multer::Multipart::new(stream, boundary);
@@ -110,12 +153,27 @@ pub async fn parse(headers: &HeaderMap, body: &[u8], web: &Web) -> Result<Parsed
                 let field = match multipart.next_field().await {
                     Ok(Some(f)) => f,
                     Ok(None) => break,
-                    Err(e) => return Err(Problem::new(StatusCode::BAD_REQUEST, "malformed-body", "The multipart body is broken", e.to_string())),
+                    Err(e) => {
+                        return Err(Problem::new(
+                            StatusCode::BAD_REQUEST,
+                            "malformed-body",
+                            "The multipart body is broken",
+                            e.to_string(),
+                        ));
+                    }
                 };
                 let name = field.name().unwrap_or("").to_string();
                 let filename = field.file_name().map(str::to_string);
-                let content_type = field.content_type().map(|m| m.to_string()).unwrap_or_else(|| "application/octet-stream".into());
-                let data = field.bytes().await.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed-body", "The multipart body is broken", e.to_string()))?;
+                let content_type =
+                    field.content_type().map(|m| m.to_string()).unwrap_or_else(|| "application/octet-stream".into());
+                let data = field.bytes().await.map_err(|e| {
+                    Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "malformed-body",
+                        "The multipart body is broken",
+                        e.to_string(),
+                    )
+                })?;
                 match filename {
                     Some(filename) if !filename.is_empty() => parsed.form.attachments.push(FormAttachment {
                         filename: sanitize_filename(&filename),
@@ -133,7 +191,9 @@ pub async fn parse(headers: &HeaderMap, body: &[u8], web: &Web) -> Result<Parsed
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "The body's content type is not accepted",
-                format!("`{essence}` is not accepted: send application/json, application/x-www-form-urlencoded or multipart/form-data"),
+                format!(
+                    "`{essence}` is not accepted: send application/json, application/x-www-form-urlencoded or multipart/form-data"
+                ),
             ));
         }
     }
@@ -155,14 +215,28 @@ fn sanitize_filename(name: &str) -> String {
 fn check_attachments(form: &FormSubmission, web: &Web) -> Result<(), Problem> {
     let limits = &web.settings;
     if form.attachments.len() > limits.max_attachments {
-        return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-many-attachments", "Too many attachments", format!("At most {} files may be attached; {} were sent.", limits.max_attachments, form.attachments.len())));
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-many-attachments",
+            "Too many attachments",
+            format!("At most {} files may be attached; {} were sent.", limits.max_attachments, form.attachments.len()),
+        ));
     }
     for a in &form.attachments {
-        let size = base64::engine::general_purpose::STANDARD.decode(a.content.as_bytes()).map(|d| d.len()).map_err(|_| {
-            Problem::invalid(vec![FieldError { field: "attachments".into(), message: format!("the content of {:?} is not base64", a.filename) }])
-        })?;
+        let size =
+            base64::engine::general_purpose::STANDARD.decode(a.content.as_bytes()).map(|d| d.len()).map_err(|_| {
+                Problem::invalid(vec![FieldError {
+                    field: "attachments".into(),
+                    message: format!("the content of {:?} is not base64", a.filename),
+                }])
+            })?;
         if size > limits.max_attachment_bytes {
-            return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "attachment-too-large", "An attachment is too large", format!("{:?} is {size} bytes; at most {} bytes per file.", a.filename, limits.max_attachment_bytes)));
+            return Err(Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "attachment-too-large",
+                "An attachment is too large",
+                format!("{:?} is {size} bytes; at most {} bytes per file.", a.filename, limits.max_attachment_bytes),
+            ));
         }
     }
     Ok(())
@@ -176,7 +250,12 @@ pub fn validate(form: &FormSubmission, web: &Web) -> Vec<FieldError> {
     let email = form.email.trim();
     if email.is_empty() {
         err("email", "required: the address the acknowledgment is sent to".into());
-    } else if email.len() > 254 || email.contains(char::is_whitespace) || !email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')) {
+    } else if email.len() > 254
+        || email.contains(char::is_whitespace)
+        || !email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+    {
         err("email", format!("`{email}` is not an e-mail address"));
     }
     if form.description.trim().is_empty() {
@@ -189,7 +268,14 @@ pub fn validate(form: &FormSubmission, web: &Web) -> Vec<FieldError> {
         }
     }
     if !form.priority.trim().is_empty() && config.policy.declared_priority(&form.priority).is_none() {
-        err("priority", format!("`{}` is not a priority here; use one of: {}", form.priority.trim(), config.policy.priorities.join(", ")));
+        err(
+            "priority",
+            format!(
+                "`{}` is not a priority here; use one of: {}",
+                form.priority.trim(),
+                config.policy.priorities.join(", ")
+            ),
+        );
     }
     if !form.language.trim().is_empty() && crate::terms::Language::parse(&form.language).is_none() {
         err("language", "use \"ja\" or \"en\"".into());
@@ -227,7 +313,10 @@ pub async fn submit(web: &Web, mut parsed: Parsed, client: IpAddr) -> Result<Sub
     }
     if let Some(key) = &parsed.idempotency_key {
         if key.chars().count() > 200 || key.chars().any(char::is_control) {
-            return Err(Problem::invalid(vec![FieldError { field: "idempotency_key".into(), message: "at most 200 printable characters".into() }]));
+            return Err(Problem::invalid(vec![FieldError {
+                field: "idempotency_key".into(),
+                message: "at most 200 printable characters".into(),
+            }]));
         }
     }
     let daemon = &web.daemon;
@@ -252,7 +341,12 @@ pub async fn submit(web: &Web, mut parsed: Parsed, client: IpAddr) -> Result<Sub
         keys.push((format!("customer:{c}"), web.settings.rate_per_customer));
     }
     if let Err(wait) = web.limits.admit(&keys, std::time::Instant::now()) {
-        let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many reports in a short time", format!("Try again in {wait} seconds. For an emergency, call the support line."));
+        let mut p = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many reports in a short time",
+            format!("Try again in {wait} seconds. For an emergency, call the support line."),
+        );
         p.retry_after = Some(wait);
         return Err(p);
     }

@@ -45,7 +45,13 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Verifies a signature header against every secret.
-pub fn verify(header: Option<&str>, body: &[u8], secrets: &[Vec<u8>], now: i64, window_seconds: i64) -> Result<(), SignatureError> {
+pub fn verify(
+    header: Option<&str>,
+    body: &[u8],
+    secrets: &[Vec<u8>],
+    now: i64,
+    window_seconds: i64,
+) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let mut t = None;
     let mut sigs = Vec::new();

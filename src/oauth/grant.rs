@@ -34,14 +34,25 @@ impl std::fmt::Display for GrantError {
 }
 
 /// OAuth2 error codes that no retry will fix.
-const FINAL_ERRORS: [&str; 8] = ["invalid_grant", "interaction_required", "consent_required", "login_required", "invalid_client", "unauthorized_client", "access_denied", "invalid_scope"];
+const FINAL_ERRORS: [&str; 8] = [
+    "invalid_grant",
+    "interaction_required",
+    "consent_required",
+    "login_required",
+    "invalid_client",
+    "unauthorized_client",
+    "access_denied",
+    "invalid_scope",
+];
 
 /// Reads a token endpoint's answer.
 pub fn read_answer(status: u16, body: &[u8], now: DateTime<Utc>) -> Result<Granted, GrantError> {
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let field = |name: &str| json.as_ref().and_then(|j| j.get(name)).and_then(|v| v.as_str()).map(str::to_string);
     if (200..300).contains(&status) {
-        let access_token = field("access_token").filter(|t| !t.is_empty()).ok_or_else(|| GrantError::Temporary(format!("the token endpoint answered {status} without an access_token")))?;
+        let access_token = field("access_token").filter(|t| !t.is_empty()).ok_or_else(|| {
+            GrantError::Temporary(format!("the token endpoint answered {status} without an access_token"))
+        })?;
         let seconds = json
             .as_ref()
             .and_then(|j| j.get("expires_in"))
@@ -51,10 +62,16 @@ pub fn read_answer(status: u16, body: &[u8], now: DateTime<Utc>) -> Result<Grant
             // A nonsense lifetime from the endpoint must not overflow the clock arithmetic.
             .min(366 * 86_400);
         let lifetime = Duration::seconds(seconds);
-        return Ok(Granted { access_token, expires_at: now + lifetime, lifetime, refresh_token: field("refresh_token").filter(|t| !t.is_empty()) });
+        return Ok(Granted {
+            access_token,
+            expires_at: now + lifetime,
+            lifetime,
+            refresh_token: field("refresh_token").filter(|t| !t.is_empty()),
+        });
     }
     let code = field("error").unwrap_or_default();
-    let description: String = field("error_description").unwrap_or_default().chars().filter(|c| !c.is_control()).take(300).collect();
+    let description: String =
+        field("error_description").unwrap_or_default().chars().filter(|c| !c.is_control()).take(300).collect();
     let what = match (code.is_empty(), description.is_empty()) {
         (true, _) => format!("the token endpoint answered HTTP {status}"),
         (false, true) => format!("the token endpoint answered {code} (HTTP {status})"),
@@ -74,10 +91,13 @@ struct ServiceAccountKey {
 
 /// Reads a service account key file and its private key.
 fn service_account(path: &std::path::Path) -> Result<(ServiceAccountKey, SigningKey), GrantError> {
-    let text = std::fs::read_to_string(path).map_err(|e| GrantError::Temporary(format!("cannot read the service account key file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        GrantError::Temporary(format!("cannot read the service account key file {}: {e}", path.display()))
+    })?;
     let key: ServiceAccountKey = serde_json::from_str(&text)
         .map_err(|_| GrantError::Final(format!("the service account key file {} is not a Google service account key (JSON with client_email and private_key)", path.display())))?;
-    let signer = SigningKey::from_pem(&key.private_key, &format!("the service account key file {}", path.display())).map_err(GrantError::Final)?;
+    let signer = SigningKey::from_pem(&key.private_key, &format!("the service account key file {}", path.display()))
+        .map_err(GrantError::Final)?;
     Ok((key, signer))
 }
 
@@ -87,15 +107,29 @@ fn service_account(path: &std::path::Path) -> Result<(ServiceAccountKey, Signing
 pub fn check_files(account: &OAuthAccount) -> Vec<String> {
     let mut problems = Vec::new();
     match &account.credential {
-        ClientCredential::Secret(crate::config::channels::SecretSource::File(path)) => match std::fs::read_to_string(path) {
-            Ok(text) if !text.trim().is_empty() => {}
-            Ok(_) => problems.push(format!("[oauth.{}]: the client secret file {} is empty", account.name, path.display())),
-            Err(e) => problems.push(format!("[oauth.{}]: cannot read the client secret file {}: {e}", account.name, path.display())),
-        },
+        ClientCredential::Secret(crate::config::channels::SecretSource::File(path)) => {
+            match std::fs::read_to_string(path) {
+                Ok(text) if !text.trim().is_empty() => {}
+                Ok(_) => problems.push(format!(
+                    "[oauth.{}]: the client secret file {} is empty",
+                    account.name,
+                    path.display()
+                )),
+                Err(e) => problems.push(format!(
+                    "[oauth.{}]: cannot read the client secret file {}: {e}",
+                    account.name,
+                    path.display()
+                )),
+            }
+        }
         ClientCredential::Certificate { certificate, private_key } => {
             match Certificate::from_file(certificate) {
                 Ok(c) if c.not_after().is_some() => {}
-                Ok(_) => problems.push(format!("[oauth.{}]: the certificate {} has no readable expiry date", account.name, certificate.display())),
+                Ok(_) => problems.push(format!(
+                    "[oauth.{}]: the certificate {} has no readable expiry date",
+                    account.name,
+                    certificate.display()
+                )),
                 Err(e) => problems.push(format!("[oauth.{}]: {e}", account.name)),
             }
             if let Err(e) = SigningKey::from_file(private_key) {
@@ -121,7 +155,11 @@ fn random_id() -> String {
 /// Asks for a new access token. `refresh_token` is the stored one, for the accounts that
 /// have one. Secrets and keys are read from their files now, so rotating them needs no
 /// restart.
-pub async fn request(account: &OAuthAccount, refresh_token: Option<&str>, now: DateTime<Utc>) -> Result<Granted, GrantError> {
+pub async fn request(
+    account: &OAuthAccount,
+    refresh_token: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Granted, GrantError> {
     let scope = account.scopes.join(" ");
     let mut form: Vec<(&str, String)> = Vec::new();
     match account.provider {
@@ -131,7 +169,9 @@ pub async fn request(account: &OAuthAccount, refresh_token: Option<&str>, now: D
             form.push(("scope", scope));
         }
         Provider::MicrosoftDelegated | Provider::Google => {
-            let refresh_token = refresh_token.ok_or_else(|| GrantError::Final(format!("no refresh token is stored; run `uketsuke auth login {}`", account.name)))?;
+            let refresh_token = refresh_token.ok_or_else(|| {
+                GrantError::Final(format!("no refresh token is stored; run `uketsuke auth login {}`", account.name))
+            })?;
             form.push(("grant_type", "refresh_token".into()));
             form.push(("client_id", account.client_id.clone()));
             form.push(("refresh_token", refresh_token.to_string()));
@@ -140,10 +180,16 @@ pub async fn request(account: &OAuthAccount, refresh_token: Option<&str>, now: D
             }
         }
         Provider::GoogleServiceAccount => {
-            let path = account.service_account_key.as_ref().ok_or_else(|| GrantError::Final("no service_account_key_file".into()))?;
+            let path = account
+                .service_account_key
+                .as_ref()
+                .ok_or_else(|| GrantError::Final("no service_account_key_file".into()))?;
             let (key, signer) = service_account(path)?;
             if account.user.is_empty() {
-                return Err(GrantError::Final(format!("[oauth.{}] is not named by [imap] or [smtp], so there is no mailbox to act as", account.name)));
+                return Err(GrantError::Final(format!(
+                    "[oauth.{}] is not named by [imap] or [smtp], so there is no mailbox to act as",
+                    account.name
+                )));
             }
             let iat = now.timestamp();
             let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": key.private_key_id});
@@ -184,16 +230,34 @@ mod tests {
     #[test]
     fn answers_are_read_and_errors_sorted_into_final_and_temporary() {
         let now = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
-        let ok = read_answer(200, br#"{"access_token":"a","expires_in":"3599","refresh_token":"r2","token_type":"Bearer"}"#, now).ok().unwrap();
-        assert_eq!((ok.access_token.as_str(), ok.refresh_token.as_deref(), ok.expires_at), ("a", Some("r2"), now + Duration::seconds(3599)));
+        let ok = read_answer(
+            200,
+            br#"{"access_token":"a","expires_in":"3599","refresh_token":"r2","token_type":"Bearer"}"#,
+            now,
+        )
+        .ok()
+        .unwrap();
+        assert_eq!(
+            (ok.access_token.as_str(), ok.refresh_token.as_deref(), ok.expires_at),
+            ("a", Some("r2"), now + Duration::seconds(3599))
+        );
         let no_rotation = read_answer(200, br#"{"access_token":"a","expires_in":60}"#, now).ok().unwrap();
         assert_eq!((no_rotation.refresh_token, no_rotation.lifetime), (None, Duration::seconds(60)));
-        let revoked = read_answer(400, br#"{"error":"invalid_grant","error_description":"AADSTS700082: The refresh token has expired"}"#, now);
-        assert!(matches!(revoked, Err(GrantError::Final(ref e)) if e.contains("invalid_grant") && e.contains("AADSTS700082")));
+        let revoked = read_answer(
+            400,
+            br#"{"error":"invalid_grant","error_description":"AADSTS700082: The refresh token has expired"}"#,
+            now,
+        );
+        assert!(
+            matches!(revoked, Err(GrantError::Final(ref e)) if e.contains("invalid_grant") && e.contains("AADSTS700082"))
+        );
         assert!(matches!(read_answer(401, br#"{"error":"invalid_client"}"#, now), Err(GrantError::Final(_))));
         assert!(matches!(read_answer(400, br#"{"error":"consent_required"}"#, now), Err(GrantError::Final(_))));
         assert!(matches!(read_answer(503, b"<html>busy</html>", now), Err(GrantError::Temporary(_))));
-        assert!(matches!(read_answer(400, br#"{"error":"temporarily_unavailable"}"#, now), Err(GrantError::Temporary(_))));
+        assert!(matches!(
+            read_answer(400, br#"{"error":"temporarily_unavailable"}"#, now),
+            Err(GrantError::Temporary(_))
+        ));
         assert!(matches!(read_answer(200, br#"{"token_type":"Bearer"}"#, now), Err(GrantError::Temporary(_))));
         let huge = read_answer(200, br#"{"access_token":"a","expires_in":9223372036854775807}"#, now).ok().unwrap();
         assert_eq!(huge.lifetime, Duration::days(366));

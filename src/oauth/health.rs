@@ -37,8 +37,12 @@ pub struct AccountHealth {
 /// certificate's notAfter.
 pub fn credential_expiry(account: &OAuthAccount) -> (Option<String>, Option<DateTime<Utc>>) {
     match &account.credential {
-        ClientCredential::Secret(_) => (Some("client secret".into()), account.secret_expires.map(|d| d.and_time(NaiveTime::MIN).and_utc())),
-        ClientCredential::Certificate { certificate, .. } => (Some("certificate".into()), Certificate::from_file(certificate).ok().and_then(|c| c.not_after())),
+        ClientCredential::Secret(_) => {
+            (Some("client secret".into()), account.secret_expires.map(|d| d.and_time(NaiveTime::MIN).and_utc()))
+        }
+        ClientCredential::Certificate { certificate, .. } => {
+            (Some("certificate".into()), Certificate::from_file(certificate).ok().and_then(|c| c.not_after()))
+        }
         ClientCredential::None => (None, None),
     }
 }
@@ -52,7 +56,12 @@ pub fn warning(expires: DateTime<Utc>, now: DateTime<Utc>) -> Option<i64> {
     WARN_DAYS.iter().rev().find(|days| left <= chrono::Duration::days(**days)).copied()
 }
 
-pub fn account_health(account: &OAuthAccount, state: Option<&OAuthState>, credential: (Option<String>, Option<DateTime<Utc>>), now: DateTime<Utc>) -> AccountHealth {
+pub fn account_health(
+    account: &OAuthAccount,
+    state: Option<&OAuthState>,
+    credential: (Option<String>, Option<DateTime<Utc>>),
+    now: DateTime<Utc>,
+) -> AccountHealth {
     let (credential, credential_expires) = credential;
     AccountHealth {
         account: account.name.clone(),
@@ -71,8 +80,16 @@ pub fn account_health(account: &OAuthAccount, state: Option<&OAuthState>, creden
 }
 
 /// The health of every configured account, from the store's status.
-pub fn accounts(config: &crate::config::Config, status: &crate::record::StoreStatus, now: DateTime<Utc>) -> Vec<AccountHealth> {
-    config.oauth.iter().map(|a| account_health(a, status.oauth.iter().find(|s| s.account == a.name), credential_expiry(a), now)).collect()
+pub fn accounts(
+    config: &crate::config::Config,
+    status: &crate::record::StoreStatus,
+    now: DateTime<Utc>,
+) -> Vec<AccountHealth> {
+    config
+        .oauth
+        .iter()
+        .map(|a| account_health(a, status.oauth.iter().find(|s| s.account == a.name), credential_expiry(a), now))
+        .collect()
 }
 
 impl AccountHealth {
@@ -85,9 +102,14 @@ impl AccountHealth {
         } else if self.uses_refresh_token && !self.refresh_token_stored {
             out.push(format!("OAuth2 account {name} has no refresh token yet: run `uketsuke auth login {name}`"));
         }
-        if let (Some(what), Some(expires), Some(level)) = (&self.credential, self.credential_expires, self.credential_warning) {
+        if let (Some(what), Some(expires), Some(level)) =
+            (&self.credential, self.credential_expires, self.credential_warning)
+        {
             if level == 0 {
-                out.push(format!("the {what} of OAuth2 account {name} expired on {}: create a new one and update the configuration", expires.format("%Y-%m-%d")));
+                out.push(format!(
+                    "the {what} of OAuth2 account {name} expired on {}: create a new one and update the configuration",
+                    expires.format("%Y-%m-%d")
+                ));
             } else {
                 out.push(format!("the {what} of OAuth2 account {name} expires within {level} days (on {}): create a new one and update the configuration", expires.format("%Y-%m-%d")));
             }

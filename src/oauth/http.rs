@@ -22,7 +22,9 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// where, never what was sent (it holds secrets).
 pub async fn post_form(url: &str, form: &[(&str, &str)]) -> Result<Answer, String> {
     let body = serde_urlencoded::to_string(form).map_err(|e| format!("cannot encode the request to {url}: {e}"))?;
-    tokio::time::timeout(TIMEOUT, post(url, body)).await.map_err(|_| format!("{url} did not answer within {} s", TIMEOUT.as_secs()))?
+    tokio::time::timeout(TIMEOUT, post(url, body))
+        .await
+        .map_err(|_| format!("{url} did not answer within {} s", TIMEOUT.as_secs()))?
 }
 
 async fn post(url: &str, body: String) -> Result<Answer, String> {
@@ -34,16 +36,23 @@ async fn post(url: &str, body: String) -> Result<Answer, String> {
     };
     let host = uri.host().ok_or_else(|| format!("`{url}` has no host"))?.trim_matches(['[', ']']).to_string();
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
     let _ = tcp.set_nodelay(true);
     let stream = if https {
         let connector = tokio_rustls::TlsConnector::from(tls::client_config(None)?);
-        let tls = connector.connect(tls::server_name(&host)?, tcp).await.map_err(|e| format!("TLS with {host} failed: {e}"))?;
+        let tls = connector
+            .connect(tls::server_name(&host)?, tcp)
+            .await
+            .map_err(|e| format!("TLS with {host} failed: {e}"))?;
         MailStream::Tls(Box::new(tls))
     } else {
         MailStream::Plain(tcp)
     };
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("HTTP with {host} failed: {e}"))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("HTTP with {host} failed: {e}"))?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -58,6 +67,10 @@ async fn post(url: &str, body: String) -> Result<Answer, String> {
         .map_err(|e| format!("cannot build the request to {host}: {e}"))?;
     let response = sender.send_request(request).await.map_err(|e| format!("the request to {host} failed: {e}"))?;
     let status = response.status().as_u16();
-    let body = Limited::new(response.into_body(), 1 << 20).collect().await.map_err(|e| format!("reading the answer of {host} failed: {e}"))?.to_bytes();
+    let body = Limited::new(response.into_body(), 1 << 20)
+        .collect()
+        .await
+        .map_err(|e| format!("reading the answer of {host} failed: {e}"))?
+        .to_bytes();
     Ok(Answer { status, body: body.to_vec() })
 }

@@ -17,7 +17,8 @@ pub struct SigningKey(RsaKeyPair);
 
 impl SigningKey {
     pub fn from_pem(pem: &str, what: &str) -> Result<SigningKey, String> {
-        let key = PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| format!("{what} holds no PEM private key"))?;
+        let key =
+            PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| format!("{what} holds no PEM private key"))?;
         let pair = match &key {
             PrivateKeyDer::Pkcs8(der) => RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()),
             PrivateKeyDer::Pkcs1(der) => RsaKeyPair::from_der(der.secret_pkcs1_der()),
@@ -27,15 +28,19 @@ impl SigningKey {
     }
 
     pub fn from_file(path: &Path) -> Result<SigningKey, String> {
-        let pem = std::fs::read_to_string(path).map_err(|e| format!("cannot read the private key file {}: {e}", path.display()))?;
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the private key file {}: {e}", path.display()))?;
         SigningKey::from_pem(&pem, &format!("the private key file {}", path.display()))
     }
 
     /// `header.claims.signature`, each base64url.
     pub fn sign(&self, header: &serde_json::Value, claims: &serde_json::Value) -> Result<String, String> {
-        let mut text = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let mut text =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let mut signature = vec![0u8; self.0.public().modulus_len()];
-        self.0.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), text.as_bytes(), &mut signature).map_err(|_| "signing the assertion failed".to_string())?;
+        self.0
+            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), text.as_bytes(), &mut signature)
+            .map_err(|_| "signing the assertion failed".to_string())?;
         text.push('.');
         text.push_str(&URL_SAFE_NO_PAD.encode(signature));
         Ok(text)
@@ -47,7 +52,8 @@ pub struct Certificate(Vec<u8>);
 
 impl Certificate {
     pub fn from_file(path: &Path) -> Result<Certificate, String> {
-        let der = CertificateDer::from_pem_file(path).map_err(|e| format!("cannot read a PEM certificate from {}: {e}", path.display()))?;
+        let der = CertificateDer::from_pem_file(path)
+            .map_err(|e| format!("cannot read a PEM certificate from {}: {e}", path.display()))?;
         Ok(Certificate(der.to_vec()))
     }
 
@@ -128,7 +134,9 @@ mod tests {
                 v
             };
             let validity = [tlv(0x17, b"250101000000Z"), tlv(not_after.0, not_after.1.as_bytes())].concat();
-            let tbs = [tlv(0xa0, &tlv(0x02, &[2])), tlv(0x02, &[1]), tlv(0x30, &[]), tlv(0x30, &[]), tlv(0x30, &validity)].concat();
+            let tbs =
+                [tlv(0xa0, &tlv(0x02, &[2])), tlv(0x02, &[1]), tlv(0x30, &[]), tlv(0x30, &[]), tlv(0x30, &validity)]
+                    .concat();
             tlv(0x30, &tlv(0x30, &tbs))
         }
         assert_eq!(not_after(&cert((0x17, "261207153000Z"))), Utc.with_ymd_and_hms(2026, 12, 7, 15, 30, 0).single());

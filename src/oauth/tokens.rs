@@ -74,7 +74,13 @@ pub struct TokenSource {
 
 impl TokenSource {
     pub fn new(account: OAuthAccount, store_path: PathBuf, vault: Option<Arc<Vault>>) -> TokenSource {
-        TokenSource { account, store_path, vault, current: tokio::sync::Mutex::new(None), refreshes: Default::default() }
+        TokenSource {
+            account,
+            store_path,
+            vault,
+            current: tokio::sync::Mutex::new(None),
+            refreshes: Default::default(),
+        }
     }
 
     /// A token valid for a while yet: the one in hand, or a fresh one.
@@ -104,7 +110,9 @@ impl TokenSource {
 
     async fn refresh(&self) -> Result<AccessToken, TokenError> {
         let name = self.account.name.as_str();
-        let state = tokio::task::block_in_place(|| self.store()?.oauth_account(name).map_err(|e| TokenError::Unavailable(e.to_string())))?;
+        let state = tokio::task::block_in_place(|| {
+            self.store()?.oauth_account(name).map_err(|e| TokenError::Unavailable(e.to_string()))
+        })?;
         if let Some(reason) = state.as_ref().and_then(|s| s.needs_reauth.clone()) {
             return Err(TokenError::NeedsReauthorization(reason));
         }
@@ -112,7 +120,11 @@ impl TokenSource {
             let sealed = state.as_ref().and_then(|s| s.sealed_refresh.clone());
             match (sealed, &self.vault) {
                 (Some(sealed), Some(vault)) => Some(vault.open(name, &sealed).map_err(TokenError::Unavailable)?),
-                (None, _) => return Err(self.needs_reauthorization(format!("no refresh token is stored; run `uketsuke auth login {name}`"))),
+                (None, _) => {
+                    return Err(self.needs_reauthorization(format!(
+                        "no refresh token is stored; run `uketsuke auth login {name}`"
+                    )));
+                }
                 (Some(_), None) => return Err(TokenError::Unavailable("[store] token_key_file is not set".into())),
             }
         } else {
@@ -142,7 +154,11 @@ impl TokenSource {
                 self.refreshes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let took_ms = started.elapsed().as_millis() as u64;
                 tracing::info!(account = name, expires = %granted.expires_at.to_rfc3339(), rotated = sealed.is_some(), took_ms, "OAuth2 access token refreshed");
-                Ok(AccessToken { secret: granted.access_token, expires_at: granted.expires_at, lifetime: granted.lifetime })
+                Ok(AccessToken {
+                    secret: granted.access_token,
+                    expires_at: granted.expires_at,
+                    lifetime: granted.lifetime,
+                })
             }
             Err(GrantError::Final(reason)) => Err(self.needs_reauthorization(reason)),
             Err(GrantError::Temporary(reason)) => Err(TokenError::Unavailable(reason)),
@@ -152,7 +168,8 @@ impl TokenSource {
     fn needs_reauthorization(&self, reason: String) -> TokenError {
         let name = &self.account.name;
         tracing::error!(account = %name, "OAuth2 account needs re-authorization, mail on it has stopped until then: {reason}; run `uketsuke auth login {name}`");
-        let _ = tokio::task::block_in_place(|| self.store().map(|mut s| s.mark_needs_reauth(name, &reason, Utc::now())));
+        let _ =
+            tokio::task::block_in_place(|| self.store().map(|mut s| s.mark_needs_reauth(name, &reason, Utc::now())));
         TokenError::NeedsReauthorization(reason)
     }
 
@@ -167,7 +184,9 @@ impl TokenSource {
             if *shutdown.borrow() {
                 return;
             }
-            let state = tokio::task::block_in_place(|| self.store().ok().and_then(|s| s.oauth_account(&self.account.name).ok().flatten()));
+            let state = tokio::task::block_in_place(|| {
+                self.store().ok().and_then(|s| s.oauth_account(&self.account.name).ok().flatten())
+            });
             if state.is_some_and(|s| s.needs_reauth.is_none()) {
                 *self.current.lock().await = None;
                 tracing::info!(account = %self.account.name, "OAuth2 account signed in again; mail resumes");
@@ -183,5 +202,9 @@ pub fn sources(config: &crate::config::Config, store_path: &std::path::Path) -> 
         Some(path) => Some(Arc::new(Vault::from_file(path)?)),
         None => None,
     };
-    Ok(config.oauth.iter().map(|a| Arc::new(TokenSource::new(a.clone(), store_path.to_path_buf(), vault.clone()))).collect())
+    Ok(config
+        .oauth
+        .iter()
+        .map(|a| Arc::new(TokenSource::new(a.clone(), store_path.to_path_buf(), vault.clone())))
+        .collect())
 }

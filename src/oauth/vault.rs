@@ -20,14 +20,20 @@ impl Vault {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(path) {
             if meta.permissions().mode() & 0o077 != 0 {
-                return Err(format!("the token key file {} can be read by other users; make it private: chmod 600 {}", path.display(), path.display()));
+                return Err(format!(
+                    "the token key file {} can be read by other users; make it private: chmod 600 {}",
+                    path.display(),
+                    path.display()
+                ));
             }
         }
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read the token key file {}: {e}", path.display()))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read the token key file {}: {e}", path.display()))?;
         let key = if bytes.len() == 32 {
             bytes
         } else {
-            let text = String::from_utf8(bytes).map_err(|_| format!("the token key file {} must hold 32 bytes or their base64", path.display()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("the token key file {} must hold 32 bytes or their base64", path.display()))?;
             base64::engine::general_purpose::STANDARD
                 .decode(text.trim())
                 .ok()
@@ -60,7 +66,8 @@ impl Vault {
             return Err(format!("the stored token of {account} is damaged"));
         }
         let (nonce, data) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| format!("the stored token of {account} is damaged"))?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce).map_err(|_| format!("the stored token of {account} is damaged"))?;
         let mut data = data.to_vec();
         let plain = self
             .key

@@ -17,7 +17,7 @@ mod recorder;
 pub mod sqlite;
 
 pub use model::*;
-pub use recorder::{Prepared, prepare, record, reclassify, release, release_due, reprocess};
+pub use recorder::{Prepared, prepare, reclassify, record, release, release_due, reprocess};
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};

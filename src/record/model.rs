@@ -129,7 +129,10 @@ impl OutboxKind {
 
     /// Replies to the customer, which the per-sender rate limit counts.
     pub fn is_reply(self) -> bool {
-        matches!(self, OutboxKind::Ack | OutboxKind::FollowupAck | OutboxKind::RejectUnauthorized | OutboxKind::RejectSuspended)
+        matches!(
+            self,
+            OutboxKind::Ack | OutboxKind::FollowupAck | OutboxKind::RejectUnauthorized | OutboxKind::RejectSuspended
+        )
     }
 }
 

@@ -43,7 +43,14 @@ impl Prepared {
 /// Understands and decides one raw item. `received_at` is when it reached us (IMAP
 /// INTERNALDATE, the form request time); `None` takes the message's newest Received header,
 /// else its Date, else `fallback_now`.
-pub fn prepare(raw: Vec<u8>, channel: Channel, received_at: Option<DateTime<Utc>>, fallback_now: DateTime<Utc>, config: &Config, calendars: &Calendars) -> Prepared {
+pub fn prepare(
+    raw: Vec<u8>,
+    channel: Channel,
+    received_at: Option<DateTime<Utc>>,
+    fallback_now: DateTime<Utc>,
+    config: &Config,
+    calendars: &Calendars,
+) -> Prepared {
     let sha256 = hex(&Sha256::digest(&raw));
     let report = match channel {
         Channel::Mail => understand::understand_mail(&raw, config).map_err(|e| e.to_string()),
@@ -66,7 +73,13 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Records one prepared item in `tx`.
-pub fn record(tx: &mut dyn Tx, item: &Prepared, config: &Config, calendars: &Calendars, now: DateTime<Utc>) -> Result<Outcome> {
+pub fn record(
+    tx: &mut dyn Tx,
+    item: &Prepared,
+    config: &Config,
+    calendars: &Calendars,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
     let key = item.dedup_key();
     if let Some((message, case)) = tx.find_message(&key)? {
         return Ok(Outcome { message, case, action: "duplicate".into(), duplicate: true, enqueued: Vec::new() });
@@ -88,11 +101,19 @@ fn channel_name(c: Channel) -> &'static str {
     }
 }
 
-fn quarantine(tx: &mut dyn Tx, item: &Prepared, key: &str, error: &str, config: &Config, now: DateTime<Utc>) -> Result<Outcome> {
+fn quarantine(
+    tx: &mut dyn Tx,
+    item: &Prepared,
+    key: &str,
+    error: &str,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
     let year = item.received_at.with_timezone(&config.policy.time_zone).year();
     let number = tx.allocate_case_number(&config.cases.prefix, year, config.cases.width)?;
     let mut case = empty_case(&number, CaseState::Quarantined, config, now);
-    case.reasons = vec![format!("could not be understood: {error}"), "kept raw for an operator; nothing was sent".into()];
+    case.reasons =
+        vec![format!("could not be understood: {error}"), "kept raw for an operator; nothing was sent".into()];
     let case_id = tx.insert_case(&case)?;
     let message = tx.insert_message(&NewMessage {
         case_id: Some(case_id),
@@ -140,7 +161,16 @@ fn empty_case(number: &str, state: CaseState, config: &Config, now: DateTime<Utc
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record_report(tx: &mut dyn Tx, item: &Prepared, key: &str, report: &Report, decision: &Decision, config: &Config, calendars: &Calendars, now: DateTime<Utc>) -> Result<Outcome> {
+fn record_report(
+    tx: &mut dyn Tx,
+    item: &Prepared,
+    key: &str,
+    report: &Report,
+    decision: &Decision,
+    config: &Config,
+    calendars: &Calendars,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
     let message = |case_id: Option<i64>, action: &'static str| NewMessage {
         case_id,
         channel: channel_name(item.channel),
@@ -182,7 +212,9 @@ fn record_report(tx: &mut dyn Tx, item: &Prepared, key: &str, report: &Report, d
                 None => None,
             };
             match case {
-                Some(case) => followup(tx, item, report, decision, case, message(None, "followup"), config, calendars, now),
+                Some(case) => {
+                    followup(tx, item, report, decision, case, message(None, "followup"), config, calendars, now)
+                }
                 None => {
                     // The case it names is not ours (or not recorded): a new report.
                     let mut fresh = report.clone();
@@ -219,7 +251,15 @@ fn clock_name(c: ClockKind) -> &'static str {
     }
 }
 
-fn open_case(tx: &mut dyn Tx, item: &Prepared, report: &Report, decision: &Decision, message: NewMessage<'_>, config: &Config, now: DateTime<Utc>) -> Result<Outcome> {
+fn open_case(
+    tx: &mut dyn Tx,
+    item: &Prepared,
+    report: &Report,
+    decision: &Decision,
+    message: NewMessage<'_>,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
     let year = item.received_at.with_timezone(&config.policy.time_zone).year();
     let number = tx.allocate_case_number(&config.cases.prefix, year, config.cases.width)?;
     let f = &report.fields;
@@ -249,17 +289,39 @@ fn open_case(tx: &mut dyn Tx, item: &Prepared, report: &Report, decision: &Decis
     };
     let case_id = tx.insert_case(&case)?;
     let message_id = tx.insert_message(&NewMessage { case_id: Some(case_id), ..message })?;
-    tx.add_event(case_id, now, "uketsuke", "opened", &format!("{}: {}", decision.action.as_str(), decision.reasons.join("; ")))?;
+    tx.add_event(
+        case_id,
+        now,
+        "uketsuke",
+        "opened",
+        &format!("{}: {}", decision.action.as_str(), decision.reasons.join("; ")),
+    )?;
     let mut enqueued = Vec::new();
     reply(tx, config, Some(case_id), Some(&number), message_id, OutboxKind::Ack, report, decision, now, &mut enqueued)?;
     route(tx, config, case_id, &number, message_id, decision.action, decision.reply_language, now, &mut enqueued)?;
-    Ok(Outcome { message: message_id, case: Some(number), action: decision.action.as_str().into(), duplicate: false, enqueued })
+    Ok(Outcome {
+        message: message_id,
+        case: Some(number),
+        action: decision.action.as_str().into(),
+        duplicate: false,
+        enqueued,
+    })
 }
 
 /// Hands a case to the team (dispatch) or to on-call (escalate). Held cases are handed over
 /// by [`release_due`] when support opens.
 #[allow(clippy::too_many_arguments)]
-fn route(tx: &mut dyn Tx, config: &Config, case_id: i64, number: &str, message_id: i64, action: Action, language: crate::terms::Language, now: DateTime<Utc>, enqueued: &mut Vec<OutboxKind>) -> Result<()> {
+fn route(
+    tx: &mut dyn Tx,
+    config: &Config,
+    case_id: i64,
+    number: &str,
+    message_id: i64,
+    action: Action,
+    language: crate::terms::Language,
+    now: DateTime<Utc>,
+    enqueued: &mut Vec<OutboxKind>,
+) -> Result<()> {
     let (kind, recipient) = match action {
         Action::Dispatch => (OutboxKind::Handover, &config.mail.team_address),
         Action::Escalate => (OutboxKind::Oncall, &config.mail.oncall_address),
@@ -281,7 +343,18 @@ fn route(tx: &mut dyn Tx, config: &Config, case_id: i64, number: &str, message_i
 
 /// Enqueues a reply to the reporter, unless the per-sender rate is exceeded.
 #[allow(clippy::too_many_arguments)]
-fn reply(tx: &mut dyn Tx, config: &Config, case_id: Option<i64>, number: Option<&str>, message_id: i64, kind: OutboxKind, report: &Report, decision: &Decision, now: DateTime<Utc>, enqueued: &mut Vec<OutboxKind>) -> Result<()> {
+fn reply(
+    tx: &mut dyn Tx,
+    config: &Config,
+    case_id: Option<i64>,
+    number: Option<&str>,
+    message_id: i64,
+    kind: OutboxKind,
+    report: &Report,
+    decision: &Decision,
+    now: DateTime<Utc>,
+    enqueued: &mut Vec<OutboxKind>,
+) -> Result<()> {
     let Some(recipient) = report.from.as_deref().filter(|r| r.contains('@')) else {
         if let Some(case_id) = case_id {
             tx.add_event(case_id, now, "uketsuke", "no_reply", "the report has no sender address to acknowledge")?;
@@ -291,7 +364,9 @@ fn reply(tx: &mut dyn Tx, config: &Config, case_id: Option<i64>, number: Option<
     let limit = config.mail.ack_rate_per_hour;
     if tx.acks_since(recipient, now - Duration::hours(1))? >= limit {
         if let Some(case_id) = case_id {
-            let detail = format!("{recipient} already had {limit} replies in the last hour: no acknowledgment sent (mail-loop guard)");
+            let detail = format!(
+                "{recipient} already had {limit} replies in the last hour: no acknowledgment sent (mail-loop guard)"
+            );
             tx.add_event(case_id, now, "uketsuke", "rate_limited", &detail)?;
         }
         return Ok(());
@@ -314,11 +389,26 @@ fn reply(tx: &mut dyn Tx, config: &Config, case_id: Option<i64>, number: Option<
 /// across retries, and carrying the case number so a reply that lost its subject tag still
 /// finds its case.
 fn our_message_id(number: Option<&str>, message_id: i64, kind: OutboxKind, config: &Config) -> String {
-    format!("<{}.m{message_id}.{}@{}>", number.unwrap_or("nocase"), kind.as_str().replace('_', "-"), config.mail.message_id_domain)
+    format!(
+        "<{}.m{message_id}.{}@{}>",
+        number.unwrap_or("nocase"),
+        kind.as_str().replace('_', "-"),
+        config.mail.message_id_domain
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
-fn followup(tx: &mut dyn Tx, item: &Prepared, report: &Report, decision: &Decision, mut case: CaseRecord, message: NewMessage<'_>, config: &Config, calendars: &Calendars, now: DateTime<Utc>) -> Result<Outcome> {
+fn followup(
+    tx: &mut dyn Tx,
+    item: &Prepared,
+    report: &Report,
+    decision: &Decision,
+    mut case: CaseRecord,
+    message: NewMessage<'_>,
+    config: &Config,
+    calendars: &Calendars,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
     let message_id = tx.insert_message(&NewMessage { case_id: Some(case.id), ..message })?;
     // Fill what the case lacks; never overwrite what the customer already said.
     let f = &report.fields;
@@ -341,7 +431,8 @@ fn followup(tx: &mut dyn Tx, item: &Prepared, report: &Report, decision: &Decisi
         // The last required item has arrived: the clock starts at this follow-up (POLICY.md 3).
         let customer = case.customer_id.as_deref().and_then(|id| config.customers.by_id(id));
         let eligible = decision::eligible(&config.policy, &case.priority, customer, case.language);
-        let timing: Timing = decision::start_clock(&config.policy, calendars, &case.priority, eligible, item.received_at);
+        let timing: Timing =
+            decision::start_clock(&config.policy, calendars, &case.priority, eligible, item.received_at);
         case.state = state_of(timing.action);
         case.clock = clock_name(timing.clock).into();
         case.clock_start = Some(item.received_at);
@@ -350,15 +441,63 @@ fn followup(tx: &mut dyn Tx, item: &Prepared, report: &Report, decision: &Decisi
         case.reasons.push("the last required item arrived: the response clock starts now".into());
         case.reasons.extend(timing.reasons.iter().cloned());
         tx.update_case(&case)?;
-        tx.add_event(case.id, now, "uketsuke", "completed", &format!("{}: {}", timing.action.as_str(), timing.reasons.join("; ")))?;
-        reply(tx, config, Some(case.id), Some(&case.number), message_id, OutboxKind::Ack, report, decision, now, &mut enqueued)?;
-        route(tx, config, case.id, &case.number.clone(), message_id, timing.action, case.reply_language, now, &mut enqueued)?;
-        return Ok(Outcome { message: message_id, case: Some(case.number), action: format!("followup:{}", timing.action.as_str()), duplicate: false, enqueued });
+        tx.add_event(
+            case.id,
+            now,
+            "uketsuke",
+            "completed",
+            &format!("{}: {}", timing.action.as_str(), timing.reasons.join("; ")),
+        )?;
+        reply(
+            tx,
+            config,
+            Some(case.id),
+            Some(&case.number),
+            message_id,
+            OutboxKind::Ack,
+            report,
+            decision,
+            now,
+            &mut enqueued,
+        )?;
+        route(
+            tx,
+            config,
+            case.id,
+            &case.number.clone(),
+            message_id,
+            timing.action,
+            case.reply_language,
+            now,
+            &mut enqueued,
+        )?;
+        return Ok(Outcome {
+            message: message_id,
+            case: Some(case.number),
+            action: format!("followup:{}", timing.action.as_str()),
+            duplicate: false,
+            enqueued,
+        });
     }
     tx.update_case(&case)?;
-    let still = if case.missing.is_empty() { "nothing missing".to_string() } else { format!("still missing: {}", case.missing.join(", ")) };
+    let still = if case.missing.is_empty() {
+        "nothing missing".to_string()
+    } else {
+        format!("still missing: {}", case.missing.join(", "))
+    };
     tx.add_event(case.id, now, "uketsuke", "followup", &still)?;
-    reply(tx, config, Some(case.id), Some(&case.number), message_id, OutboxKind::FollowupAck, report, decision, now, &mut enqueued)?;
+    reply(
+        tx,
+        config,
+        Some(case.id),
+        Some(&case.number),
+        message_id,
+        OutboxKind::FollowupAck,
+        report,
+        decision,
+        now,
+        &mut enqueued,
+    )?;
     Ok(Outcome { message: message_id, case: Some(case.number), action: "followup".into(), duplicate: false, enqueued })
 }
 
@@ -402,15 +541,29 @@ pub fn release_due(tx: &mut dyn Tx, config: &Config, now: DateTime<Utc>) -> Resu
 
 /// Hands one held case to the team now (`uketsuke cases release`).
 pub fn release(tx: &mut dyn Tx, config: &Config, number: &str, now: DateTime<Utc>, actor: &str) -> Result<String> {
-    let case = tx.load_case(number)?.ok_or_else(|| super::StoreError(format!("no case {number}; `uketsuke cases list` shows the cases on record")))?;
+    let case = tx.load_case(number)?.ok_or_else(|| {
+        super::StoreError(format!("no case {number}; `uketsuke cases list` shows the cases on record"))
+    })?;
     if case.state != CaseState::Held {
-        return Err(super::StoreError(format!("case {number} is {}, not held: only held cases can be released", case.state.as_str())));
+        return Err(super::StoreError(format!(
+            "case {number} is {}, not held: only held cases can be released",
+            case.state.as_str()
+        )));
     }
     release_case(tx, config, case, now, actor, "released by hand")
 }
 
-fn release_case(tx: &mut dyn Tx, config: &Config, mut case: CaseRecord, now: DateTime<Utc>, actor: &str, why: &str) -> Result<String> {
-    let first = tx.first_message_of(case.id)?.ok_or_else(|| super::StoreError(format!("case {} has no message on record", case.number)))?;
+fn release_case(
+    tx: &mut dyn Tx,
+    config: &Config,
+    mut case: CaseRecord,
+    now: DateTime<Utc>,
+    actor: &str,
+    why: &str,
+) -> Result<String> {
+    let first = tx
+        .first_message_of(case.id)?
+        .ok_or_else(|| super::StoreError(format!("case {} has no message on record", case.number)))?;
     case.state = CaseState::Dispatched;
     case.updated_at = now;
     case.reasons.push(format!("{why}: handed over to the team"));
@@ -423,12 +576,27 @@ fn release_case(tx: &mut dyn Tx, config: &Config, mut case: CaseRecord, now: Dat
 
 /// Changes a case's priority and recomputes its due time from the same clock start
 /// (POLICY.md section 4), recording who and why.
-pub fn reclassify(tx: &mut dyn Tx, config: &Config, calendars: &Calendars, number: &str, priority: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<CaseRecord> {
+pub fn reclassify(
+    tx: &mut dyn Tx,
+    config: &Config,
+    calendars: &Calendars,
+    number: &str,
+    priority: &str,
+    reason: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<CaseRecord> {
     let policy = &config.policy;
     if !policy.priorities.iter().any(|p| p == priority) {
-        return Err(super::StoreError(format!("`{priority}` is not a priority of the {} profile; use one of: {}", policy.name, policy.priorities.join(", "))));
+        return Err(super::StoreError(format!(
+            "`{priority}` is not a priority of the {} profile; use one of: {}",
+            policy.name,
+            policy.priorities.join(", ")
+        )));
     }
-    let mut case = tx.load_case(number)?.ok_or_else(|| super::StoreError(format!("no case {number}; `uketsuke cases list` shows the cases on record")))?;
+    let mut case = tx.load_case(number)?.ok_or_else(|| {
+        super::StoreError(format!("no case {number}; `uketsuke cases list` shows the cases on record"))
+    })?;
     let old = (case.priority.clone(), case.response_due);
     case.priority = priority.to_string();
     if let Some(start) = case.clock_start {
@@ -441,7 +609,9 @@ pub fn reclassify(tx: &mut dyn Tx, config: &Config, calendars: &Calendars, numbe
         case.reasons.extend(why);
     }
     case.updated_at = now;
-    let fmt = |t: Option<DateTime<Utc>>| t.map(|t| t.with_timezone(&policy.time_zone).to_rfc3339()).unwrap_or_else(|| "none".into());
+    let fmt = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.with_timezone(&policy.time_zone).to_rfc3339()).unwrap_or_else(|| "none".into())
+    };
     let detail = format!("{} -> {priority} (due {} -> {}): {reason}", old.0, fmt(old.1), fmt(case.response_due));
     case.reasons.push(format!("reclassified by {actor}: {detail}"));
     tx.update_case(&case)?;
@@ -453,12 +623,24 @@ pub fn reclassify(tx: &mut dyn Tx, config: &Config, calendars: &Calendars, numbe
 /// configuration change). When it is understood now, it is recorded as a new item, in the
 /// same transaction the quarantined case is marked `reprocessed`; when it still is not,
 /// nothing changes. Returns the outcome of the new item.
-pub fn reprocess(tx: &mut dyn Tx, config: &Config, calendars: &Calendars, number: &str, now: DateTime<Utc>, actor: &str) -> Result<Option<Outcome>> {
-    let mut case = tx.load_case(number)?.ok_or_else(|| super::StoreError(format!("no case {number}; `uketsuke cases list --state quarantined` shows the quarantined ones")))?;
+pub fn reprocess(
+    tx: &mut dyn Tx,
+    config: &Config,
+    calendars: &Calendars,
+    number: &str,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> Result<Option<Outcome>> {
+    let mut case = tx.load_case(number)?.ok_or_else(|| {
+        super::StoreError(format!(
+            "no case {number}; `uketsuke cases list --state quarantined` shows the quarantined ones"
+        ))
+    })?;
     if case.state != CaseState::Quarantined {
         return Err(super::StoreError(format!("case {number} is {}, not quarantined", case.state.as_str())));
     }
-    let (raw, channel, received) = tx.raw_of_case(case.id)?.ok_or_else(|| super::StoreError(format!("case {number} has no message on record")))?;
+    let (raw, channel, received) =
+        tx.raw_of_case(case.id)?.ok_or_else(|| super::StoreError(format!("case {number} has no message on record")))?;
     let mut item = prepare(raw, channel, Some(received), now, config, calendars);
     if let Err(e) = &item.understood {
         tx.add_event(case.id, now, actor, "reprocess_failed", e)?;
@@ -471,6 +653,16 @@ pub fn reprocess(tx: &mut dyn Tx, config: &Config, calendars: &Calendars, number
     case.updated_at = now;
     case.reasons.push(format!("reprocessed by {actor}: now {}", outcome.case.as_deref().unwrap_or(&outcome.action)));
     tx.update_case(&case)?;
-    tx.add_event(case.id, now, actor, "reprocessed", &format!("recorded again as message {} ({})", outcome.message, outcome.case.as_deref().unwrap_or(&outcome.action)))?;
+    tx.add_event(
+        case.id,
+        now,
+        actor,
+        "reprocessed",
+        &format!(
+            "recorded again as message {} ({})",
+            outcome.message,
+            outcome.case.as_deref().unwrap_or(&outcome.action)
+        ),
+    )?;
     Ok(Some(outcome))
 }

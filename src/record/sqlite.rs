@@ -31,9 +31,16 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("cannot create the store's folder {}: {e}; check [store] path and permissions", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError(format!(
+                    "cannot create the store's folder {}: {e}; check [store] path and permissions",
+                    dir.display()
+                ))
+            })?;
         }
-        let conn = Connection::open(path).map_err(|e| StoreError(format!("cannot open the store {}: {e}; check [store] path and permissions", path.display())))?;
+        let conn = Connection::open(path).map_err(|e| {
+            StoreError(format!("cannot open the store {}: {e}; check [store] path and permissions", path.display()))
+        })?;
         conn.busy_timeout(Duration::from_secs(60)).map_err(err("setting the busy timeout"))?;
         // WAL: readers never block the writer; FULL: a commit is on disk when it returns.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err("enabling WAL"))?;
@@ -45,11 +52,18 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err("starting the migration"))?;
-        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err("reading the schema version"))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("starting the migration"))?;
+        let version: i64 =
+            tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err("reading the schema version"))?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
         if version > MIGRATIONS.len() {
-            return Err(StoreError(format!("the store has schema version {version}, newer than this uketsuke knows ({}); run a newer uketsuke", MIGRATIONS.len())));
+            return Err(StoreError(format!(
+                "the store has schema version {version}, newer than this uketsuke knows ({}); run a newer uketsuke",
+                MIGRATIONS.len()
+            )));
         }
         for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version) {
             tx.execute_batch(sql).map_err(|e| StoreError(format!("migration {name} failed: {e}")))?;
@@ -98,7 +112,8 @@ impl SqliteStore {
                 })
             })
             .map_err(err("reading the outbox"))?;
-        let mut jobs: Vec<OutboxJob> = rows.collect::<std::result::Result<_, _>>().map_err(err("reading an outbox entry"))?;
+        let mut jobs: Vec<OutboxJob> =
+            rows.collect::<std::result::Result<_, _>>().map_err(err("reading an outbox entry"))?;
         for job in &mut jobs {
             if let Some(case_id) = job.case_id {
                 job.case = self
@@ -127,14 +142,24 @@ impl SqliteStore {
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, not_before = ?3 WHERE id = ?1",
                 params![id, error, time_text(at)],
             ),
-            None => self.conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, state = 'parked' WHERE id = ?1", params![id, error]),
+            None => self.conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, state = 'parked' WHERE id = ?1",
+                params![id, error],
+            ),
         }
         .map_err(err("recording a failed send"))?;
         Ok(())
     }
 
     /// Records a channel's state; `success` also stamps its last success.
-    pub fn set_channel(&mut self, name: &str, state: &str, success: bool, error: Option<&str>, at: DateTime<Utc>) -> Result<()> {
+    pub fn set_channel(
+        &mut self,
+        name: &str,
+        state: &str,
+        success: bool,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO channels (name, state, since, last_success, last_error, updated_at) \
@@ -168,14 +193,24 @@ impl SqliteStore {
             .conn
             .prepare(&format!("SELECT {OAUTH_COLUMNS} FROM oauth_accounts ORDER BY account"))
             .map_err(err("reading OAuth accounts"))?;
-        stmt.query_map([], oauth_from_row).map_err(err("reading OAuth accounts"))?.collect::<std::result::Result<_, _>>().map_err(err("reading an OAuth account"))
+        stmt.query_map([], oauth_from_row)
+            .map_err(err("reading OAuth accounts"))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(err("reading an OAuth account"))
     }
 
     /// Records a refresh: the new access token's expiry and, when the provider sent one, the
     /// new (sealed) refresh token. Durable when this returns, so a rotated refresh token is
     /// never lost to a crash. `login` marks a fresh sign-in: it also clears "needs
     /// re-authorization", which a waiting daemon watches for.
-    pub fn save_oauth_tokens(&mut self, account: &str, sealed_refresh: Option<&[u8]>, access_expires: Option<DateTime<Utc>>, login: bool, at: DateTime<Utc>) -> Result<()> {
+    pub fn save_oauth_tokens(
+        &mut self,
+        account: &str,
+        sealed_refresh: Option<&[u8]>,
+        access_expires: Option<DateTime<Utc>>,
+        login: bool,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO oauth_accounts (account, refresh_token, access_expires, refreshed_at, needs_reauth, updated_at) \
@@ -216,22 +251,48 @@ impl SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?, opt_time(r, 2)?, r.get(3)?, opt_time(r, 4)?, r.get(5)?, r.get(6)?, r.get(7)?, opt_time(r, 8)?)),
             )
             .map_err(err("reading the status"))?;
-        let mut stmt = self.conn.prepare("SELECT name, state, since, last_success, last_error, updated_at FROM channels ORDER BY name").map_err(err("reading channels"))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, state, since, last_success, last_error, updated_at FROM channels ORDER BY name")
+            .map_err(err("reading channels"))?;
         let channels = stmt
             .query_map([], |r| {
-                Ok(ChannelStatus { name: r.get(0)?, state: r.get(1)?, since: time(r, 2)?, last_success: opt_time(r, 3)?, last_error: r.get(4)?, updated_at: time(r, 5)? })
+                Ok(ChannelStatus {
+                    name: r.get(0)?,
+                    state: r.get(1)?,
+                    since: time(r, 2)?,
+                    last_success: opt_time(r, 3)?,
+                    last_error: r.get(4)?,
+                    updated_at: time(r, 5)?,
+                })
             })
             .map_err(err("reading channels"))?
             .collect::<std::result::Result<_, _>>()
             .map_err(err("reading a channel"))?;
         let oauth = self.oauth_accounts()?;
-        Ok(StoreStatus { outbox_pending: pending, outbox_parked: parked, oldest_pending, held, oldest_held, next_release, quarantined, cases, messages, channels, oauth })
+        Ok(StoreStatus {
+            outbox_pending: pending,
+            outbox_parked: parked,
+            oldest_pending,
+            held,
+            oldest_held,
+            next_release,
+            quarantined,
+            cases,
+            messages,
+            channels,
+            oauth,
+        })
     }
 
     /// Counts, for tests and status: (messages, cases, outbox entries).
     pub fn counts(&self) -> Result<(i64, i64, i64)> {
         self.conn
-            .query_row("SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM cases), (SELECT count(*) FROM outbox)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM cases), (SELECT count(*) FROM outbox)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .map_err(err("counting"))
     }
 }
@@ -240,7 +301,8 @@ struct SqliteTx<'c>(rusqlite::Transaction<'c>);
 
 impl Store for SqliteStore {
     fn write<T>(&mut self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err("starting a write"))?;
+        let tx =
+            self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err("starting a write"))?;
         let mut tx = SqliteTx(tx);
         let value = f(&mut tx)?;
         tx.0.commit().map_err(err("committing"))?;
@@ -264,7 +326,8 @@ impl Store for SqliteStore {
         }
         sql.push_str(" ORDER BY id");
         let mut stmt = self.conn.prepare(&sql).map_err(err("listing cases"))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), case_from_row).map_err(err("listing cases"))?;
+        let rows =
+            stmt.query_map(rusqlite::params_from_iter(args.iter()), case_from_row).map_err(err("listing cases"))?;
         rows.collect::<std::result::Result<_, _>>().map_err(err("reading a case"))
     }
 
@@ -321,9 +384,14 @@ impl Store for SqliteStore {
             .map_err(err("reading the outbox"))?
             .collect::<std::result::Result<_, _>>()
             .map_err(err("reading an outbox entry"))?;
-        let mut stmt = self.conn.prepare("SELECT at, actor, kind, detail FROM case_events WHERE case_id = ?1 ORDER BY id").map_err(err("reading events"))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, actor, kind, detail FROM case_events WHERE case_id = ?1 ORDER BY id")
+            .map_err(err("reading events"))?;
         let events = stmt
-            .query_map([case.id], |r| Ok(EventRecord { at: time(r, 0)?, actor: r.get(1)?, kind: r.get(2)?, detail: r.get(3)? }))
+            .query_map([case.id], |r| {
+                Ok(EventRecord { at: time(r, 0)?, actor: r.get(1)?, kind: r.get(2)?, detail: r.get(3)? })
+            })
             .map_err(err("reading events"))?
             .collect::<std::result::Result<_, _>>()
             .map_err(err("reading an event"))?;
@@ -555,7 +623,9 @@ impl Tx for SqliteTx<'_> {
     fn held_until(&mut self, now: DateTime<Utc>) -> Result<Vec<CaseRecord>> {
         let mut stmt = self
             .0
-            .prepare(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE state = 'held' AND release_at <= ?1 ORDER BY release_at, id"))
+            .prepare(&format!(
+                "SELECT {CASE_COLUMNS} FROM cases WHERE state = 'held' AND release_at <= ?1 ORDER BY release_at, id"
+            ))
             .map_err(err("finding held cases"))?;
         let rows = stmt.query_map([time_text(now)], case_from_row).map_err(err("finding held cases"))?;
         rows.collect::<std::result::Result<_, _>>().map_err(err("reading a held case"))
@@ -563,11 +633,19 @@ impl Tx for SqliteTx<'_> {
 
     fn raw_of_case(&mut self, case_id: i64) -> Result<Option<(Vec<u8>, crate::understand::Channel, DateTime<Utc>)>> {
         self.0
-            .query_row("SELECT raw, channel, received_at FROM messages WHERE case_id = ?1 ORDER BY id LIMIT 1", [case_id], |r| {
-                let channel: String = r.get(1)?;
-                let channel = if channel == "form" { crate::understand::Channel::Form } else { crate::understand::Channel::Mail };
-                Ok((r.get(0)?, channel, time(r, 2)?))
-            })
+            .query_row(
+                "SELECT raw, channel, received_at FROM messages WHERE case_id = ?1 ORDER BY id LIMIT 1",
+                [case_id],
+                |r| {
+                    let channel: String = r.get(1)?;
+                    let channel = if channel == "form" {
+                        crate::understand::Channel::Form
+                    } else {
+                        crate::understand::Channel::Mail
+                    };
+                    Ok((r.get(0)?, channel, time(r, 2)?))
+                },
+            )
             .optional()
             .map_err(err("reading a raw message"))
     }

@@ -31,14 +31,29 @@ fn family(label: Option<&str>) -> Family {
     let label = label.trim().trim_matches(|c| c == '"' || c == '\'').to_ascii_lowercase();
     match label.as_str() {
         "" => Family::Unknown,
-        "iso-2022-jp" | "iso2022jp" | "iso-2022-jp-ms" | "iso-2022-jp-1" | "iso-2022-jp-2"
-        | "iso-2022-jp-3" | "iso-2022-jp-ext" | "cp50220" | "cp50221" | "cp50222"
-        | "csiso2022jp" | "jis" | "x-windows-iso2022jp" => Family::Iso2022Jp,
-        "shift_jis" | "shift-jis" | "sjis" | "x-sjis" | "s-jis" | "cp932" | "ms932"
-        | "windows-31j" | "csshiftjis" | "ms_kanji" | "cswindows31j" | "x-ms-cp932"
-        | "windows-932" | "ibm-943" | "shift_jisx0213" => Family::ShiftJis,
-        "euc-jp" | "eucjp" | "x-euc-jp" | "eucjp-ms" | "euc-jp-ms" | "cp51932"
-        | "cseucpkdfmtjapanese" | "euc-jis-2004" => Family::EucJp,
+        "iso-2022-jp"
+        | "iso2022jp"
+        | "iso-2022-jp-ms"
+        | "iso-2022-jp-1"
+        | "iso-2022-jp-2"
+        | "iso-2022-jp-3"
+        | "iso-2022-jp-ext"
+        | "cp50220"
+        | "cp50221"
+        | "cp50222"
+        | "csiso2022jp"
+        | "jis"
+        | "x-windows-iso2022jp" => Family::Iso2022Jp,
+        "shift_jis" | "shift-jis" | "sjis" | "x-sjis" | "s-jis" | "cp932" | "ms932" | "windows-31j" | "csshiftjis"
+        | "ms_kanji" | "cswindows31j" | "x-ms-cp932" | "windows-932" | "ibm-943" | "shift_jisx0213" => Family::ShiftJis,
+        "euc-jp"
+        | "eucjp"
+        | "x-euc-jp"
+        | "eucjp-ms"
+        | "euc-jp-ms"
+        | "cp51932"
+        | "cseucpkdfmtjapanese"
+        | "euc-jis-2004" => Family::EucJp,
         "utf-8" | "utf8" | "unicode-1-1-utf-8" | "x-unicode20utf8" => Family::Utf8,
         "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso646-us" | "7bit" => Family::Ascii,
         other => match Encoding::for_label(other.as_bytes()) {
@@ -76,9 +91,7 @@ pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
         Family::Iso2022Jp if seven_bit => Some(fits("ISO-2022-JP (CP50221)")),
         Family::ShiftJis if !has_jis_escape && clean(SHIFT_JIS, bytes) => Some(fits("CP932")),
         Family::EucJp if !has_jis_escape && clean(EUC_JP, bytes) => Some(fits("EUC-JP")),
-        Family::Utf8 if !has_jis_escape && std::str::from_utf8(bytes).is_ok() => {
-            Some(fits("UTF-8"))
-        }
+        Family::Utf8 if !has_jis_escape && std::str::from_utf8(bytes).is_ok() => Some(fits("UTF-8")),
         Family::Ascii | Family::Unknown if seven_bit && !has_jis_escape => Some(fits("US-ASCII")),
         Family::Other(_) if seven_bit && !has_jis_escape => Some(fits("US-ASCII")),
         Family::Other(enc) if !seven_bit => {
@@ -139,9 +152,9 @@ fn clean(encoding: &'static Encoding, bytes: &[u8]) -> bool {
 
 /// ESC sequences that designate JIS character sets in ISO-2022-JP.
 fn looks_like_iso2022jp(bytes: &[u8]) -> bool {
-    bytes.windows(3).any(|w| {
-        w[0] == 0x1b && matches!((w[1], w[2]), (b'$', b'B') | (b'$', b'@') | (b'(', b'I') | (b'$', b'('))
-    })
+    bytes
+        .windows(3)
+        .any(|w| w[0] == 0x1b && matches!((w[1], w[2]), (b'$', b'B') | (b'$', b'@') | (b'(', b'I') | (b'$', b'(')))
 }
 
 struct Sniffed {
@@ -291,9 +304,9 @@ mod tests {
             let mut utf8 = [0; 4];
             let (bytes, _, _) = SHIFT_JIS.encode(c.encode_utf8(&mut utf8));
             let twin = (bytes.len() == 2 && bytes[0] >= 0xfa).then(|| {
-                (0xedu8..=0xee).flat_map(|a| (0x40u8..=0xfc).map(move |b| [a, b])).find(|pair| {
-                    SHIFT_JIS.decode_without_bom_handling(pair).0.chars().eq(std::iter::once(c))
-                })
+                (0xedu8..=0xee)
+                    .flat_map(|a| (0x40u8..=0xfc).map(move |b| [a, b]))
+                    .find(|pair| SHIFT_JIS.decode_without_bom_handling(pair).0.chars().eq(std::iter::once(c)))
             });
             match twin.flatten() {
                 Some(pair) => sjis.extend_from_slice(&pair),

@@ -7,8 +7,8 @@
 //! mail belong to no field.
 
 use super::text::{fold, normalize};
-use crate::config::understanding::{LabelKind, normalized_label_key as label_key};
 use crate::config::Understanding;
+use crate::config::understanding::{LabelKind, normalized_label_key as label_key};
 use crate::terms::Item;
 use serde::Serialize;
 
@@ -292,9 +292,9 @@ fn own_text_end(lines: &[String], rules: &Understanding) -> usize {
     for i in 0..end {
         let t = lines[i].trim();
         if !t.is_empty() && is_short(t) && rules.signature_starts.is_match(t) {
-            let labelled_after = lines[i + 1..end].iter().any(|l| {
-                parse_label(l.trim(), rules).is_some_and(|l| !matches!(l.kind, LabelKind::Other))
-            });
+            let labelled_after = lines[i + 1..end]
+                .iter()
+                .any(|l| parse_label(l.trim(), rules).is_some_and(|l| !matches!(l.kind, LabelKind::Other)));
             if !labelled_after {
                 return i;
             }
@@ -328,12 +328,22 @@ fn trailing_name_block(lines: &[String], rules: &Understanding) -> Option<usize>
     let name_like = |l: &str| {
         let t = l.trim();
         let short_japanese = t.chars().count() <= 10
-            && t.chars().all(|c| c == ' ' || c == '\u{3000}' || ('\u{3040}'..='\u{30FF}').contains(&c) || ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{F900}'..='\u{FAFF}').contains(&c));
-        let company = ["株式会社", "(株)", "有限会社", "合同会社", "部", "課", "Inc", "Ltd", "Corp", "K.K.", "TEL", "Tel", "@"]
-            .iter()
-            .any(|w| t.contains(w));
+            && t.chars().all(|c| {
+                c == ' '
+                    || c == '\u{3000}'
+                    || ('\u{3040}'..='\u{30FF}').contains(&c)
+                    || ('\u{4E00}'..='\u{9FFF}').contains(&c)
+                    || ('\u{F900}'..='\u{FAFF}').contains(&c)
+            });
+        let company =
+            ["株式会社", "(株)", "有限会社", "合同会社", "部", "課", "Inc", "Ltd", "Corp", "K.K.", "TEL", "Tel", "@"]
+                .iter()
+                .any(|w| t.contains(w));
         let western_name = t.split_whitespace().count() <= 3
-            && t.split_whitespace().all(|w| w.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '.'));
+            && t.split_whitespace().all(|w| {
+                w.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '.')
+            });
         short_japanese || company || western_name
     };
     (block.iter().all(|l| plain(l)) && block.iter().any(|l| name_like(l))).then_some(start)
@@ -342,7 +352,8 @@ fn trailing_name_block(lines: &[String], rules: &Understanding) -> Option<usize>
 /// Outlook's quoted header: `From:`/`差出人:` followed closely by `Sent:`/`送信日時:` etc.
 fn outlook_header_block(lines: &[String], i: usize) -> bool {
     const FROM: [&str; 3] = ["from:", "差出人:", "送信者:"];
-    const NEXT: [&str; 10] = ["sent:", "date:", "to:", "subject:", "送信日時:", "日時:", "宛先:", "件名:", "cc:", "送信:"];
+    const NEXT: [&str; 10] =
+        ["sent:", "date:", "to:", "subject:", "送信日時:", "日時:", "宛先:", "件名:", "cc:", "送信:"];
     let starts = |l: &str, set: &[&str]| {
         let f = l.trim_start().as_bytes();
         set.iter().any(|p| f.len() >= p.len() && f[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
@@ -364,7 +375,8 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
     }
     let stripped = strip_marker(line);
     // 【Label】rest, [Label] rest, <Label> rest, 〔Label〕, 《Label》, 〈Label〉
-    for (open, close) in [('【', '】'), ('[', ']'), ('<', '>'), ('〔', '〕'), ('《', '》'), ('〈', '〉'), ('〖', '〗')] {
+    for (open, close) in [('【', '】'), ('[', ']'), ('<', '>'), ('〔', '〕'), ('《', '》'), ('〈', '〉'), ('〖', '〗')]
+    {
         if let Some(inner) = stripped.strip_prefix(open) {
             if let Some(end) = inner.find(close) {
                 let label = &inner[..end];
@@ -421,7 +433,9 @@ fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine>
 
 /// Removes heading markers and item numbering: ■ ◆ ● ▼ □ ◇ ▽ ・ # *, "1." "(1)" "(a)" "a)".
 fn strip_marker(line: &str) -> &str {
-    let mut s = line.trim_start_matches(['■', '◆', '●', '▼', '□', '◇', '▽', '・', '#', '*', '◎', '○', '★', '☆', '▶', '►', '→']).trim();
+    let mut s = line
+        .trim_start_matches(['■', '◆', '●', '▼', '□', '◇', '▽', '・', '#', '*', '◎', '○', '★', '☆', '▶', '►', '→'])
+        .trim();
     // Numbering: up to two digits or one letter, followed by '.', ')' or wrapped in ().
     let bytes = s.as_bytes();
     let mut n = 0;
@@ -430,7 +444,13 @@ fn strip_marker(line: &str) -> &str {
         n += 1;
     }
     let start = n;
-    while n < bytes.len() && n - start < 2 && (bytes[n].is_ascii_digit() || (n == start && bytes[n].is_ascii_lowercase() && bytes.get(n + 1).is_some_and(|b| matches!(b, b')' | b'.')))) {
+    while n < bytes.len()
+        && n - start < 2
+        && (bytes[n].is_ascii_digit()
+            || (n == start
+                && bytes[n].is_ascii_lowercase()
+                && bytes.get(n + 1).is_some_and(|b| matches!(b, b')' | b'.'))))
+    {
         n += 1;
     }
     if n > start {
@@ -483,7 +503,9 @@ fn declared_word(value: &str) -> Option<String> {
         }
     }
     let word: String = folded
-        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '/' | '、' | ',' | '。' | '.' | '・' | '[' | ']' | '【' | '】'))
+        .split(|c: char| {
+            c.is_whitespace() || matches!(c, '(' | ')' | '/' | '、' | ',' | '。' | '.' | '・' | '[' | ']' | '【' | '】')
+        })
         .find(|w| !w.is_empty())?
         .to_string();
     // 高い/高め -> 高; 低い -> 低; 中程度 -> 中

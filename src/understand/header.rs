@@ -37,11 +37,7 @@ pub fn decode_header(raw: &[u8]) -> String {
             continue;
         }
         // Plain text up to the next possible encoded-word.
-        let len = rest[1..]
-            .windows(2)
-            .position(|w| w == b"=?")
-            .map(|p| p + 1)
-            .unwrap_or(rest.len());
+        let len = rest[1..].windows(2).position(|w| w == b"=?").map(|p| p + 1).unwrap_or(rest.len());
         if matches!(pending, Some((Some(_), _))) {
             flush(&mut pending, &mut out);
         }
@@ -133,7 +129,12 @@ mod tests {
         let enc = |b: &[u8]| {
             let mut s = String::new();
             for chunk in b.chunks(3) {
-                let n = u32::from_be_bytes([0, *chunk.first().unwrap_or(&0), *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)]);
+                let n = u32::from_be_bytes([
+                    0,
+                    *chunk.first().unwrap_or(&0),
+                    *chunk.get(1).unwrap_or(&0),
+                    *chunk.get(2).unwrap_or(&0),
+                ]);
                 let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
                 for k in 0..4 {
                     if k <= chunk.len() {

@@ -44,9 +44,8 @@ pub fn html_to_text(html: &str) -> String {
                 in_pre = if closing { in_pre.saturating_sub(1) } else { in_pre + 1 };
                 newline(&mut out);
             }
-            "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table"
-            | "ul" | "ol" | "blockquote" | "hr" | "section" | "article" | "header" | "footer"
-            | "dt" | "dd" => newline(&mut out),
+            "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table" | "ul" | "ol"
+            | "blockquote" | "hr" | "section" | "article" | "header" | "footer" | "dt" | "dd" => newline(&mut out),
             "td" | "th" if closing => out.push('\t'),
             _ => {}
         }

@@ -52,7 +52,10 @@ impl std::fmt::Display for MimeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MimeError::Empty => write!(f, "the input is empty: there is no message to read"),
-            MimeError::NotAMessage => write!(f, "the input is not a mail message: it has no mail headers (From, Date, Subject, Message-ID ...)"),
+            MimeError::NotAMessage => write!(
+                f,
+                "the input is not a mail message: it has no mail headers (From, Date, Subject, Message-ID ...)"
+            ),
         }
     }
 }
@@ -138,8 +141,8 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
                 n.ends_with(".log") || n.ends_with(".txt")
             });
         let size = part.len();
-        let text = (is_log && size <= max_log_bytes && !matches!(part.body, PartType::Message(_)))
-            .then(|| match &part.body {
+        let text =
+            (is_log && size <= max_log_bytes && !matches!(part.body, PartType::Message(_))).then(|| match &part.body {
                 PartType::Text(_) => decode_part(raw, part, &mut parsed.warnings),
                 _ => charset::decode(part.contents(), None).text,
             });
@@ -207,7 +210,9 @@ fn percent_decode(s: &str) -> Vec<u8> {
     let mut i = 0;
     while i < b.len() {
         let hex = |x: u8| (x as char).to_digit(16);
-        if let (b'%', Some(Some(hi)), Some(Some(lo))) = (b[i], b.get(i + 1).map(|x| hex(*x)), b.get(i + 2).map(|x| hex(*x))) {
+        if let (b'%', Some(Some(hi)), Some(Some(lo))) =
+            (b[i], b.get(i + 1).map(|x| hex(*x)), b.get(i + 2).map(|x| hex(*x)))
+        {
             out.push((hi * 16 + lo) as u8);
             i += 3;
             continue;
@@ -241,12 +246,16 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
     if let PartType::Text(text) | PartType::Html(text) = &part.body {
         // mail-parser decodes these labels as we would (its ISO-2022-JP and Shift_JIS tables
         // cover the NEC and IBM extensions); a wrong label shows as U+FFFD or a stray ESC.
-        let plain_label = matches!(label.as_deref(), Some("utf-8" | "utf8" | "us-ascii" | "ascii" | "iso-2022-jp" | "shift_jis" | "euc-jp") | None);
+        let plain_label = matches!(
+            label.as_deref(),
+            Some("utf-8" | "utf8" | "us-ascii" | "ascii" | "iso-2022-jp" | "shift_jis" | "euc-jp") | None
+        );
         let unicode_label = matches!(label.as_deref(), Some("utf-8" | "utf8" | "us-ascii" | "ascii") | None);
         // For the Japanese labels, Latin-1 letters in the result mean bytes of another
         // charset (UTF-8 read as ISO-2022-JP): decode those again too.
         let looks_right = unicode_label || !text.contains(|c: char| ('\u{80}'..='\u{FF}').contains(&c));
-        if plain_label && looks_right && !text.contains(['\u{FFFD}', '\u{1b}']) && (label.is_some() || text.is_ascii()) {
+        if plain_label && looks_right && !text.contains(['\u{FFFD}', '\u{1b}']) && (label.is_some() || text.is_ascii())
+        {
             return text.to_string();
         }
     }

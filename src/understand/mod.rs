@@ -203,7 +203,12 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
                 error_messages.extend(errors);
             }
         }
-        attachments.push(Attachment { filename: Some(a.filename.clone()).filter(|f| !f.is_empty()), content_type: a.content_type.clone(), size: bytes.len(), text });
+        attachments.push(Attachment {
+            filename: Some(a.filename.clone()).filter(|f| !f.is_empty()),
+            content_type: a.content_type.clone(),
+            size: bytes.len(),
+            text,
+        });
     }
     let fields = Fields {
         repro_steps: clean(&form.repro_steps),
@@ -214,11 +219,12 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
     };
     let subject = form.subject.trim().to_string();
     let subject_norm = text::normalize(&subject);
-    let all_text = [&form.description, &form.repro_steps, &form.error_messages, &form.expected_result, &form.circumstances]
-        .iter()
-        .map(|s| text::normalize(s))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let all_text =
+        [&form.description, &form.repro_steps, &form.error_messages, &form.expected_result, &form.circumstances]
+            .iter()
+            .map(|s| text::normalize(s))
+            .collect::<Vec<_>>()
+            .join("\n");
     let language = Language::parse(&form.language).unwrap_or_else(|| language_of(&subject_norm, &all_text));
     let declared = text::fold(&form.priority);
     let email = form.email.trim().to_ascii_lowercase();

@@ -67,7 +67,9 @@ pub fn detect(parsed: &Parsed, rules: &Understanding, us: &MailIdentity) -> Vec<
         }
     }
     if parsed.content_type == "multipart/report"
-        || parsed.attachments.iter().any(|a| a.content_type == "message/delivery-status" || a.content_type == "message/disposition-notification")
+        || parsed.attachments.iter().any(|a| {
+            a.content_type == "message/delivery-status" || a.content_type == "message/disposition-notification"
+        })
     {
         add(Signal::DeliveryReport);
     }

@@ -32,9 +32,15 @@ pub fn normalize(text: &str) -> String {
     let mut prev: Option<char> = None;
     let mut chars = nfkc.chars().peekable();
     while let Some(c) = chars.next() {
-        let dash_like = matches!(c, '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' | '\u{30FC}');
+        let dash_like = matches!(
+            c,
+            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' | '\u{30FC}'
+        );
         // Only between ASCII letters or digits: ー inside katakana stays a long vowel mark.
-        if dash_like && prev.is_some_and(|p| p.is_ascii_alphanumeric()) && chars.peek().is_some_and(|n| n.is_ascii_alphanumeric()) {
+        if dash_like
+            && prev.is_some_and(|p| p.is_ascii_alphanumeric())
+            && chars.peek().is_some_and(|n| n.is_ascii_alphanumeric())
+        {
             out.push('-');
         } else {
             out.push(c);

@@ -34,7 +34,8 @@ impl MailStack {
     /// A stack whose Dovecot also takes OAuth2 tokens (XOAUTH2, OAUTHBEARER; Postfix through
     /// it), checked at `introspection` (RFC 7662 style).
     pub fn start_with(name: &str, port_base: u16, introspection: Option<&str>) -> MailStack {
-        let env: Vec<(&str, &str)> = introspection.map(|url| ("MAILSTACK_OAUTH2_INTROSPECTION_URL", url)).into_iter().collect();
+        let env: Vec<(&str, &str)> =
+            introspection.map(|url| ("MAILSTACK_OAUTH2_INTROSPECTION_URL", url)).into_iter().collect();
         MailStack::start_env(name, port_base, &env)
     }
 
@@ -43,7 +44,10 @@ impl MailStack {
         // A fixed folder per test: a stack left behind by an interrupted run is stopped first.
         let dir = std::env::temp_dir().join(format!("uketsuke-mail-{name}"));
         if dir.exists() {
-            let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", dir.to_str().unwrap()]).stdin(Stdio::null()).output();
+            let _ = Command::new(repo().join("scripts/mailstack"))
+                .args(["stop", dir.to_str().unwrap()])
+                .stdin(Stdio::null())
+                .output();
         }
         let _ = std::fs::remove_dir_all(&dir);
         let stack = MailStack {
@@ -55,20 +59,33 @@ impl MailStack {
             dir,
             env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
-        let out = stack.command("start").output().expect("scripts/mailstack (run the README's test command, scripts/test, which installs the mail servers)");
-        assert!(out.status.success(), "mail stack did not start: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out = stack
+            .command("start")
+            .output()
+            .expect("scripts/mailstack (run the README's test command, scripts/test, which installs the mail servers)");
+        assert!(
+            out.status.success(),
+            "mail stack did not start: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         stack
     }
 
     fn command(&self, action: &str) -> Command {
         let mut cmd = Command::new(repo().join("scripts/mailstack"));
-        cmd.args([action, self.dir.to_str().unwrap(), &(self.imap - 1).to_string()]).env("MAILSTACK_EXTRA_DOMAINS", "ops.acme.example.jp").stdin(Stdio::null());
+        cmd.args([action, self.dir.to_str().unwrap(), &(self.imap - 1).to_string()])
+            .env("MAILSTACK_EXTRA_DOMAINS", "ops.acme.example.jp")
+            .stdin(Stdio::null());
         cmd.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd
     }
 
     pub fn stop_all(&self) {
-        let _ = Command::new(repo().join("scripts/mailstack")).args(["stop", self.dir.to_str().unwrap()]).stdin(Stdio::null()).output();
+        let _ = Command::new(repo().join("scripts/mailstack"))
+            .args(["stop", self.dir.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .output();
     }
 
     pub fn restart(&self) {
@@ -78,7 +95,11 @@ impl MailStack {
     }
 
     pub fn postfix(&self, action: &str) {
-        let out = Command::new("postfix").args(["-c", self.dir.join("postfix/etc").to_str().unwrap(), action]).stdin(Stdio::null()).output().expect("postfix");
+        let out = Command::new("postfix")
+            .args(["-c", self.dir.join("postfix/etc").to_str().unwrap(), action])
+            .stdin(Stdio::null())
+            .output()
+            .expect("postfix");
         assert!(out.status.success(), "postfix {action}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
@@ -159,7 +180,10 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path, clock: Option<&Path>) -> Daemon {
-        let log = config.parent().unwrap().join(format!("daemon-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let log = config.parent().unwrap().join(format!(
+            "daemon-{}.log",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        ));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_uketsuke"));
         cmd.args(["run", "--config", config.to_str().unwrap()]);
         if let Some(clock) = clock {
@@ -203,7 +227,10 @@ pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
 }
 
-pub async fn imap_login(stack: &MailStack, user: &str) -> async_imap::Session<tokio_rustls::client::TlsStream<TcpStream>> {
+pub async fn imap_login(
+    stack: &MailStack,
+    user: &str,
+) -> async_imap::Session<tokio_rustls::client::TlsStream<TcpStream>> {
     let config = uketsuke::channels::tls::client_config(Some(&stack.ca)).expect("tls");
     let tcp = TcpStream::connect(("127.0.0.1", stack.imaps)).await.expect("connect");
     let tls = TlsConnector::from(config).connect(ServerName::try_from("localhost").unwrap(), tcp).await.expect("tls");
@@ -219,7 +246,10 @@ pub fn append(stack: &MailStack, user: &str, raw: &[u8], internal: &str) {
     runtime().block_on(async {
         let mut session = imap_login(stack, user).await;
         let date = format!("\"{internal}\"");
-        tokio::time::timeout(Duration::from_secs(20), session.append("INBOX", None, Some(&date), raw)).await.expect("APPEND timed out").expect("append");
+        tokio::time::timeout(Duration::from_secs(20), session.append("INBOX", None, Some(&date), raw))
+            .await
+            .expect("APPEND timed out")
+            .expect("append");
         session.logout().await.ok();
     });
 }
@@ -237,29 +267,33 @@ pub struct Received {
 
 pub fn mailbox(stack: &MailStack, user: &str) -> Vec<Received> {
     let rt = runtime();
-    rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), async {
-        let mut session = imap_login(stack, user).await;
-        let mailbox = session.examine("INBOX").await.expect("examine");
-        let mut out = Vec::new();
-        if mailbox.exists > 0 {
-            let fetched: Vec<_> = session.fetch("1:*", "BODY.PEEK[]").await.expect("fetch").try_collect().await.expect("fetch");
-            for f in fetched {
-                let raw = f.body().unwrap_or_default();
-                let m = mail_parser::MessageParser::default().parse(raw).expect("parse");
-                let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_string()).unwrap_or_default();
-                out.push(Received {
-                    subject: m.subject().unwrap_or("").to_string(),
-                    message_id: header("Message-ID"),
-                    in_reply_to: header("In-Reply-To"),
-                    auto_submitted: header("Auto-Submitted"),
-                    body: m.body_text(0).map(|b| b.to_string()).unwrap_or_default(),
-                    attachments: m.attachment_count(),
-                });
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            let mut session = imap_login(stack, user).await;
+            let mailbox = session.examine("INBOX").await.expect("examine");
+            let mut out = Vec::new();
+            if mailbox.exists > 0 {
+                let fetched: Vec<_> =
+                    session.fetch("1:*", "BODY.PEEK[]").await.expect("fetch").try_collect().await.expect("fetch");
+                for f in fetched {
+                    let raw = f.body().unwrap_or_default();
+                    let m = mail_parser::MessageParser::default().parse(raw).expect("parse");
+                    let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_string()).unwrap_or_default();
+                    out.push(Received {
+                        subject: m.subject().unwrap_or("").to_string(),
+                        message_id: header("Message-ID"),
+                        in_reply_to: header("In-Reply-To"),
+                        auto_submitted: header("Auto-Submitted"),
+                        body: m.body_text(0).map(|b| b.to_string()).unwrap_or_default(),
+                        attachments: m.attachment_count(),
+                    });
+                }
             }
-        }
-        session.logout().await.ok();
-        out
-    }).await })
+            session.logout().await.ok();
+            out
+        })
+        .await
+    })
     .expect("reading a mailbox timed out")
 }
 
@@ -286,4 +320,3 @@ pub fn clock_file(stack: &MailStack, name: &str, at: &str) -> PathBuf {
     std::fs::write(&path, at).expect("clock");
     path
 }
-

@@ -20,7 +20,8 @@ pub fn free_port() -> u16 {
 /// test to add its own main file beside them.
 pub fn copy_shipped_config(dir: &Path) {
     std::fs::create_dir_all(dir.join("policies")).expect("mkdir");
-    for file in ["customers.toml", "understanding.toml", "policies/three-priority.toml", "policies/four-severity.toml"] {
+    for file in ["customers.toml", "understanding.toml", "policies/three-priority.toml", "policies/four-severity.toml"]
+    {
         std::fs::copy(repo().join("config").join(file), dir.join(file)).unwrap_or_else(|e| panic!("copy {file}: {e}"));
     }
 }

@@ -62,7 +62,8 @@ impl Provider {
         let access = self.new_token("at");
         let valid = self.valid_for.unwrap_or(self.lifetime);
         self.access.insert(access.clone(), (user.to_string(), now() + valid));
-        let mut answer = serde_json::json!({"token_type": "Bearer", "access_token": access, "expires_in": self.lifetime});
+        let mut answer =
+            serde_json::json!({"token_type": "Bearer", "access_token": access, "expires_in": self.lifetime});
         if refresh {
             let rt = self.new_token("rt");
             self.refresh.insert(rt.clone(), user.to_string());
@@ -152,7 +153,11 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
     let grant = get("grant_type");
     *p.requests.entry(grant.clone()).or_default() += 1;
     if p.down {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "AADSTS90033: a transient error has occurred");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "AADSTS90033: a transient error has occurred",
+        );
     }
     if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer" && get("client_id") != CLIENT_ID {
         return error(StatusCode::BAD_REQUEST, "unauthorized_client", "AADSTS700016: unknown application");
@@ -161,20 +166,35 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
         "refresh_token" => {
             let old = get("refresh_token");
             if p.revoked {
-                return error(StatusCode::BAD_REQUEST, "invalid_grant", "AADSTS70008: The refresh token has been revoked");
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "AADSTS70008: The refresh token has been revoked",
+                );
             }
             // Rotation: the old refresh token dies the moment a new one is issued.
             let Some(user) = p.refresh.remove(&old) else {
-                return error(StatusCode::BAD_REQUEST, "invalid_grant", "AADSTS9002313: unknown or already used refresh token");
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "AADSTS9002313: unknown or already used refresh token",
+                );
             };
             axum::Json(p.grant(&user, true)).into_response()
         }
         "client_credentials" => {
             let by_secret = get("client_secret") == CLIENT_SECRET;
-            let by_certificate = get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-                && claims(&get("client_assertion")).is_some_and(|(h, c)| h["alg"] == "RS256" && h["x5t"].is_string() && c["iss"] == CLIENT_ID && c["sub"] == CLIENT_ID);
+            let by_certificate = get("client_assertion_type")
+                == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                && claims(&get("client_assertion")).is_some_and(|(h, c)| {
+                    h["alg"] == "RS256" && h["x5t"].is_string() && c["iss"] == CLIENT_ID && c["sub"] == CLIENT_ID
+                });
             if !by_secret && !by_certificate {
-                return error(StatusCode::UNAUTHORIZED, "invalid_client", "AADSTS7000215: Invalid client secret provided");
+                return error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "AADSTS7000215: Invalid client secret provided",
+                );
             }
             let user = p.user.clone();
             axum::Json(p.grant(&user, false)).into_response()
@@ -198,7 +218,9 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
             let Some((challenge, redirect)) = p.codes.remove(&get("code")) else {
                 return error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown code");
             };
-            let verified = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, get("code_verifier").as_bytes())) == challenge;
+            let verified = URL_SAFE_NO_PAD
+                .encode(ring::digest::digest(&ring::digest::SHA256, get("code_verifier").as_bytes()))
+                == challenge;
             if !verified || redirect != get("redirect_uri") || get("client_secret") != CLIENT_SECRET {
                 return error(StatusCode::BAD_REQUEST, "invalid_grant", "PKCE verification failed");
             }
@@ -207,7 +229,11 @@ async fn token(State(state): State<Shared>, body: String) -> Response {
             axum::Json(p.grant(&user, true)).into_response()
         }
         "urn:ietf:params:oauth:grant-type:jwt-bearer" => match claims(&get("assertion")) {
-            Some((h, c)) if h["alg"] == "RS256" && c["iss"].as_str().is_some_and(|i| i.ends_with(".iam.gserviceaccount.com")) && c["scope"] == "https://mail.google.com/" => {
+            Some((h, c))
+                if h["alg"] == "RS256"
+                    && c["iss"].as_str().is_some_and(|i| i.ends_with(".iam.gserviceaccount.com"))
+                    && c["scope"] == "https://mail.google.com/" =>
+            {
                 let user = c["sub"].as_str().unwrap_or_default().to_string();
                 axum::Json(p.grant(&user, false)).into_response()
             }
@@ -235,7 +261,9 @@ async fn introspect(State(state): State<Shared>, body: String) -> Response {
     let mut p = state.lock().unwrap();
     p.introspections += 1;
     match form.get("token").and_then(|t| p.access.get(t)) {
-        Some((user, exp)) if *exp > now() => axum::Json(serde_json::json!({"active": true, "email": user, "exp": exp})).into_response(),
+        Some((user, exp)) if *exp > now() => {
+            axum::Json(serde_json::json!({"active": true, "email": user, "exp": exp})).into_response()
+        }
         _ => axum::Json(serde_json::json!({"active": false})).into_response(),
     }
 }
