@@ -1,5 +1,6 @@
-//! The words of the support contract that every layer shares: the report's language, the
-//! incident items of POLICY.md section 3, and the customer's contract tier.
+//! The words of the support contract that every layer shares: the report's language and the
+//! incident items of docs/POLICY.md section 3. Contract tiers are not here: each profile names
+//! its own (`config::policy::Policy::tiers`).
 
 use serde::Serialize;
 
@@ -60,25 +61,5 @@ impl Item {
 
     pub fn parse(s: &str) -> Option<Item> {
         Item::ALL.into_iter().find(|i| i.as_str() == s)
-    }
-}
-
-/// A customer's contract tier (four-severity terms: Silver, Gold, Platinum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tier {
-    Silver,
-    Gold,
-    Platinum,
-}
-
-impl Tier {
-    pub fn parse(s: &str) -> Option<Tier> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "silver" => Some(Tier::Silver),
-            "gold" => Some(Tier::Gold),
-            "platinum" => Some(Tier::Platinum),
-            _ => None,
-        }
     }
 }

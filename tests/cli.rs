@@ -105,7 +105,7 @@ fn unknown_profile_names_the_known_ones() {
 fn syntax_errors_wrong_types_and_bad_customers() {
     let dir = config_copy("syntax");
     let customers = dir.join("customers.toml");
-    edit(&customers, "tier = \"gold\"", "tier = \"diamond\"");
+    edit(&customers, "three-priority = \"support-plus\"", "three-priority = \"diamond\"");
     edit(&customers, "suspended = true", "suspended = \"yes\"");
     edit(&customers, "contacts = [\"@globex.example.com\"]", "contacts = [\"globex\"]");
     let main = dir.join("uketsuke.toml");
@@ -114,7 +114,7 @@ fn syntax_errors_wrong_types_and_bad_customers() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TOML syntax error"), "{err}");
-    assert!(err.contains("unknown tier `diamond`"), "{err}");
+    assert!(err.contains("unknown tier `diamond` for the three-priority profile"), "{err}");
     assert!(err.contains("`suspended` in [[customer]] must be true or false"), "{err}");
     assert!(err.contains("contact `globex` is neither an address nor an @domain"), "{err}");
 }

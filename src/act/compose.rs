@@ -229,7 +229,40 @@ fn case_context(case: Option<&CaseRecord>, language: Language, config: &Config) 
         repro_steps => c.repro_steps.clone(),
         error_messages => c.error_messages.clone(),
         circumstances => c.circumstances.clone(),
+        change_request => c.change_request.as_ref().map(|r| context! {
+            sensitive => r.sensitive,
+            entitled => r.entitled,
+            small_from => local_time(r.small_from, language, config),
+            small => target_label(&r.small, language),
+            large => target_label(&r.large, language),
+        }),
     }
+}
+
+/// A target as the customer reads it: "3d" is 3 営業日 / 3 business days.
+fn target_label(target: &str, language: Language) -> String {
+    let (number, unit) = target.split_at(target.len().saturating_sub(1));
+    match (unit, language) {
+        ("d", Language::Ja) => format!("{number} 営業日"),
+        ("h", Language::Ja) => format!("{number} 営業時間"),
+        ("d", Language::En) => format!("{number} business days"),
+        ("h", Language::En) => format!("{number} business hours"),
+        _ => target.to_string(),
+    }
+}
+
+/// Whether the acknowledgment of `case` points to the status page: it arrived out of hours
+/// and its priority is one the profile announces there (docs/POLICY.md section 6).
+pub fn shows_status_page(case: &CaseRecord, config: &Config) -> bool {
+    arrived_out_of_hours(case)
+        && config.policy.status_page.is_some()
+        && config.policy.status_page_priorities.contains(&case.priority)
+}
+
+/// Held for the next opening (a held case keeps its `release_at` once released) or escalated
+/// to on-call: the case arrived outside business hours.
+fn arrived_out_of_hours(case: &CaseRecord) -> bool {
+    case.release_at.is_some() || case.state == crate::record::CaseState::Escalated
 }
 
 fn sample_context(config: &Config, state: &str) -> Value {
@@ -257,6 +290,13 @@ fn sample_context(config: &Config, state: &str) -> Value {
         reasons: vec!["sample".into()],
         created_at: now,
         updated_at: now,
+        change_request: Some(crate::decide::ChangeRequest {
+            sensitive: state == "dispatched",
+            entitled: state != "held",
+            small_from: Some(now),
+            small: "3d".into(),
+            large: "10d".into(),
+        }),
     };
     context! {
         case => case_context(Some(&case), Language::Ja, config),
@@ -302,8 +342,10 @@ pub fn compose_auth_notice(
 pub fn compose(job: &OutboxJob, templates: &Templates, config: &Config) -> Result<Message, String> {
     let language = job.language;
     let case = job.case.as_ref();
-    let out_of_hours =
-        case.is_some_and(|c| matches!(c.state, crate::record::CaseState::Held | crate::record::CaseState::Escalated));
+    let out_of_hours = case.is_some_and(arrived_out_of_hours);
+    // `status_page` is set only where the profile announces the case's priority there, so
+    // templates written as `{% if out_of_hours and status_page %}` follow the profile.
+    let status_page = case.filter(|c| shows_status_page(c, config)).and(config.policy.status_page.clone());
     let ctx = context! {
         case => case_context(case, language, config),
         report => context! {
@@ -313,7 +355,7 @@ pub fn compose(job: &OutboxJob, templates: &Templates, config: &Config) -> Resul
             received_at => local_time(Some(job.received_at), language, config),
         },
         out_of_hours => out_of_hours,
-        status_page => config.policy.status_page.clone(),
+        status_page => status_page,
         support_address => config.mail.support_address.clone(),
     };
     let (subject, body) = templates.render(&template_name(&job.kind, language), ctx)?;

@@ -386,6 +386,7 @@ fn inspect_json(
         "priority_source": d.priority_source,
         "declared_priority": report.declared_priority,
         "feature_request": report.feature_request,
+        "change_request": d.change_request,
         "fields": {
             "repro_steps": f.repro_steps,
             "error_messages": f.error_messages,

@@ -14,7 +14,7 @@ pub mod understanding;
 
 use std::path::{Path, PathBuf};
 
-pub use customers::{Customer, Customers, Tier};
+pub use customers::{Customer, Customers};
 pub use policy::Policy;
 pub use reader::Problem;
 pub use understanding::Understanding;
@@ -173,7 +173,7 @@ impl Config {
             Some(path) => match std::fs::read_to_string(path) {
                 Ok(text) => {
                     let mut source = Source::new(path, text.clone());
-                    let c = customers::read(&mut source, &text);
+                    let c = customers::read(&mut source, &text, policy.as_ref());
                     problems.append(&mut source.problems);
                     c
                 }
@@ -182,7 +182,9 @@ impl Config {
                     None
                 }
             },
-            None => load_file(&origin, &main.customers, Some(embedded::CUSTOMERS), &mut problems, customers::read),
+            None => load_file(&origin, &main.customers, Some(embedded::CUSTOMERS), &mut problems, |s, t| {
+                customers::read(s, t, policy.as_ref())
+            }),
         };
         let understanding =
             load_file(&origin, &main.understanding, Some(embedded::UNDERSTANDING), &mut problems, understanding::read);

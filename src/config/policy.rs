@@ -5,7 +5,7 @@
 //! and keyword rules are all read from the profile, so a new contract is a new file.
 
 use super::reader::{self, Section, Source, TableRef};
-use crate::terms::{Item, Language, Tier};
+use crate::terms::{Item, Language};
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use std::path::Path;
@@ -21,6 +21,16 @@ pub struct Policy {
     pub authorized_contacts_only: bool,
     pub required_items: Vec<Item>,
     pub status_page: Option<String>,
+    /// The priorities whose out-of-hours acknowledgment points to `status_page` (the most
+    /// urgent one unless the profile says otherwise).
+    pub status_page_priorities: Vec<String>,
+    /// The contract tiers of this profile; the first is the tier of a customer who names none.
+    pub tiers: Vec<String>,
+    /// A customer more than this many days behind with payment is suspended.
+    pub suspend_after_days: i64,
+    /// Requests to change settings on the customer's behalf (設定代行); `None` when the
+    /// contract has no such service.
+    pub change_requests: Option<ChangeRequests>,
     pub hours: BusinessHours,
     pub national_holidays: bool,
     pub company_holidays: Vec<CompanyHoliday>,
@@ -80,8 +90,26 @@ pub enum AfterHoursClock {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EligibleRule {
     pub priorities: Option<Vec<String>>,
-    pub tiers: Option<Vec<Tier>>,
+    pub tiers: Option<Vec<String>>,
     pub languages: Option<Vec<Language>>,
+}
+
+/// The settings-change service of a contract (docs/POLICY.md section 4): the words that
+/// recognise a request, its priority, the completion targets quoted to the customer, and the
+/// settings a person must look at before anyone touches them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRequests {
+    pub priority: String,
+    /// Lower case, NFKC.
+    pub words: Vec<String>,
+    /// Words of sensitive settings (single sign-on, password resets); lower case, NFKC.
+    pub sensitive: Vec<String>,
+    /// At the earliest this long for a small change.
+    pub small: Target,
+    /// This long or more for a large change.
+    pub large: Target,
+    /// The tiers that have the service; `None`: every tier.
+    pub tiers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +122,11 @@ pub struct KeywordRule {
 impl Policy {
     pub fn target(&self, priority: &str) -> Option<Target> {
         self.targets.iter().find(|(p, _)| p == priority).map(|(_, t)| *t)
+    }
+
+    /// Whether `tier` is one of this profile's tiers.
+    pub fn has_tier(&self, tier: &str) -> bool {
+        self.tiers.iter().any(|t| t == tier)
     }
 
     /// The priority a declaration word means in this profile.
@@ -130,6 +163,10 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
             "authorized_contacts_only",
             "required_items",
             "status_page",
+            "status_page_priorities",
+            "tiers",
+            "suspend_after_days",
+            "change_requests",
             "business_hours",
             "company_holidays",
             "targets",
@@ -197,6 +234,41 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
         }
     }
     let status_page = top.string("status_page", false, "\"https://status.example.jp/\"").map(|(s, _)| s);
+    let status_page_priorities: Vec<String> = match top.value("status_page_priorities") {
+        None => priorities.first().cloned().into_iter().collect(),
+        Some(_) => top
+            .strings("status_page_priorities", "[\"high\"]")
+            .into_iter()
+            .filter_map(|(p, span)| {
+                if known(&p) {
+                    Some(p)
+                } else {
+                    unknown_priority(top.source, span, &p, "status_page_priorities");
+                    None
+                }
+            })
+            .collect(),
+    };
+    let mut tiers: Vec<String> = Vec::new();
+    for (tier, span) in top.strings("tiers", "[\"standard\", \"support-plus\"]") {
+        let tier = tier.trim().to_ascii_lowercase();
+        if tier.is_empty() || tier.contains(char::is_whitespace) {
+            top.source.problem(
+                span,
+                format!("tier `{tier}` is not a name"),
+                "Name each tier in one word, like \"gold\" or \"support-plus\".",
+            );
+        } else if tiers.contains(&tier) {
+            top.source.problem(span, format!("tier `{tier}` is listed twice"), "List each tier once.");
+        } else {
+            tiers.push(tier);
+        }
+    }
+    if tiers.is_empty() {
+        top.missing("tiers", "[\"standard\", \"support-plus\"]");
+    }
+    let suspend_after_days = top.integer("suspend_after_days", 30, 0..3_651);
+    let change_requests_table = top.table("change_requests");
     let hours_table = top.table("business_hours");
     let holidays_table = top.table("company_holidays");
     let targets_table = top.table("targets");
@@ -352,16 +424,7 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
                     })
                     .collect()
             });
-            let tiers = list(&mut r, "tiers").map(|ts| {
-                ts.into_iter()
-                    .filter_map(|(t, span)| {
-                        Tier::parse(&t).or_else(|| {
-                            r.source.problem(span, format!("unknown tier `{t}`"), "Use silver, gold or platinum.");
-                            None
-                        })
-                    })
-                    .collect()
-            });
+            let rule_tiers = list(&mut r, "tiers").map(|ts| known_tiers(r.source, &tiers, ts));
             let languages = list(&mut r, "languages").map(|ls| {
                 ls.into_iter()
                     .filter_map(|(l, span)| {
@@ -372,7 +435,7 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
                     })
                     .collect()
             });
-            eligible.push(EligibleRule { priorities: priorities_rule, tiers, languages });
+            eligible.push(EligibleRule { priorities: priorities_rule, tiers: rule_tiers, languages });
         }
     }
 
@@ -409,16 +472,52 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
                 None
             }
         });
-        let words: Vec<String> = s
-            .strings("words", "[\"サービス停止\", \"outage\"]")
-            .into_iter()
-            .map(|(w, _)| crate::understand::text::fold(&w))
-            .filter(|w| !w.is_empty())
-            .collect();
+        let words = word_list(&mut s, "words", "[\"サービス停止\", \"outage\"]");
         if let Some(priority) = priority {
             keywords.push(KeywordRule { priority, words });
         }
     }
+
+    // [change_requests]
+    let change_requests = change_requests_table.and_then(|t| {
+        let mut s = Section::new(
+            source,
+            t,
+            "[change_requests]",
+            &["priority", "words", "sensitive", "small", "large", "tiers"],
+        );
+        let priority = s.string("priority", true, "\"medium\"").and_then(|(p, span)| {
+            if known(&p) {
+                Some(p)
+            } else {
+                unknown_priority(s.source, span, &p, "priority");
+                None
+            }
+        });
+        let words = word_list(&mut s, "words", "[\"設定変更\", \"change request\"]");
+        if words.is_empty() {
+            s.missing("words", "[\"設定変更\", \"change request\"]");
+        }
+        let sensitive = word_list(&mut s, "sensitive", "[\"シングルサインオン\", \"password reset\"]");
+        let target = |s: &mut Section, key: &str, example: &str| {
+            let (value, span) = s.string(key, true, example)?;
+            parse_target(&value).or_else(|| {
+                s.source.problem(
+                    span,
+                    format!("{key} `{value}` is not a duration"),
+                    "Write business days as \"3d\" or business hours as \"24h\" (whole numbers, at least 1).",
+                );
+                None
+            })
+        };
+        let small = target(&mut s, "small", "\"3d\"");
+        let large = target(&mut s, "large", "\"10d\"");
+        let cr_tiers = s.value("tiers").is_some().then(|| {
+            let listed = s.strings("tiers", "[\"standard\", \"support-plus\"]");
+            known_tiers(s.source, &tiers, listed)
+        });
+        Some(ChangeRequests { priority: priority?, words, sensitive, small: small?, large: large?, tiers: cr_tiers })
+    });
 
     Some(Policy {
         name: name?,
@@ -429,6 +528,10 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
         authorized_contacts_only,
         required_items,
         status_page,
+        status_page_priorities,
+        tiers,
+        suspend_after_days,
+        change_requests,
         hours: hours?,
         national_holidays,
         company_holidays,
@@ -438,6 +541,35 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
         declared,
         keywords,
     })
+}
+
+/// A list of words to look for in reports: NFKC, lower case, empty entries dropped.
+fn word_list(s: &mut Section, key: &str, example: &str) -> Vec<String> {
+    s.strings(key, example)
+        .into_iter()
+        .map(|(w, _)| crate::understand::text::fold(&w))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The listed tiers that are the profile's; a problem for every other.
+fn known_tiers(source: &mut Source, tiers: &[String], listed: Vec<(String, std::ops::Range<usize>)>) -> Vec<String> {
+    listed
+        .into_iter()
+        .filter_map(|(t, span)| {
+            let t = t.trim().to_ascii_lowercase();
+            if tiers.contains(&t) {
+                Some(t)
+            } else {
+                source.problem(
+                    span,
+                    format!("tier `{t}` is not one of this profile's tiers"),
+                    format!("Use one of: {}; or add it to `tiers` at the top of the profile.", tiers.join(", ")),
+                );
+                None
+            }
+        })
+        .collect()
 }
 
 fn time_of_day(s: &mut Section, key: &str, example: &str) -> Option<NaiveTime> {

@@ -1,9 +1,9 @@
-//! The decision at receipt (POLICY.md section 5): one pure function from an understood
+//! The decision at receipt (docs/POLICY.md section 5): one pure function from an understood
 //! report, the customers registry, the policy and the time of receipt to what happens now,
 //! when the case is released, when the first response is due, and why.
 
 use super::calendar::{Calendar, weekday_name};
-use crate::config::policy::{AfterHoursClock, FeatureRequests, Policy};
+use crate::config::policy::{AfterHoursClock, ChangeRequests, FeatureRequests, Policy};
 use crate::config::{Customer, Customers};
 use crate::terms::{Item, Language};
 use crate::understand::Report;
@@ -62,6 +62,7 @@ pub enum Rejection {
 pub enum PrioritySource {
     Declared,
     FeatureRequest,
+    ChangeRequest,
     Keyword,
     Default,
 }
@@ -95,7 +96,26 @@ pub struct Decision {
     pub response_due: Option<DateTime<Tz>>,
     /// The language to answer in: the customer's preference, else the report's.
     pub reply_language: Language,
+    /// A request to change settings on the customer's behalf (設定代行), when it is one.
+    pub change_request: Option<ChangeRequest>,
     pub reasons: Vec<String>,
+}
+
+/// What the acknowledgment and the team need to know of a settings-change request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ChangeRequest {
+    /// It touches sensitive settings (single sign-on, password resets): a person decides
+    /// whether the desk makes it, and may decline.
+    pub sensitive: bool,
+    /// The customer's tier has the service; when not, the case is still opened and the
+    /// acknowledgment says the change is not made on their behalf under their contract.
+    pub entitled: bool,
+    /// The earliest completion of a small change, on the business calendar from the clock
+    /// start; `None` until the clock starts.
+    pub small_from: Option<DateTime<Utc>>,
+    /// The target quoted for a large change, in business days (or hours).
+    pub small: String,
+    pub large: String,
 }
 
 /// The calendars of one policy, built once and reused for every decision.
@@ -130,7 +150,8 @@ pub fn decide(
     let (customer, customer_id, inferred) = resolve_customer(report, customers, &sender_customers, &mut reasons);
 
     // Priority: declared, then (three-priority) feature requests, then keywords, then default.
-    let (priority, priority_source) = priority(report, policy, &mut reasons);
+    let change = policy.change_requests.as_ref().and_then(|c| change_request(report, c, customer, &mut reasons));
+    let (priority, priority_source) = priority(report, policy, change.is_some(), &mut reasons);
 
     let mut missing = report.items_missing_from_text();
     if customer_id.is_some() {
@@ -155,6 +176,7 @@ pub fn decide(
         release_at: None,
         response_due: None,
         reply_language,
+        change_request: change,
         reasons: Vec::new(),
     };
 
@@ -172,8 +194,14 @@ pub fn decide(
         decision.reasons = reasons;
         return decision;
     }
-    if let Some(c) = customer.filter(|c| c.suspended) {
-        reasons.push(format!("customer {} is suspended (payment overdue): support resumes when it is settled", c.id));
+    if let Some(c) = customer.filter(|c| c.suspended_on(local.date_naive(), policy.suspend_after_days)) {
+        match c.overdue_days(local.date_naive()).filter(|d| *d > policy.suspend_after_days) {
+            Some(days) => reasons.push(format!(
+                "customer {} is suspended: payment overdue {days} days (more than {}): support resumes when it is settled",
+                c.id, policy.suspend_after_days
+            )),
+            None => reasons.push(format!("customer {} is suspended: support resumes when payment is settled", c.id)),
+        }
         decision.action = Action::Reject;
         decision.rejection = Some(Rejection::Suspended);
         decision.reasons = reasons;
@@ -210,6 +238,9 @@ pub fn decide(
     decision.release_at = timing.release_at;
     decision.response_due = timing.response_due;
     reasons.extend(timing.reasons);
+    if let (Some(change), Some(service)) = (decision.change_request.as_mut(), &policy.change_requests) {
+        change.small_from = Some(calendars.business.add_target(received, service.small));
+    }
     decision.reasons = reasons;
     decision
 }
@@ -361,7 +392,12 @@ fn authorized(
     true
 }
 
-fn priority(report: &Report, policy: &Policy, reasons: &mut Vec<String>) -> (String, PrioritySource) {
+fn priority(
+    report: &Report,
+    policy: &Policy,
+    change_request: bool,
+    reasons: &mut Vec<String>,
+) -> (String, PrioritySource) {
     if let Some(word) = &report.declared_priority {
         if let Some(p) = policy.declared_priority(word) {
             reasons.push(format!("priority {p}: declared as {word:?}"));
@@ -375,7 +411,11 @@ fn priority(report: &Report, policy: &Policy, reasons: &mut Vec<String>) -> (Str
             return (p.clone(), PrioritySource::FeatureRequest);
         }
     }
-    let text = format!("{}\n{}", crate::understand::text::normalize(&report.subject), report.own_text).to_lowercase();
+    if let Some(service) = policy.change_requests.as_ref().filter(|_| change_request) {
+        reasons.push(format!("priority {}: a request to change settings", service.priority));
+        return (service.priority.clone(), PrioritySource::ChangeRequest);
+    }
+    let text = report_text(report);
     for rule in &policy.keywords {
         if let Some(word) = rule.words.iter().find(|w| text.contains(w.as_str())) {
             reasons.push(format!("priority {}: the report mentions {word:?}", rule.priority));
@@ -392,5 +432,70 @@ pub fn eligible(policy: &Policy, priority: &str, customer: Option<&Customer>, la
         rule.priorities.as_ref().is_none_or(|ps| ps.iter().any(|p| p == priority))
             && rule.tiers.as_ref().is_none_or(|ts| customer.is_some_and(|c| ts.contains(&c.tier)))
             && rule.languages.as_ref().is_none_or(|ls| ls.contains(&language))
+    })
+}
+
+/// The subject and the customer's own text, NFKC and lower case, as the word lists are.
+fn report_text(report: &Report) -> String {
+    format!("{}\n{}", crate::understand::text::normalize(&report.subject), report.own_text).to_lowercase()
+}
+
+/// Whether `text` mentions `word`. A word that begins or ends with an ASCII letter or digit
+/// must stand alone on that side (`sso` is not in `lessons`); Japanese words match anywhere,
+/// as Japanese is written without spaces.
+pub fn mentions(text: &str, word: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let (word_starts, word_ends) = (edge(word.chars().next()), edge(word.chars().last()));
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !(word_starts && edge(before)) && !(word_ends && edge(after))
+    })
+}
+
+/// A request to change settings on the customer's behalf (設定代行), recognised by the
+/// profile's words; whether it touches sensitive settings and whether the customer has the
+/// service.
+fn change_request(
+    report: &Report,
+    service: &ChangeRequests,
+    customer: Option<&Customer>,
+    reasons: &mut Vec<String>,
+) -> Option<ChangeRequest> {
+    if report.feature_request {
+        return None;
+    }
+    let text = report_text(report);
+    let word = service.words.iter().find(|w| mentions(&text, w))?;
+    reasons.push(format!("a request to change settings on the customer's behalf: the report mentions {word:?}"));
+    let sensitive = service.sensitive.iter().find(|w| mentions(&text, w));
+    if let Some(w) = sensitive {
+        reasons
+            .push(format!("it touches sensitive settings ({w:?}): a person decides whether the desk makes the change"));
+    }
+    // An unknown customer is not refused here: the acknowledgment asks who they are, and the
+    // team sees the tier once the customer ID arrives.
+    let entitled = match (&service.tiers, customer) {
+        (Some(tiers), Some(c)) => tiers.contains(&c.tier),
+        _ => true,
+    };
+    if !entitled {
+        if let Some(c) = customer {
+            reasons.push(format!(
+                "the {} tier of {} does not include changes made on the customer's behalf: the case opens, the team replies",
+                c.tier, c.id
+            ));
+        }
+    }
+    let show = |t: crate::config::policy::Target| match t {
+        crate::config::policy::Target::Hours(h) => format!("{h}h"),
+        crate::config::policy::Target::Days(d) => format!("{d}d"),
+    };
+    Some(ChangeRequest {
+        sensitive: sensitive.is_some(),
+        entitled,
+        small_from: None,
+        small: show(service.small),
+        large: show(service.large),
     })
 }

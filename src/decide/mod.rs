@@ -7,4 +7,4 @@ pub mod decision;
 pub mod holidays;
 
 pub use calendar::{Calendar, ClosedDay, ClosureKind};
-pub use decision::{Action, Calendars, Decision, decide};
+pub use decision::{Action, Calendars, ChangeRequest, Decision, decide};

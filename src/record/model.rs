@@ -78,6 +78,8 @@ pub struct CaseRecord {
     pub reasons: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set when the report asks for settings to be changed on the customer's behalf.
+    pub change_request: Option<crate::decide::ChangeRequest>,
 }
 
 /// A message to record.

@@ -157,6 +157,7 @@ fn empty_case(number: &str, state: CaseState, config: &Config, now: DateTime<Utc
         reasons: Vec::new(),
         created_at: now,
         updated_at: now,
+        change_request: None,
     }
 }
 
@@ -284,6 +285,7 @@ fn open_case(
         release_at: decision.release_at.map(|t| t.with_timezone(&Utc)),
         response_due: decision.response_due.map(|t| t.with_timezone(&Utc)),
         reasons: decision.reasons.clone(),
+        change_request: decision.change_request.clone(),
         created_at: now,
         updated_at: now,
     };
