@@ -820,19 +820,19 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
     );
     println!("  all {m} recorded:                 {}", rate(all_recorded));
     println!("  all {m} acknowledgments sent:     {}", rate(all_acks));
-    if all_acks.is_none() {
-        if let Some(f) = first_ack {
-            let window = (stopped_at - f).as_secs_f64();
-            let r = c.acks_sent as f64 / window.max(1e-9);
-            println!(
-                "    not finished: {} acks sent in {:.1} s since the first = {:.1} acks/s ({:.1} outbox entries/s); at that rate all {m} would be sent about {:.0} s after the start",
-                c.acks_sent,
-                window,
-                r,
-                c.sent as f64 / window.max(1e-9),
-                f.as_secs_f64() + m as f64 / r.max(1e-9)
-            );
-        }
+    if all_acks.is_none()
+        && let Some(f) = first_ack
+    {
+        let window = (stopped_at - f).as_secs_f64();
+        let r = c.acks_sent as f64 / window.max(1e-9);
+        println!(
+            "    not finished: {} acks sent in {:.1} s since the first = {:.1} acks/s ({:.1} outbox entries/s); at that rate all {m} would be sent about {:.0} s after the start",
+            c.acks_sent,
+            window,
+            r,
+            c.sent as f64 / window.max(1e-9),
+            f.as_secs_f64() + m as f64 / r.max(1e-9)
+        );
     }
     println!(
         "  whole outbox sent ({} entries: acks + hand-overs): {}",

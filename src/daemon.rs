@@ -233,11 +233,11 @@ pub fn problems(
             out.push(format!("{name} has not succeeded since {} (last error: {why})", since.to_rfc3339()));
         }
     }
-    if let Some(oldest) = status.oldest_pending {
-        if now - oldest > late {
-            // No count in the sentence: it is logged once while the condition lasts.
-            out.push(format!("the outbox is falling behind: entries have waited longer than {} s", late.num_seconds()));
-        }
+    if let Some(oldest) = status.oldest_pending
+        && now - oldest > late
+    {
+        // No count in the sentence: it is logged once while the condition lasts.
+        out.push(format!("the outbox is falling behind: entries have waited longer than {} s", late.num_seconds()));
     }
     if status.outbox_parked > 0 {
         out.push(

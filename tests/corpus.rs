@@ -42,10 +42,10 @@ fn expectation(path: &Path) -> Value {
 fn check(report: &Report, decision: &Decision, expect: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     let mut eq = |key: &str, actual: Value| {
-        if let Some(expected) = expect.get(key) {
-            if *expected != actual {
-                problems.push(format!("{key}: expected {expected}, got {actual}"));
-            }
+        if let Some(expected) = expect.get(key)
+            && *expected != actual
+        {
+            problems.push(format!("{key}: expected {expected}, got {actual}"));
         }
     };
     eq("language", serde_json::to_value(report.language).unwrap());

@@ -187,10 +187,10 @@ pub fn clean_subject(subject: &str, config: &Config) -> String {
         let before = s.clone();
         let folded = crate::understand::text::normalize(&s);
         // Reply and forward prefixes (Re:, RE：, 返信:, Fwd:, AW:).
-        if let Some((head, tail)) = folded.split_once(':') {
-            if config.understanding.reply_prefixes.iter().any(|p| head.trim().eq_ignore_ascii_case(p)) {
-                s = tail.trim().to_string();
-            }
+        if let Some((head, tail)) = folded.split_once(':')
+            && config.understanding.reply_prefixes.iter().any(|p| head.trim().eq_ignore_ascii_case(p))
+        {
+            s = tail.trim().to_string();
         }
         // Our tag in any bracket style.
         let tag = regex::Regex::new(&format!(
@@ -365,11 +365,9 @@ pub fn compose(job: &OutboxJob, templates: &Templates, config: &Config) -> Resul
     let mut builder =
         Message::builder().from(from).to(to).subject(subject).message_id(Some(job.our_message_id.clone()));
     let team = matches!(job.kind.as_str(), "oncall" | "handover");
-    if !team {
-        if let Some(id) = &job.message_id {
-            let id = if id.starts_with('<') { id.clone() } else { format!("<{id}>") };
-            builder = builder.in_reply_to(id.clone()).references(id);
-        }
+    if !team && let Some(id) = &job.message_id {
+        let id = if id.starts_with('<') { id.clone() } else { format!("<{id}>") };
+        builder = builder.in_reply_to(id.clone()).references(id);
     }
     let mut message = if team {
         let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body);

@@ -294,14 +294,15 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
             None
         }
     };
-    if security == Security::Plain && !matches!(host.as_deref(), Some("127.0.0.1" | "localhost" | "::1")) {
-        if let Some(v) = s.value("security") {
-            s.source.problem(
-                v.span(),
-                "security = \"plain\" to a server that is not on this machine",
-                "Use \"tls\" or \"starttls\"; plain connections are only for loopback test servers.",
-            );
-        }
+    if security == Security::Plain
+        && !matches!(host.as_deref(), Some("127.0.0.1" | "localhost" | "::1"))
+        && let Some(v) = s.value("security")
+    {
+        s.source.problem(
+            v.span(),
+            "security = \"plain\" to a server that is not on this machine",
+            "Use \"tls\" or \"starttls\"; plain connections are only for loopback test servers.",
+        );
     }
     Some(Server { host: host?, port, security, ca_file, login, oauth: oauth_login })
 }
@@ -312,7 +313,7 @@ pub fn read_imap(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
     let mut s = Section::new(source, t, "[imap]", &keys);
     let server = server(&mut s, base, (993, 143, 143))?;
     let mailbox = s.string("mailbox", false, "\"INBOX\"").map(|(m, _)| m).unwrap_or("INBOX".into());
-    let after = match s.string("after", false, "\"flag\"").map(|(a, span)| (a, span)) {
+    let after = match s.string("after", false, "\"flag\"") {
         None => {
             AfterRecording::Flag(s.string("flag", false, "\"$Uketsuke\"").map(|(f, _)| f).unwrap_or("$Uketsuke".into()))
         }
@@ -354,14 +355,14 @@ pub fn read_smtp(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
     keys.push("timeout_seconds");
     let mut s = Section::new(source, t, "[smtp]", &keys);
     let server = server(&mut s, base, (465, 587, 25))?;
-    if server.oauth.as_ref().is_some_and(|o| o.mechanism != SaslMechanism::XOAuth2) {
-        if let Some(v) = s.value("mechanism") {
-            s.source.problem(
-                v.span(),
-                "SMTP sends OAuth2 tokens with XOAUTH2 only",
-                "Remove mechanism from [smtp] (or set it to \"xoauth2\").",
-            );
-        }
+    if server.oauth.as_ref().is_some_and(|o| o.mechanism != SaslMechanism::XOAuth2)
+        && let Some(v) = s.value("mechanism")
+    {
+        s.source.problem(
+            v.span(),
+            "SMTP sends OAuth2 tokens with XOAUTH2 only",
+            "Remove mechanism from [smtp] (or set it to \"xoauth2\").",
+        );
     }
     Some(SmtpSettings { server, timeout: seconds(&mut s, "timeout_seconds", 30, 600) })
 }

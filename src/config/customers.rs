@@ -73,7 +73,7 @@ impl Customers {
     /// Every customer ID must be one a customer could write, or it could never be matched.
     pub fn check_ids(&self, pattern: &Regex, problems: &mut Vec<Problem>) {
         for c in &self.list {
-            if !pattern.find(&c.id).is_some_and(|m| m.as_str() == c.id) {
+            if pattern.find(&c.id).is_none_or(|m| m.as_str() != c.id) {
                 problems.push(Problem {
                     file: self.path.clone(),
                     line: c.line,

@@ -150,7 +150,7 @@ impl Config {
         let profile = overrides.profile.clone().unwrap_or(main.profile.clone());
         let profiles_dir = PathBuf::from(&main.profiles_dir);
         let known_profiles = list_profiles(&origin, &profiles_dir);
-        let policy = if known_profiles.iter().any(|p| *p == profile) {
+        let policy = if known_profiles.contains(&profile) {
             let file = format!("{}/{profile}.toml", main.profiles_dir);
             let embedded = embedded::PROFILES.iter().find(|(n, _)| *n == profile).map(|(_, t)| *t);
             load_file(&origin, &file, embedded, &mut problems, |s, t| policy::read(s, t, &origin_dir(&origin)))
@@ -249,10 +249,10 @@ impl Config {
                     message,
                     fix: "See \"Microsoft 365 and Google: OAuth2\" in the README.".into(),
                 };
-                if let Some(key) = &config.store.token_key {
-                    if let Err(e) = crate::oauth::vault::Vault::from_file(key) {
-                        problems.push(credential(e));
-                    }
+                if let Some(key) = &config.store.token_key
+                    && let Err(e) = crate::oauth::vault::Vault::from_file(key)
+                {
+                    problems.push(credential(e));
                 }
                 problems.extend(config.oauth.iter().flat_map(crate::oauth::grant::check_files).map(credential));
                 problems
@@ -468,14 +468,14 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
             let support_address = s.string("support_address", true, "\"support@example.jp\"");
             let address = |s: &mut Section, key: &str| {
                 let value = s.string(key, true, "\"team@example.jp\"");
-                if let Some((addr, span)) = &value {
-                    if !addr.contains('@') || addr.contains(char::is_whitespace) {
-                        s.source.problem(
-                            span.clone(),
-                            format!("{key} `{addr}` is not an e-mail address"),
-                            "Write a full address, like \"team@example.jp\".",
-                        );
-                    }
+                if let Some((addr, span)) = &value
+                    && (!addr.contains('@') || addr.contains(char::is_whitespace))
+                {
+                    s.source.problem(
+                        span.clone(),
+                        format!("{key} `{addr}` is not an e-mail address"),
+                        "Write a full address, like \"team@example.jp\".",
+                    );
                 }
                 value.map(|(v, _)| v.to_ascii_lowercase()).unwrap_or_default()
             };
@@ -484,23 +484,23 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
             let ack_rate_per_hour = s.integer("ack_rate_per_hour", 5, 0..10_001) as u32;
             let domain = s.string("message_id_domain", true, "\"example.jp\"");
             let loop_header = s.string("loop_header", false, "\"X-Uketsuke-Loop\"");
-            if let Some((addr, span)) = &support_address {
-                if !addr.contains('@') || addr.contains(char::is_whitespace) {
-                    s.source.problem(
-                        span.clone(),
-                        format!("support_address `{addr}` is not an e-mail address"),
-                        "Write the address customers send reports to, like \"support@example.jp\".",
-                    );
-                }
+            if let Some((addr, span)) = &support_address
+                && (!addr.contains('@') || addr.contains(char::is_whitespace))
+            {
+                s.source.problem(
+                    span.clone(),
+                    format!("support_address `{addr}` is not an e-mail address"),
+                    "Write the address customers send reports to, like \"support@example.jp\".",
+                );
             }
-            if let Some((header, span)) = &loop_header {
-                if header.is_empty() || !header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-                    s.source.problem(
-                        span.clone(),
-                        format!("loop_header `{header}` is not a header name"),
-                        "Use letters, digits and '-' only, like \"X-Uketsuke-Loop\".",
-                    );
-                }
+            if let Some((header, span)) = &loop_header
+                && (header.is_empty() || !header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            {
+                s.source.problem(
+                    span.clone(),
+                    format!("loop_header `{header}` is not a header name"),
+                    "Use letters, digits and '-' only, like \"X-Uketsuke-Loop\".",
+                );
             }
             Some(MailIdentity {
                 support_address: support_address.map(|(v, _)| v.to_ascii_lowercase()).unwrap_or_default(),
@@ -524,14 +524,14 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
         Some(t) => {
             let mut s = Section::new(source, t, "[cases]", &["prefix", "width"]);
             let prefix = s.string("prefix", false, "\"CASE\"");
-            if let Some((p, span)) = &prefix {
-                if p.is_empty() || p.len() > 16 || !p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
-                    s.source.problem(
-                        span.clone(),
-                        format!("case prefix `{p}` must be 1-16 capital letters or digits"),
-                        "Use something like \"CASE\" or \"SUP\"; customers quote it in replies.",
-                    );
-                }
+            if let Some((p, span)) = &prefix
+                && (p.is_empty() || p.len() > 16 || !p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+            {
+                s.source.problem(
+                    span.clone(),
+                    format!("case prefix `{p}` must be 1-16 capital letters or digits"),
+                    "Use something like \"CASE\" or \"SUP\"; customers quote it in replies.",
+                );
             }
             let width = s.integer("width", 6, 3..13) as usize;
             CaseNumbering::new(prefix.map(|(p, _)| p).unwrap_or("CASE".into()), width)

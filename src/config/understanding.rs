@@ -113,7 +113,7 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
             }
         }
     }
-    labels.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+    labels.sort_by_key(|l| std::cmp::Reverse(l.0.chars().count()));
 
     let priority_labels = match need(source, priority_t, "priority") {
         Some(t) => Section::new(source, t, "[priority]", &["labels"])

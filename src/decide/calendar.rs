@@ -91,10 +91,8 @@ impl Calendar {
     /// Why `date` is closed although its weekday is open: a national or company holiday.
     pub fn holiday(&self, date: NaiveDate) -> Option<ClosedDay> {
         let Kind::Business { national_holidays, company, .. } = &self.kind else { return None };
-        if *national_holidays {
-            if let Some(h) = holidays::national_holiday(date) {
-                return Some(ClosedDay { date, name: h.name_ja.to_string(), kind: ClosureKind::National });
-            }
+        if *national_holidays && let Some(h) = holidays::national_holiday(date) {
+            return Some(ClosedDay { date, name: h.name_ja.to_string(), kind: ClosureKind::National });
         }
         company.iter().find(|c| company_covers(c, date)).map(|c| ClosedDay {
             date,

@@ -382,11 +382,11 @@ fn authorized(
         reasons.push(format!("sender {sender:?} is not an authorized contact of any customer: rejected"));
         return false;
     }
-    if let Some(c) = customer {
-        if !sender_customers.iter().any(|s| s.id == c.id) {
-            reasons.push(format!("sender {sender} is not an authorized contact of {}: rejected", c.id));
-            return false;
-        }
+    if let Some(c) = customer
+        && !sender_customers.iter().any(|s| s.id == c.id)
+    {
+        reasons.push(format!("sender {sender} is not an authorized contact of {}: rejected", c.id));
+        return false;
     }
     reasons.push(format!("sender {sender} is an authorized contact"));
     true
@@ -405,11 +405,11 @@ fn priority(
         }
         reasons.push(format!("declared priority {word:?} means nothing in the {} profile; ignored", policy.name));
     }
-    if report.feature_request {
-        if let FeatureRequests::AsPriority(p) = &policy.feature_requests {
-            reasons.push(format!("priority {p}: an enhancement request"));
-            return (p.clone(), PrioritySource::FeatureRequest);
-        }
+    if report.feature_request
+        && let FeatureRequests::AsPriority(p) = &policy.feature_requests
+    {
+        reasons.push(format!("priority {p}: an enhancement request"));
+        return (p.clone(), PrioritySource::FeatureRequest);
     }
     if let Some(service) = policy.change_requests.as_ref().filter(|_| change_request) {
         reasons.push(format!("priority {}: a request to change settings", service.priority));
@@ -449,7 +449,7 @@ pub fn mentions(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + word.len()..].chars().next();
-        !(word_starts && edge(before)) && !(word_ends && edge(after))
+        !(word_starts && edge(before) || word_ends && edge(after))
     })
 }
 
@@ -479,13 +479,11 @@ fn change_request(
         (Some(tiers), Some(c)) => tiers.contains(&c.tier),
         _ => true,
     };
-    if !entitled {
-        if let Some(c) = customer {
-            reasons.push(format!(
+    if !entitled && let Some(c) = customer {
+        reasons.push(format!(
                 "the {} tier of {} does not include changes made on the customer's behalf: the case opens, the team replies",
                 c.tier, c.id
             ));
-        }
     }
     let show = |t: crate::config::policy::Target| match t {
         crate::config::policy::Target::Hours(h) => format!("{h}h"),

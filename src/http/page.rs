@@ -66,10 +66,10 @@ fn language(query: Option<&str>, headers: &HeaderMap) -> Language {
         } else {
             None
         };
-        if let Some(lang) = lang {
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, lang));
-            }
+        if let Some(lang) = lang
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, lang));
         }
     }
     best.map_or(Language::Ja, |(_, l)| l)

@@ -263,7 +263,7 @@ pub fn validate(form: &FormSubmission, web: &Web) -> Vec<FieldError> {
     }
     if !form.customer_id.trim().is_empty() {
         let id = crate::understand::text::normalize(form.customer_id.trim()).to_uppercase();
-        if !config.understanding.customer_id_pattern.find(&id).is_some_and(|m| m.as_str() == id) {
+        if config.understanding.customer_id_pattern.find(&id).is_none_or(|m| m.as_str() != id) {
             err("customer_id", format!("`{}` is not a customer ID (like ACME-0012)", form.customer_id.trim()));
         }
     }
@@ -311,21 +311,21 @@ pub async fn submit(web: &Web, mut parsed: Parsed, client: IpAddr) -> Result<Sub
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }
-    if let Some(key) = &parsed.idempotency_key {
-        if key.chars().count() > 200 || key.chars().any(char::is_control) {
-            return Err(Problem::invalid(vec![FieldError {
-                field: "idempotency_key".into(),
-                message: "at most 200 printable characters".into(),
-            }]));
-        }
+    if let Some(key) = &parsed.idempotency_key
+        && (key.chars().count() > 200 || key.chars().any(char::is_control))
+    {
+        return Err(Problem::invalid(vec![FieldError {
+            field: "idempotency_key".into(),
+            message: "at most 200 printable characters".into(),
+        }]));
     }
     let daemon = &web.daemon;
     let config = &daemon.config;
     // A retry of a submission already recorded returns the same case, and costs no rate.
-    if let Some(key) = &parsed.idempotency_key {
-        if let Some(done) = web.existing(key)? {
-            return Ok(done);
-        }
+    if let Some(key) = &parsed.idempotency_key
+        && let Some(done) = web.existing(key)?
+    {
+        return Ok(done);
     }
     let email = parsed.form.email.trim().to_ascii_lowercase();
     let customer = if parsed.form.customer_id.trim().is_empty() {

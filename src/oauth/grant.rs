@@ -138,10 +138,10 @@ pub fn check_files(account: &OAuthAccount) -> Vec<String> {
         }
         _ => {}
     }
-    if let Some(path) = &account.service_account_key {
-        if let Err(e) = service_account(path) {
-            problems.push(format!("[oauth.{}]: {e}", account.name));
-        }
+    if let Some(path) = &account.service_account_key
+        && let Err(e) = service_account(path)
+    {
+        problems.push(format!("[oauth.{}]: {e}", account.name));
     }
     problems
 }

@@ -39,10 +39,10 @@ impl SaslClient {
     /// after it, or any JSON, is the server's error: keep it (printable, bounded) and end the
     /// exchange the way the mechanism says.
     pub fn respond(&mut self, challenge: &[u8]) -> Vec<u8> {
-        if !looks_like_error(challenge) {
-            if let Some(initial) = self.initial.take() {
-                return initial.into_bytes();
-            }
+        if !looks_like_error(challenge)
+            && let Some(initial) = self.initial.take()
+        {
+            return initial.into_bytes();
         }
         self.initial = None;
         self.error = Some(String::from_utf8_lossy(challenge).chars().filter(|c| !c.is_control()).take(500).collect());

@@ -86,10 +86,10 @@ impl TokenSource {
     /// A token valid for a while yet: the one in hand, or a fresh one.
     pub async fn token(&self) -> Result<AccessToken, TokenError> {
         let mut current = self.current.lock().await;
-        if let Some(token) = current.as_ref() {
-            if Utc::now() < token.renew_at() {
-                return Ok(token.clone());
-            }
+        if let Some(token) = current.as_ref()
+            && Utc::now() < token.renew_at()
+        {
+            return Ok(token.clone());
         }
         let fresh = self.refresh().await?;
         *current = Some(fresh.clone());

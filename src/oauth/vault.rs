@@ -18,14 +18,14 @@ impl Vault {
     /// name the file, never its content.
     pub fn from_file(path: &Path) -> Result<Vault, String> {
         use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                return Err(format!(
-                    "the token key file {} can be read by other users; make it private: chmod 600 {}",
-                    path.display(),
-                    path.display()
-                ));
-            }
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            return Err(format!(
+                "the token key file {} can be read by other users; make it private: chmod 600 {}",
+                path.display(),
+                path.display()
+            ));
         }
         let bytes =
             std::fs::read(path).map_err(|e| format!("cannot read the token key file {}: {e}", path.display()))?;

@@ -67,7 +67,10 @@ pub trait Tx {
     /// Held cases whose release time is at or before `now`.
     fn held_until(&mut self, now: DateTime<Utc>) -> Result<Vec<CaseRecord>>;
     /// The raw bytes, channel and receipt time of a case's first message.
-    fn raw_of_case(&mut self, case_id: i64) -> Result<Option<(Vec<u8>, crate::understand::Channel, DateTime<Utc>)>>;
+    fn raw_of_case(&mut self, case_id: i64) -> Result<Option<FirstMessage>>;
     /// The id of the first message of a case.
     fn first_message_of(&mut self, case_id: i64) -> Result<Option<i64>>;
 }
+
+/// A case's first message as received: raw bytes, channel and receipt time.
+pub type FirstMessage = (Vec<u8>, crate::understand::Channel, DateTime<Utc>);

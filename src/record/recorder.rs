@@ -31,10 +31,10 @@ impl Prepared {
         if let Some(key) = &self.idempotency_key {
             return format!("idem:{key}");
         }
-        if let Ok((report, _)) = &self.understood {
-            if let (Some(from), Some(id)) = (&report.from, &report.message_id) {
-                return format!("mid:{from} {id}");
-            }
+        if let Ok((report, _)) = &self.understood
+            && let (Some(from), Some(id)) = (&report.from, &report.message_id)
+        {
+            return format!("mid:{from} {id}");
         }
         format!("sha:{}", self.sha256)
     }

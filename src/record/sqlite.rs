@@ -638,7 +638,7 @@ impl Tx for SqliteTx<'_> {
         rows.collect::<std::result::Result<_, _>>().map_err(err("reading a held case"))
     }
 
-    fn raw_of_case(&mut self, case_id: i64) -> Result<Option<(Vec<u8>, crate::understand::Channel, DateTime<Utc>)>> {
+    fn raw_of_case(&mut self, case_id: i64) -> Result<Option<super::FirstMessage>> {
         self.0
             .query_row(
                 "SELECT raw, channel, received_at FROM messages WHERE case_id = ?1 ORDER BY id LIMIT 1",

@@ -269,10 +269,10 @@ fn error_line(line: &str, rules: &Understanding) -> Option<ErrorLine> {
     }
     let matches = rules.error_lines.matches(line);
     for i in matches.iter() {
-        if let Some(caps) = rules.error_patterns.get(i).and_then(|r| r.as_ref()).and_then(|r| r.captures(line)) {
-            if let Some(text) = caps.name("text") {
-                return Some(ErrorLine::Part(text.as_str().trim().to_string()));
-            }
+        if let Some(caps) = rules.error_patterns.get(i).and_then(|r| r.as_ref()).and_then(|r| r.captures(line))
+            && let Some(text) = caps.name("text")
+        {
+            return Some(ErrorLine::Part(text.as_str().trim().to_string()));
         }
     }
     Some(ErrorLine::Whole)
@@ -377,13 +377,13 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
     // 【Label】rest, [Label] rest, <Label> rest, 〔Label〕, 《Label》, 〈Label〉
     for (open, close) in [('【', '】'), ('[', ']'), ('<', '>'), ('〔', '〕'), ('《', '》'), ('〈', '〉'), ('〖', '〗')]
     {
-        if let Some(inner) = stripped.strip_prefix(open) {
-            if let Some(end) = inner.find(close) {
-                let label = &inner[..end];
-                let rest = inner[end + close.len_utf8()..].trim().trim_start_matches(':').trim();
-                if let Some(l) = classify(label, rest, rules) {
-                    return Some(l);
-                }
+        if let Some(inner) = stripped.strip_prefix(open)
+            && let Some(end) = inner.find(close)
+        {
+            let label = &inner[..end];
+            let rest = inner[end + close.len_utf8()..].trim().trim_start_matches(':').trim();
+            if let Some(l) = classify(label, rest, rules) {
+                return Some(l);
             }
         }
     }
@@ -401,10 +401,11 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
     // "重要度レベル 1": a priority label followed by its value after a space.
     let key = label_key(stripped);
     for p in &rules.priority_labels {
-        if let Some(rest) = key.strip_prefix(p.as_str()) {
-            if !rest.is_empty() && rest.chars().count() <= 12 {
-                return Some(LabelLine { kind: LabelKind::Other, priority: true, rest: rest.to_string() });
-            }
+        if let Some(rest) = key.strip_prefix(p.as_str())
+            && !rest.is_empty()
+            && rest.chars().count() <= 12
+        {
+            return Some(LabelLine { kind: LabelKind::Other, priority: true, rest: rest.to_string() });
         }
     }
     None
@@ -417,13 +418,13 @@ fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine>
     }
     let mut key = label_key(label);
     // "再現手順（必須）", "Error message (full text)": a trailing parenthetical is not the label.
-    if key.ends_with(')') {
-        if let Some(open) = key.rfind('(') {
-            key.truncate(open);
-        }
+    if key.ends_with(')')
+        && let Some(open) = key.rfind('(')
+    {
+        key.truncate(open);
     }
     let key = key.trim_end_matches(['.', '。']).to_string();
-    let priority = rules.priority_labels.iter().any(|p| *p == key);
+    let priority = rules.priority_labels.contains(&key);
     let kind = rules.label(&key);
     if !priority && kind.is_none() {
         return None;

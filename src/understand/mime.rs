@@ -104,10 +104,10 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     let mut texts = Vec::new();
     let mut htmls = Vec::new();
     for &id in &message.text_body {
-        if let Some(part) = message.parts.get(id as usize) {
-            if let PartType::Text(_) = &part.body {
-                texts.push(decode_part(raw, part, &mut parsed.warnings));
-            }
+        if let Some(part) = message.parts.get(id as usize)
+            && let PartType::Text(_) = &part.body
+        {
+            texts.push(decode_part(raw, part, &mut parsed.warnings));
         }
     }
     if texts.is_empty() {
@@ -272,10 +272,10 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
     };
     let label = part.content_type().and_then(|ct| ct.attribute("charset"));
     let decoded = charset::decode(&bytes, label);
-    if let Some(w) = decoded.warning {
-        if !warnings.contains(&w) {
-            warnings.push(w);
-        }
+    if let Some(w) = decoded.warning
+        && !warnings.contains(&w)
+    {
+        warnings.push(w);
     }
     decoded.text
 }

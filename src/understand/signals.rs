@@ -42,7 +42,7 @@ pub fn detect(parsed: &Parsed, rules: &Understanding, us: &MailIdentity) -> Vec<
                     add(Signal::AutoSubmitted);
                 }
             }
-            "precedence" if rules.ignore_precedence.iter().any(|p| *p == value_lc) => add(Signal::Precedence),
+            "precedence" if rules.ignore_precedence.contains(&value_lc) => add(Signal::Precedence),
             "return-path" if value_lc.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace()).is_empty() => {
                 add(Signal::NullReturnPath)
             }
