@@ -1,16 +1,18 @@
 //! `uketsuke run`: the daemon. One task per channel (IMAP intake, the SMTP outbox worker),
 //! the scheduler for held cases, and a watcher that reports stalled channels; graceful
 //! shutdown on SIGTERM or Ctrl-C, done once: stop taking new mail, finish the transaction in
-//! hand, leave the rest for the next start.
+//! hand, leave the rest for the next start. SIGHUP reloads the rules (customers, profile,
+//! understanding, templates) without a restart (docs/POLICY.md section 8).
 
 use crate::act::compose::Templates;
 use crate::act::scheduler::{self, Clock};
-use crate::config::Config;
+use crate::config::{Config, Overrides};
 use crate::decide::Calendars;
+use crate::http::page::Pages;
 use crate::record::SqliteStore;
-use chrono::Utc;
-use std::path::PathBuf;
-use std::sync::Arc;
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tracing::{error, info, warn};
@@ -35,11 +37,63 @@ impl Metrics {
     }
 }
 
-/// What every task of the daemon shares.
-pub struct Daemon {
+/// The rules the daemon works by: the configuration, the calendars of its profile, the message
+/// templates and the intake page. Replaced whole on reload, never changed in place, so each
+/// report is decided, recorded and answered by one consistent set.
+pub struct Rules {
     pub config: Config,
     pub calendars: Calendars,
     pub templates: Templates,
+    pub pages: Pages,
+    pub loaded_at: DateTime<Utc>,
+}
+
+impl Rules {
+    /// Builds the rules from a loaded configuration: every template is read and rendered once
+    /// against sample cases, so a broken one is refused here, not in a customer's inbox.
+    pub fn new(config: Config, loaded_at: DateTime<Utc>) -> Result<Rules, Vec<String>> {
+        let (templates, mut problems) = match &config.templates_dir {
+            Some(dir) => match Templates::from_dir(dir) {
+                Ok(t) => {
+                    let problems = t.check(&config, dir);
+                    (Some(t), problems)
+                }
+                Err(problems) => (None, problems),
+            },
+            None => (Some(Templates::embedded()), Vec::new()),
+        };
+        let pages =
+            Pages::load(config.templates_dir.as_deref()).map_err(|e| problems.push(format!("the intake page: {e}")));
+        match (templates, pages) {
+            (Some(templates), Ok(pages)) if problems.is_empty() => {
+                Ok(Rules { calendars: Calendars::new(&config.policy), config, templates, pages, loaded_at })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
+/// The settings that are read only at start: the channels, the store, OAuth2 accounts and the
+/// outbox. A reload keeps the running ones and says which it did not apply.
+const RESTART_ONLY: [&str; 6] = ["[imap]", "[smtp]", "[http]", "[store]", "[oauth.*]", "[outbox]"];
+
+fn restart_only(config: &Config) -> [String; 6] {
+    [
+        format!("{:?}", config.imap),
+        format!("{:?}", config.smtp),
+        format!("{:?}", config.http),
+        format!("{:?}", config.store),
+        format!("{:?}", config.oauth),
+        format!("{:?}", config.outbox),
+    ]
+}
+
+/// What every task of the daemon shares.
+pub struct Daemon {
+    rules: RwLock<Arc<Rules>>,
+    /// The main configuration file and command-line overrides, to read again on reload.
+    config_path: Option<PathBuf>,
+    overrides: Overrides,
     pub store_path: PathBuf,
     pub clock: Arc<dyn Clock>,
     /// Woken when something was enqueued, so acknowledgments leave at once.
@@ -51,6 +105,39 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    /// The rules in force now. Hold the `Arc` for the length of one piece of work (a batch, a
+    /// message to send) so that a reload in between cannot mix two sets.
+    pub fn rules(&self) -> Arc<Rules> {
+        self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Reads and validates the configuration again and puts it in force; on any problem the
+    /// running rules stay and every problem is returned, with its file and line. The settings
+    /// read only at start keep their running values; the second value names those the new
+    /// files change, which take effect at the next restart.
+    pub fn reload(&self, now: DateTime<Utc>) -> Result<(Arc<Rules>, Vec<&'static str>), Vec<String>> {
+        let mut config = Config::load(self.config_path.as_deref(), &self.overrides)
+            .map_err(|problems| problems.iter().map(|p| p.to_string()).collect::<Vec<_>>())?;
+        let running = self.rules();
+        let (old, new) = (restart_only(&running.config), restart_only(&config));
+        let not_applied: Vec<&'static str> = RESTART_ONLY
+            .iter()
+            .zip(old.iter().zip(new.iter()))
+            .filter(|(_, (o, n))| o != n)
+            .map(|(name, _)| *name)
+            .collect();
+        let was = &running.config;
+        config.imap = was.imap.clone();
+        config.smtp = was.smtp.clone();
+        config.http = was.http.clone();
+        config.store = was.store.clone();
+        config.oauth = was.oauth.clone();
+        config.outbox = was.outbox.clone();
+        let rules = Arc::new(Rules::new(config, now)?);
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = rules.clone();
+        Ok((rules, not_applied))
+    }
+
     pub fn token_source(&self, account: &str) -> Result<Arc<crate::oauth::TokenSource>, String> {
         self.tokens
             .iter()
@@ -60,21 +147,28 @@ impl Daemon {
     }
 }
 
-/// Runs until SIGTERM or Ctrl-C.
-pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> Result<(), String> {
-    let templates = match &config.templates_dir {
-        Some(dir) => Templates::from_dir(dir).map_err(|p| p.join("\n"))?,
-        None => Templates::embedded(),
-    };
+/// Runs until SIGTERM or Ctrl-C. `config` was loaded from `config_path` (the embedded
+/// defaults when `None`) with `overrides`; SIGHUP loads it again from there.
+pub async fn run(
+    config: Config,
+    config_path: Option<PathBuf>,
+    overrides: Overrides,
+    store_path: PathBuf,
+    clock: Arc<dyn Clock>,
+) -> Result<(), String> {
+    let loaded_at = clock.now();
+    let main_file = config.path.clone();
+    let rules = Rules::new(config, loaded_at).map_err(|p| p.join("\n"))?;
     // Open once here so schema problems stop the start, with a clear message.
     let mut store = SqliteStore::open(&store_path).map_err(|e| e.to_string())?;
+    record_load(&mut store, loaded_at, &main_file, &[]);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let tokens = crate::oauth::tokens::sources(&config, &store_path)?;
+    let tokens = crate::oauth::tokens::sources(&rules.config, &store_path)?;
     let daemon = Arc::new(Daemon {
         tokens,
-        calendars: Calendars::new(&config.policy),
-        config,
-        templates,
+        rules: RwLock::new(Arc::new(rules)),
+        config_path,
+        overrides,
         store_path,
         clock,
         outbox_wake: Notify::new(),
@@ -83,21 +177,22 @@ pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> 
     });
     // Catch up on releases that came due while uketsuke was down, before anything else.
     let now = daemon.clock.now();
-    let released =
-        tokio::task::block_in_place(|| scheduler::tick(&mut store, &daemon.config, now)).map_err(|e| e.to_string())?;
+    let released = tokio::task::block_in_place(|| scheduler::tick(&mut store, &daemon.rules().config, now))
+        .map_err(|e| e.to_string())?;
     if !released.is_empty() {
         info!(released = released.len(), "caught up on held cases released while uketsuke was down");
     }
     let mut tasks = Vec::new();
-    match daemon.config.imap.clone() {
+    let started = daemon.rules();
+    match started.config.imap.clone() {
         Some(imap) => tasks.push(tokio::spawn(crate::channels::imap::run(daemon.clone(), imap))),
         None => warn!("IMAP intake is off ([imap] enabled = false): only `uketsuke ingest` records mail"),
     }
-    match daemon.config.smtp.clone() {
+    match started.config.smtp.clone() {
         Some(smtp) => tasks.push(tokio::spawn(crate::channels::smtp::run(daemon.clone(), smtp))),
         None => warn!("sending is off ([smtp] enabled = false): acknowledgments wait in the outbox"),
     }
-    if let Some(http) = daemon.config.http.clone() {
+    if let Some(http) = started.config.http.clone() {
         let listener = tokio::net::TcpListener::bind(http.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}; change [http] listen or stop what uses it", http.listen))?;
@@ -107,14 +202,18 @@ pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> 
     tasks.push(tokio::spawn(release_held(daemon.clone())));
     tasks.push(tokio::spawn(watch_health(daemon.clone())));
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    info!(policy = %daemon.config.policy.name, "uketsuke is running");
+    info!(policy = %started.config.policy.name, "uketsuke is running");
+    drop(started);
 
     let mut watchdog = watchdog_interval();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
     loop {
         tokio::select! {
             _ = term.recv() => break,
+            _ = hangup.recv() => reload(&daemon, &mut store),
             _ = tokio::signal::ctrl_c() => break,
             _ = async { match watchdog.as_mut() { Some(w) => { w.tick().await; } None => std::future::pending::<()>().await } } => {
                 let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
@@ -133,6 +232,50 @@ pub async fn run(config: Config, store_path: PathBuf, clock: Arc<dyn Clock>) -> 
     Ok(())
 }
 
+/// SIGHUP: the rules read again. A refused reload keeps the running rules and logs every
+/// problem with its file and line; either way the store remembers it for `uketsuke status`.
+fn reload(daemon: &Daemon, store: &mut SqliteStore) {
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
+    let now = daemon.clock.now();
+    let main_file = daemon.rules().config.path.clone();
+    match daemon.reload(now) {
+        Ok((rules, not_applied)) => {
+            info!(
+                policy = %rules.config.policy.name,
+                customers = rules.config.customers.list.len(),
+                "configuration reloaded from {}",
+                main_file.display()
+            );
+            if !not_applied.is_empty() {
+                warn!(
+                    "the reloaded files change {}: those take effect at the next restart; the running values stay until then",
+                    not_applied.join(", ")
+                );
+            }
+            tokio::task::block_in_place(|| record_load(store, now, &main_file, &[]));
+        }
+        Err(problems) => {
+            for p in &problems {
+                error!("configuration reload refused: {p}");
+            }
+            error!(
+                problems = problems.len(),
+                "configuration reload refused: the configuration loaded at {} stays in force; fix the files and send SIGHUP again",
+                daemon.rules().loaded_at.to_rfc3339()
+            );
+            tokio::task::block_in_place(|| record_load(store, now, &main_file, &problems));
+        }
+    }
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+}
+
+/// Remembers a configuration load (no problems) or a refused reload in the store.
+fn record_load(store: &mut SqliteStore, at: DateTime<Utc>, path: &Path, problems: &[String]) {
+    if let Err(e) = store.record_config_load(at, path, problems) {
+        warn!("cannot record the configuration load in the store: {e}");
+    }
+}
+
 fn watchdog_interval() -> Option<tokio::time::Interval> {
     sd_notify::watchdog_enabled().filter(|d| !d.is_zero()).map(|d| tokio::time::interval(d / 2))
 }
@@ -149,7 +292,7 @@ async fn release_held(daemon: Arc<Daemon>) {
     };
     while !*shutdown.borrow() {
         let now = daemon.clock.now();
-        match tokio::task::block_in_place(|| scheduler::tick(&mut store, &daemon.config, now)) {
+        match tokio::task::block_in_place(|| scheduler::tick(&mut store, &daemon.rules().config, now)) {
             Ok(released) => {
                 for number in &released {
                     info!(case = %number, "held case released to the team");
@@ -180,12 +323,13 @@ async fn watch_health(daemon: Arc<Daemon>) {
         }
         let Ok(store) = SqliteStore::open(&daemon.store_path) else { continue };
         let Ok(status) = tokio::task::block_in_place(|| store.status()) else { continue };
-        let problems = problems(&daemon.config, &status, daemon.clock.now(), started);
+        let rules = daemon.rules();
+        let problems = problems(&rules.config, &status, daemon.clock.now(), started);
         for p in problems.iter().filter(|p| !last.contains(p)) {
             error!("{p}");
         }
-        if daemon.config.alerts.auth_notice {
-            for account in crate::oauth::health::accounts(&daemon.config, &status, Utc::now()) {
+        if rules.config.alerts.auth_notice {
+            for account in crate::oauth::health::accounts(&rules.config, &status, Utc::now()) {
                 for p in account.problems().into_iter().filter(|p| !last.contains(p)) {
                     notify_oncall(&daemon, &account.account, &p).await;
                 }
@@ -201,12 +345,13 @@ async fn watch_health(daemon: Arc<Daemon>) {
 /// Mails on-call about an OAuth2 account problem; when the account is the one sending mail,
 /// the log line is all there can be.
 async fn notify_oncall(daemon: &Daemon, account: &str, problem: &str) {
-    let sent = match crate::act::compose::compose_auth_notice(&daemon.templates, &daemon.config, account, problem) {
+    let rules = daemon.rules();
+    let sent = match crate::act::compose::compose_auth_notice(&rules.templates, &rules.config, account, problem) {
         Ok(message) => crate::channels::smtp::send_now(daemon, &message).await,
         Err(e) => Err(e),
     };
     match sent {
-        Ok(()) => info!(account, to = %daemon.config.mail.oncall_address, "on-call notified about the OAuth2 account"),
+        Ok(()) => info!(account, to = %rules.config.mail.oncall_address, "on-call notified about the OAuth2 account"),
         Err(e) => error!(account, "could not mail on-call about the OAuth2 account: {e}"),
     }
 }

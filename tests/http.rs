@@ -84,13 +84,19 @@ fn server(name: &str, profile: &str, now: &str, extra: &str) -> Server {
     let _ = std::fs::remove_dir_all(&dir);
     let repo = common::repo();
     copy_shipped_config(&dir);
+    // The templates are copied too, so a test may edit them and reload.
+    std::fs::create_dir_all(dir.join("templates")).expect("mkdir");
+    for entry in std::fs::read_dir(repo.join("templates")).expect("templates") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), dir.join("templates").join(entry.file_name())).expect("copy template");
+    }
     std::fs::write(dir.join("key-old"), KEY_OLD).expect("key");
     std::fs::write(dir.join("key-new"), KEY_NEW).expect("key");
     std::fs::write(dir.join("clock"), now).expect("clock");
     let port = free_port();
     let config = format!(
         "[policy]\nprofile = \"{profile}\"\n[files]\ntemplates = \"{}\"\n[mail]\nsupport_address = \"support@uketsuke.example.jp\"\nmessage_id_domain = \"uketsuke.example.jp\"\nteam_address = \"team@uketsuke.example.jp\"\noncall_address = \"oncall@uketsuke.example.jp\"\n[store]\npath = \"{}\"\n[http]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\nsigning_secret_files = [\"key-old\", \"key-new\"]\nmax_body_bytes = 200000\nmax_attachments = 2\nmax_attachment_bytes = 50000\n{extra}\n",
-        repo.join("templates").display(),
+        dir.join("templates").display(),
         dir.join("cases.db").display()
     );
     std::fs::write(dir.join("uketsuke.toml"), config).expect("config");
@@ -453,6 +459,104 @@ fn health_and_metrics() {
 }
 
 /// Runs last in name order is not guaranteed, so it exercises what it checks itself too.
+/// Edits `file` in place, replacing the first `from` (which must be there) with `to`.
+fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).expect("read");
+    assert!(text.contains(from), "{from:?} not in {}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).expect("write");
+}
+
+/// Sends SIGHUP and waits until the daemon has logged the `n`th reload outcome.
+fn reload(s: &Server, n: usize) -> String {
+    // SAFETY: kill(2) on our own child's pid; no memory is touched.
+    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGHUP) }, 0);
+    let started = Instant::now();
+    loop {
+        let log = std::fs::read_to_string(s.dir.join("daemon.log")).unwrap_or_default();
+        let outcomes = log.matches("configuration reloaded from").count()
+            + log.lines().filter(|l| l.contains("configuration reload refused: the configuration loaded at")).count();
+        if outcomes >= n {
+            return log;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no reload logged:\n{log}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sighup_reloads_customers_profile_and_templates_and_a_bad_file_changes_nothing() {
+    let s = server("reload", "three-priority", NOW, "");
+    let t = unix(NOW);
+    let kato = |n: u32| {
+        report_json(&format!("kato{n}@sakura-logi.example.jp"), "").replace("ＡＣＭＥ－００１２", "SAKURA-0301")
+    };
+    let v = signed(s.port, &report_json("yamada@acme.example.jp", ""), KEY_NEW, t, &[]).json();
+    assert_eq!(
+        (v["action"].as_str(), v["response_due"].as_str()),
+        (Some("dispatch"), Some("2026-11-25T17:00:00+09:00"))
+    );
+    let page = request(s.port, "GET", "/form?lang=ja", &[], b"");
+    assert!(!page.body.contains("受付窓口（再読み込み済み）"));
+
+    // The customer falls behind with payment, the medium target shortens, the page changes.
+    edit(&s.dir.join("customers.toml"), "id = \"ACME-0012\"", "id = \"ACME-0012\"\npayment_overdue_since = 2026-09-01");
+    edit(&s.dir.join("policies/three-priority.toml"), "medium = \"6h\"", "medium = \"4h\"");
+    edit(&s.dir.join("templates/form.html"), "<body", "<!-- 受付窓口（再読み込み済み） --><body");
+    let log = reload(&s, 1);
+    assert!(log.contains("configuration reloaded from"), "{log}");
+    let v = signed(
+        s.port,
+        &report_json("yamada@acme.example.jp", "").replace("CSV export fails", "CSV export fails again"),
+        KEY_NEW,
+        t,
+        &[],
+    )
+    .json();
+    assert_eq!(v["action"], "reject", "{v}");
+    let v = signed(s.port, &kato(1), KEY_NEW, t, &[]).json();
+    assert_eq!(
+        (v["action"].as_str(), v["response_due"].as_str()),
+        (Some("dispatch"), Some("2026-11-25T15:00:00+09:00"))
+    );
+    assert!(request(s.port, "GET", "/form?lang=ja", &[], b"").body.contains("受付窓口（再読み込み済み）"));
+
+    // A mistake in two files: nothing changes, and every problem is logged with file and line.
+    let customers = s.dir.join("customers.toml");
+    edit(&customers, "three-priority = \"standard\", four-severity = \"silver\"", "three-priority = \"diamond\"");
+    let bad_line =
+        std::fs::read_to_string(&customers).unwrap().lines().position(|l| l.contains("diamond")).unwrap() + 1;
+    edit(&s.dir.join("policies/three-priority.toml"), "medium = \"4h\"", "medium = \"2h\"\nlow = \"soon\"");
+    let log = reload(&s, 2);
+    let refused: Vec<&str> = log.lines().filter(|l| l.contains("configuration reload refused")).collect();
+    assert!(
+        refused
+            .iter()
+            .any(|l| l.contains(&format!("customers.toml:{bad_line}:")) && l.contains("unknown tier `diamond`")),
+        "{log}"
+    );
+    assert!(refused.iter().any(|l| l.contains("three-priority.toml:") && l.contains("duplicate key")), "{log}");
+    let v = signed(s.port, &kato(2), KEY_NEW, t, &[]).json();
+    assert_eq!(v["response_due"], "2026-11-25T15:00:00+09:00", "the running profile stays in force: {v}");
+    let v = signed(
+        s.port,
+        &report_json("yamada@acme.example.jp", "").replace("CSV export fails", "CSV export still fails"),
+        KEY_NEW,
+        t,
+        &[],
+    )
+    .json();
+    assert_eq!(v["action"], "reject", "{v}");
+
+    // `uketsuke status` says when the configuration in force was loaded, and what was refused.
+    let out = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["status", "--db", s.dir.join("cases.db").to_str().unwrap()])
+        .output()
+        .expect("status");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("configuration: loaded 2026-11-25 11:00"), "{text}");
+    assert!(text.contains("was refused") && text.contains("unknown tier `diamond`"), "{text}");
+}
+
 #[test]
 fn openapi_documents_every_route_and_every_status_seen() {
     let doc: serde_json::Value = serde_json::from_str(

@@ -388,6 +388,8 @@ async fn fetch_new(
             .await
             .map_err(|e| format!("UID FETCH failed: {e}"))?;
         let now = daemon.clock.now();
+        // One set of rules for the whole batch, even if a reload comes in the middle.
+        let rules = daemon.rules();
         let mut items: Vec<(u32, record::Prepared)> = fetched
             .iter()
             .filter_map(|f| {
@@ -397,7 +399,7 @@ async fn fetch_new(
                 if received.is_none() {
                     warn!(channel = "imap", uid, "the server sent no INTERNALDATE; using the message's own dates");
                 }
-                Some((uid, record::prepare(raw, Channel::Mail, received, now, &daemon.config, &daemon.calendars)))
+                Some((uid, record::prepare(raw, Channel::Mail, received, now, &rules.config, &rules.calendars)))
             })
             .collect();
         // The server's responses are no longer needed once each body is copied out.
@@ -411,7 +413,7 @@ async fn fetch_new(
             store.write(|tx| {
                 let outcomes = items
                     .iter()
-                    .map(|(_, p)| record::record(tx, p, &daemon.config, &daemon.calendars, now))
+                    .map(|(_, p)| record::record(tx, p, &rules.config, &rules.calendars, now))
                     .collect::<record::Result<Vec<_>>>()?;
                 if items.is_empty() {
                     tx.set_checkpoint(&Checkpoint { mailbox: key.to_string(), uidvalidity, uid: last }, now)?;

@@ -212,7 +212,7 @@ fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, String> {
 /// Sends one message at once, outside the outbox (the on-call notice about an OAuth2
 /// account): on a connection of its own, logging in as the outbox does.
 pub async fn send_now(daemon: &Daemon, message: &lettre::Message) -> Result<(), String> {
-    let settings = daemon.config.smtp.clone().ok_or("sending is off ([smtp] enabled = false)")?;
+    let settings = daemon.rules().config.smtp.clone().ok_or("sending is off ([smtp] enabled = false)")?;
     let tokens = settings.server.oauth.as_ref().map(|o| daemon.token_source(&o.account)).transpose()?;
     let connections = Connections { settings, idle: std::sync::Mutex::new(Vec::new()), tokens };
     connections.send(message).await.map(drop).map_err(|e| e.to_string())
@@ -229,7 +229,9 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
             return;
         }
     };
-    let outbox = &daemon.config.outbox;
+    // Read only at start: a reload keeps the running [outbox].
+    let outbox = daemon.rules().config.outbox.clone();
+    let outbox = &outbox;
     let tokens = match settings.server.oauth.as_ref().map(|o| daemon.token_source(&o.account)).transpose() {
         Ok(t) => t,
         Err(e) => {
@@ -291,8 +293,9 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
         }
         // Compose every due entry; one that cannot be composed is parked, not retried.
         let mut sendable = Vec::with_capacity(jobs.len());
+        let rules = daemon.rules();
         for job in jobs {
-            match compose::compose(&job, &daemon.templates, &daemon.config) {
+            match compose::compose(&job, &rules.templates, &rules.config) {
                 Ok(message) => sendable.push((job, message)),
                 Err(e) => {
                     let case = job.case.as_ref().map(|c| c.number.as_str()).unwrap_or("-");

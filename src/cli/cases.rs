@@ -385,6 +385,20 @@ pub fn status(args: &StoreArgs, json: bool) -> ExitCode {
             t(status.oldest_pending),
             status.outbox_parked
         );
+        match &status.config_loaded {
+            Some(l) => println!("configuration: loaded {} from {}", local(l.at, &config), l.path),
+            None => println!("configuration: not yet loaded by a running daemon"),
+        }
+        if let Some(r) = &status.config_refused {
+            println!(
+                "configuration: the reload of {} was refused ({} problems); the configuration loaded before stays in force:",
+                local(r.at, &config),
+                r.problems.len()
+            );
+            for p in &r.problems {
+                println!("  {p}");
+            }
+        }
         for c in &status.channels {
             println!(
                 "{}: {} since {}, last success {}{}",

@@ -467,7 +467,7 @@ fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> E
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(crate::daemon::run(config, store, clock)) {
+    match runtime.block_on(crate::daemon::run(config, args.config.clone(), args.overrides.clone(), store, clock)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("uketsuke: {e}");

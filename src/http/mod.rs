@@ -33,7 +33,6 @@ pub struct Web {
     limits: limits::RateLimits,
     /// Signs the intake page's same-origin tokens; new at every start.
     page_key: [u8; 32],
-    pages: page::Pages,
 }
 
 impl Web {
@@ -97,13 +96,6 @@ pub async fn serve(daemon: Arc<Daemon>, settings: HttpSettings, listener: tokio:
             return;
         }
     };
-    let pages = match page::Pages::load(daemon.config.templates_dir.as_deref()) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!("the intake page templates are broken: {e}");
-            return;
-        }
-    };
     let mut shutdown = daemon.shutdown.clone();
     let web = Arc::new(Web {
         daemon,
@@ -111,7 +103,6 @@ pub async fn serve(daemon: Arc<Daemon>, settings: HttpSettings, listener: tokio:
         store: Mutex::new(store),
         limits: limits::RateLimits::default(),
         page_key: random_key(),
-        pages,
     });
     let app = router(web).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
@@ -192,7 +183,7 @@ async fn post_report(
 }
 
 fn submitted_json(web: &Web, done: &reports::Submitted) -> Response {
-    let tz = web.daemon.config.policy.time_zone;
+    let tz = web.daemon.rules().config.policy.time_zone;
     let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.with_timezone(&tz).to_rfc3339());
     let case = done.case.as_ref();
     let body = serde_json::json!({
@@ -218,10 +209,11 @@ async fn healthz(State(web): State<Arc<Web>>) -> Response {
         Ok(status) => {
             let now = web.daemon.clock.now();
             let started = status.channels.iter().map(|c| c.since).min().unwrap_or(now);
-            let problems = crate::daemon::problems(&web.daemon.config, &status, now, started);
+            let rules = web.daemon.rules();
+            let problems = crate::daemon::problems(&rules.config, &status, now, started);
             let channels: Vec<serde_json::Value> =
                 status.channels.iter().map(|c| serde_json::json!({"name": c.name, "state": c.state, "last_success": c.last_success, "last_error": c.last_error})).collect();
-            let oauth = crate::oauth::health::accounts(&web.daemon.config, &status, chrono::Utc::now());
+            let oauth = crate::oauth::health::accounts(&rules.config, &status, chrono::Utc::now());
             let ok = problems.is_empty();
             let body = serde_json::json!({"status": if ok { "ok" } else { "degraded" }, "store": "ok", "channels": channels, "oauth": oauth, "problems": problems});
             let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -237,7 +229,7 @@ async fn healthz(State(web): State<Arc<Web>>) -> Response {
 
 /// The OAuth2 gauges, one series per account.
 fn oauth_metrics(daemon: &Daemon, status: &crate::record::StoreStatus) -> String {
-    let accounts = crate::oauth::health::accounts(&daemon.config, status, chrono::Utc::now());
+    let accounts = crate::oauth::health::accounts(&daemon.rules().config, status, chrono::Utc::now());
     if accounts.is_empty() {
         return String::new();
     }

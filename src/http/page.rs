@@ -101,7 +101,8 @@ fn form_context(
     notice: Option<&str>,
 ) -> Value {
     let now = web.daemon.clock.now().timestamp();
-    let policy = &web.daemon.config.policy;
+    let rules = web.daemon.rules();
+    let policy = &rules.config.policy;
     context! {
         lang => lang.as_str(),
         profile => policy.name.clone(),
@@ -121,7 +122,8 @@ pub async fn get_form(
     headers: HeaderMap,
 ) -> Response {
     let lang = language(query.get("lang").map(String::as_str), &headers);
-    let html = web.pages.render("form.html", form_context(&web, lang, &HashMap::new(), &HashMap::new(), None));
+    let html =
+        web.daemon.rules().pages.render("form.html", form_context(&web, lang, &HashMap::new(), &HashMap::new(), None));
     page_response(StatusCode::OK, html)
 }
 
@@ -187,6 +189,8 @@ pub async fn post_form(
                 errors.insert(e.field.clone(), e.message.clone());
             }
             let html = web
+                .daemon
+                .rules()
                 .pages
                 .render("form.html", form_context(&web, lang_hint, &HashMap::new(), &errors, Some(&problem.detail)));
             return page_response(problem.status, html);
@@ -198,7 +202,7 @@ pub async fn post_form(
     }
     let now = web.daemon.clock.now().timestamp();
     if !parsed.token.as_deref().is_some_and(|t| signature::verify_page_token(&web.page_key, t, now, TOKEN_MAX_AGE)) {
-        let html = web.pages.render(
+        let html = web.daemon.rules().pages.render(
             "form.html",
             form_context(
                 &web,
@@ -226,25 +230,30 @@ pub async fn post_form(
     match reports::submit(&web, parsed, client.ip()).await {
         Ok(done) => {
             let case = done.case.as_ref();
+            let rules = web.daemon.rules();
             let ctx = context! {
                 lang => lang.as_str(),
                 case => done.outcome.case,
                 state => case.map(|c| c.state.as_str()),
                 priority => case.map(|c| c.priority.clone()),
-                response_due => crate::act::compose::local_time(case.and_then(|c| c.response_due), lang, &web.daemon.config),
-                release_at => crate::act::compose::local_time(case.and_then(|c| c.release_at), lang, &web.daemon.config),
+                response_due => crate::act::compose::local_time(case.and_then(|c| c.response_due), lang, &rules.config),
+                release_at => crate::act::compose::local_time(case.and_then(|c| c.release_at), lang, &rules.config),
                 missing => case.map(|c| c.missing.clone()).unwrap_or_default(),
                 action => done.outcome.action,
                 email => values.get("email").cloned().unwrap_or_default(),
             };
-            page_response(StatusCode::OK, web.pages.render("confirmation.html", ctx))
+            page_response(StatusCode::OK, rules.pages.render("confirmation.html", ctx))
         }
         Err(problem) => {
             let mut errors = HashMap::new();
             for e in &problem.errors {
                 errors.insert(e.field.clone(), e.message.clone());
             }
-            let html = web.pages.render("form.html", form_context(&web, lang, &values, &errors, Some(&problem.detail)));
+            let html = web
+                .daemon
+                .rules()
+                .pages
+                .render("form.html", form_context(&web, lang, &values, &errors, Some(&problem.detail)));
             page_response(problem.status, html)
         }
     }

@@ -244,7 +244,8 @@ fn check_attachments(form: &FormSubmission, web: &Web) -> Result<(), Problem> {
 
 /// Checks every field; names each one that is wrong, in the words of the person who sent it.
 pub fn validate(form: &FormSubmission, web: &Web) -> Vec<FieldError> {
-    let config = &web.daemon.config;
+    let rules = web.daemon.rules();
+    let config = &rules.config;
     let mut errors = Vec::new();
     let mut err = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
     let email = form.email.trim();
@@ -320,7 +321,8 @@ pub async fn submit(web: &Web, mut parsed: Parsed, client: IpAddr) -> Result<Sub
         }]));
     }
     let daemon = &web.daemon;
-    let config = &daemon.config;
+    let rules = daemon.rules();
+    let config = &rules.config;
     // A retry of a submission already recorded returns the same case, and costs no rate.
     if let Some(key) = &parsed.idempotency_key
         && let Some(done) = web.existing(key)?
@@ -353,11 +355,11 @@ pub async fn submit(web: &Web, mut parsed: Parsed, client: IpAddr) -> Result<Sub
     let now = daemon.clock.now();
     parsed.form.submitted_at = now.to_rfc3339();
     let raw = serde_json::to_vec(&parsed.form).map_err(|e| Problem::internal(e.to_string()))?;
-    let mut item = record::prepare(raw, Channel::Form, Some(now), now, config, &daemon.calendars);
+    let mut item = record::prepare(raw, Channel::Form, Some(now), now, config, &rules.calendars);
     item.idempotency_key = parsed.idempotency_key.clone();
     let result = {
         let mut store = web.store.lock().unwrap_or_else(|p| p.into_inner());
-        tokio::task::block_in_place(|| store.write(|tx| record::record(tx, &item, config, &daemon.calendars, now)))
+        tokio::task::block_in_place(|| store.write(|tx| record::record(tx, &item, config, &rules.calendars, now)))
     };
     let outcome = result.map_err(|e| Problem::internal(format!("{e}; nothing was recorded, please try again")))?;
     if !outcome.duplicate {

@@ -279,9 +279,23 @@ pub struct StoreStatus {
     pub cases: i64,
     pub messages: i64,
     pub channels: Vec<ChannelStatus>,
+    /// When the configuration in force was loaded (at start or by a reload).
+    pub config_loaded: Option<ConfigLoad>,
+    /// A reload refused after that load, with its problems: the files on disk are not the
+    /// rules in force.
+    pub config_refused: Option<ConfigLoad>,
     /// Stored OAuth2 accounts (shown through `oauth::health`, never with their tokens).
     #[serde(skip)]
     pub oauth: Vec<OAuthState>,
+}
+
+/// One reading of the configuration by the daemon (`config_loads`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigLoad {
+    pub at: DateTime<Utc>,
+    pub path: String,
+    /// Empty for a load that was put in force.
+    pub problems: Vec<String>,
 }
 
 /// The stored state of an OAuth2 account (see `migrations/0003_oauth.sql`).

@@ -271,7 +271,28 @@ impl SqliteStore {
             .collect::<std::result::Result<_, _>>()
             .map_err(err("reading a channel"))?;
         let oauth = self.oauth_accounts()?;
+        let load = |outcome: &str| {
+            self.conn
+                .query_row(
+                    "SELECT at, path, problems FROM config_loads WHERE outcome = ?1 ORDER BY id DESC LIMIT 1",
+                    [outcome],
+                    |r| {
+                        let problems: String = r.get(2)?;
+                        Ok(ConfigLoad {
+                            at: time(r, 0)?,
+                            path: r.get(1)?,
+                            problems: problems.lines().map(str::to_string).collect(),
+                        })
+                    },
+                )
+                .optional()
+                .map_err(err("reading configuration loads"))
+        };
+        let config_loaded = load("loaded")?;
+        let config_refused = load("refused")?.filter(|r| config_loaded.as_ref().is_none_or(|l| r.at >= l.at));
         Ok(StoreStatus {
+            config_loaded,
+            config_refused,
             outbox_pending: pending,
             outbox_parked: parked,
             oldest_pending,
@@ -284,6 +305,21 @@ impl SqliteStore {
             channels,
             oauth,
         })
+    }
+
+    /// Remembers that the daemon read its configuration: put in force when `problems` is
+    /// empty, refused otherwise. Only the last hundred are kept.
+    pub fn record_config_load(&mut self, at: DateTime<Utc>, path: &Path, problems: &[String]) -> Result<()> {
+        let outcome = if problems.is_empty() { "loaded" } else { "refused" };
+        let tx = self.conn.transaction().map_err(err("recording a configuration load"))?;
+        tx.execute(
+            "INSERT INTO config_loads (at, path, outcome, problems) VALUES (?1, ?2, ?3, ?4)",
+            params![time_text(at), path.display().to_string(), outcome, problems.join("\n")],
+        )
+        .map_err(err("recording a configuration load"))?;
+        tx.execute("DELETE FROM config_loads WHERE id <= (SELECT max(id) - 100 FROM config_loads)", [])
+            .map_err(err("recording a configuration load"))?;
+        tx.commit().map_err(err("recording a configuration load"))
     }
 
     /// Counts, for tests and status: (messages, cases, outbox entries).
