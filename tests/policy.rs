@@ -1,5 +1,5 @@
 //! The decision at receipt, table-driven from the two source documents and the worked
-//! examples of POLICY.md: every priority row of both tables, every tier, both languages, in
+//! examples of docs/POLICY.md: every priority row of both tables, every tier, both languages, in
 //! and out of hours.
 
 use chrono::{DateTime, Utc};
@@ -53,7 +53,7 @@ fn release(d: &Decision) -> Option<String> {
     d.release_at.map(|t| t.to_rfc3339())
 }
 
-// ---- POLICY.md section 7, the worked examples ----
+// ---- docs/POLICY.md section 7, the worked examples ----
 
 #[test]
 fn worked_example_wednesday_medium_dispatch() {
@@ -102,7 +102,7 @@ fn worked_example_gold_japanese_sev1_sunday_night() {
 
 #[test]
 fn worked_example_gold_english_sev1_wednesday_evening() {
-    // POLICY.md section 5: "a Gold English sev1 at Wed 17:30 is due 18:30".
+    // docs/POLICY.md section 5: "a Gold English sev1 at Wed 17:30 is due 18:30".
     let d = run("four-severity", &complete("it-desk@umbrella.example.com", "en", "sev1"), "2026-11-25T17:30:00+09:00");
     assert_eq!(d.action, Action::Dispatch);
     assert_eq!(due(&d).as_deref(), Some("2026-11-25T18:30:00+09:00"));

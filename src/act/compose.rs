@@ -1,5 +1,5 @@
 //! Writing the messages uketsuke sends, from the templates under `templates/`: the
-//! acknowledgment in the reporter's language for every action of POLICY.md section 6, the
+//! acknowledgment in the reporter's language for every action of docs/POLICY.md section 6, the
 //! follow-up acknowledgment, the two rejections, and the on-call notice and team hand-over
 //! (which carry the customer's original message).
 //!

@@ -1,4 +1,4 @@
-//! A policy profile: the numbers and words of one support contract (POLICY.md sections 1-5).
+//! A policy profile: the numbers and words of one support contract (docs/POLICY.md sections 1-5).
 //!
 //! Two profiles ship, `three-priority` and `four-severity`; a desk picks one in its main
 //! file. Business hours, holidays, targets, who gets 24-hour handling, declared-priority words

@@ -1,7 +1,7 @@
 //! The business calendar of a contract: when support is open, and business-time arithmetic.
 //!
 //! Open hours are half-open intervals `[open, close)` in the profile's time zone on open
-//! weekdays that are neither Japanese national holidays nor company holidays (POLICY.md
+//! weekdays that are neither Japanese national holidays nor company holidays (docs/POLICY.md
 //! section 1). [`Calendar::next_open`] and [`Calendar::add`] are what every due time and
 //! release time is computed with; the 24x7 calendar is the same interface, always open.
 

@@ -180,7 +180,7 @@ pub fn decide(
         reasons: Vec::new(),
     };
 
-    // The table of POLICY.md section 5, top to bottom.
+    // The table of docs/POLICY.md section 5, top to bottom.
     if !report.signals.is_empty() {
         let names: Vec<String> = report.signals.iter().map(|s| format!("{s:?}")).collect();
         reasons.push(format!("written by a machine ({}): never acknowledged", names.join(", ")));

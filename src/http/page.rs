@@ -1,5 +1,5 @@
 //! The intake page: a bilingual (Japanese / English) form asking for exactly the items of
-//! POLICY.md section 3, with the priority definitions of the contract beside the choice,
+//! docs/POLICY.md section 3, with the priority definitions of the contract beside the choice,
 //! server-rendered from `templates/form.html`, working without JavaScript. The browser's
 //! hints are conveniences; the server checks everything again. A same-origin token guards
 //! it, and a honeypot field catches bots.

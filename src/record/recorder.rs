@@ -1,5 +1,5 @@
 //! What recording one report means, whatever the store: the rows to write and the messages to
-//! enqueue for each action of POLICY.md section 5, follow-ups that complete a waiting report,
+//! enqueue for each action of docs/POLICY.md section 5, follow-ups that complete a waiting report,
 //! the release of held cases, and reclassification. Everything here runs inside one store
 //! transaction and reads no clock: `now` is passed in.
 
@@ -430,7 +430,7 @@ fn followup(
     let required_missing = config.policy.required_items.iter().any(|i| case.missing.iter().any(|m| m == i.as_str()));
     let completes = case.state == CaseState::AwaitInfo && !required_missing;
     if completes {
-        // The last required item has arrived: the clock starts at this follow-up (POLICY.md 3).
+        // The last required item has arrived: the clock starts at this follow-up (docs/POLICY.md 3).
         let customer = case.customer_id.as_deref().and_then(|id| config.customers.by_id(id));
         let eligible = decision::eligible(&config.policy, &case.priority, customer, case.language);
         let timing: Timing =
@@ -577,7 +577,7 @@ fn release_case(
 }
 
 /// Changes a case's priority and recomputes its due time from the same clock start
-/// (POLICY.md section 4), recording who and why.
+/// (docs/POLICY.md section 4), recording who and why.
 pub fn reclassify(
     tx: &mut dyn Tx,
     config: &Config,

@@ -1,5 +1,5 @@
 //! Recognising mail written by machines: auto-replies, bounces, list traffic, and our own
-//! acknowledgments coming back (POLICY.md section 5). Answering any of them starts a mail loop,
+//! acknowledgments coming back (docs/POLICY.md section 5). Answering any of them starts a mail loop,
 //! so they are recorded but never acknowledged.
 //!
 //! RFC 3834 is followed to the letter where others are not: `Auto-Submitted: no` is a human.
