@@ -555,6 +555,19 @@ fn sighup_reloads_customers_profile_and_templates_and_a_bad_file_changes_nothing
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("configuration: loaded 2026-11-25 11:00"), "{text}");
     assert!(text.contains("was refused") && text.contains("unknown tier `diamond`"), "{text}");
+    let metrics = request(s.port, "GET", "/metrics", &[], b"").body;
+    assert!(metrics.contains("uketsuke_config_reload_refused 1"), "{metrics}");
+    assert!(metrics.contains(&format!("uketsuke_config_loaded_timestamp_seconds {}", unix(NOW))), "{metrics}");
+
+    // Mended, and reloaded: the new rules are in force and the refusal is history.
+    edit(&customers, "three-priority = \"diamond\"", "three-priority = \"standard\"");
+    edit(&s.dir.join("policies/three-priority.toml"), "\nlow = \"soon\"", "");
+    let log = reload(&s, 3);
+    assert_eq!(log.matches("configuration reloaded from").count(), 2, "{log}");
+    let v = signed(s.port, &kato(3), KEY_NEW, t, &[]).json();
+    assert_eq!(v["response_due"], "2026-11-25T13:00:00+09:00", "{v}");
+    let metrics = request(s.port, "GET", "/metrics", &[], b"").body;
+    assert!(metrics.contains("uketsuke_config_reload_refused 0"), "{metrics}");
 }
 
 #[test]

@@ -292,6 +292,10 @@ async fn metrics(State(web): State<Arc<Web>>) -> Response {
         out.push_str(&format!("# HELP uketsuke_oldest_held_case_age_seconds Age of the oldest held case.\n# TYPE uketsuke_oldest_held_case_age_seconds gauge\nuketsuke_oldest_held_case_age_seconds {oldest_held}\n"));
         out.push_str(&format!("# HELP uketsuke_quarantined_cases Messages that could not be understood.\n# TYPE uketsuke_quarantined_cases gauge\nuketsuke_quarantined_cases {}\n", s.quarantined));
         out.push_str(&oauth_metrics(&web.daemon, &s));
+        let refused = u8::from(s.config_refused.is_some());
+        out.push_str(&format!("# HELP uketsuke_config_reload_refused 1 while the last reload was refused (the configuration loaded before stays in force).\n# TYPE uketsuke_config_reload_refused gauge\nuketsuke_config_reload_refused {refused}\n"));
     }
+    let loaded = web.daemon.rules().loaded_at.timestamp();
+    out.push_str(&format!("# HELP uketsuke_config_loaded_timestamp_seconds When the configuration in force was loaded (start or reload).\n# TYPE uketsuke_config_loaded_timestamp_seconds gauge\nuketsuke_config_loaded_timestamp_seconds {loaded}\n"));
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }

@@ -274,22 +274,26 @@ impl SqliteStore {
         let load = |outcome: &str| {
             self.conn
                 .query_row(
-                    "SELECT at, path, problems FROM config_loads WHERE outcome = ?1 ORDER BY id DESC LIMIT 1",
+                    "SELECT at, path, problems, id FROM config_loads WHERE outcome = ?1 ORDER BY id DESC LIMIT 1",
                     [outcome],
                     |r| {
                         let problems: String = r.get(2)?;
-                        Ok(ConfigLoad {
+                        let load = ConfigLoad {
                             at: time(r, 0)?,
                             path: r.get(1)?,
                             problems: problems.lines().map(str::to_string).collect(),
-                        })
+                        };
+                        Ok((r.get::<_, i64>(3)?, load))
                     },
                 )
                 .optional()
                 .map_err(err("reading configuration loads"))
         };
-        let config_loaded = load("loaded")?;
-        let config_refused = load("refused")?.filter(|r| config_loaded.as_ref().is_none_or(|l| r.at >= l.at));
+        // A refusal counts only when nothing was loaded after it (ids order the loads, even
+        // when two share a second).
+        let loaded = load("loaded")?;
+        let refused = load("refused")?.filter(|(id, _)| loaded.as_ref().is_none_or(|(loaded_id, _)| id > loaded_id));
+        let (config_loaded, config_refused) = (loaded.map(|(_, l)| l), refused.map(|(_, r)| r));
         Ok(StoreStatus {
             config_loaded,
             config_refused,
