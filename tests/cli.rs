@@ -120,6 +120,30 @@ fn syntax_errors_wrong_types_and_bad_customers() {
 }
 
 #[test]
+fn a_profile_names_only_its_own_tiers() {
+    let dir = config_copy("tiers");
+    let four = dir.join("policies/four-severity.toml");
+    edit(&four, "tiers = [\"platinum\"]", "tiers = [\"diamond\"]");
+    let line = line_of(&four, "\"diamond\"");
+    let three = dir.join("policies/three-priority.toml");
+    edit(
+        &three,
+        "small = \"3d\"\nlarge = \"10d\"\ntiers = [\"standard\", \"support-plus\"]",
+        "small = \"3d\"\nlarge = \"10d\"\ntiers = [\"premium\"]",
+    );
+    let out = uketsuke(&["check-config", dir.join("uketsuke.toml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("four-severity.toml:{line}:"))
+            && err.contains("tier `diamond` is not one of this profile's tiers"),
+        "{err}"
+    );
+    assert!(err.contains("tier `premium` is not one of this profile's tiers"), "{err}");
+    assert!(err.contains("Use one of: silver, gold, platinum"), "{err}");
+}
+
+#[test]
 fn missing_config_file_is_a_clear_error() {
     let out = uketsuke(&["check-config", "/nonexistent/uketsuke.toml"]);
     assert_eq!(out.status.code(), Some(2));

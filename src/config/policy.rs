@@ -193,21 +193,21 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
         top.missing("priorities", "[\"high\", \"medium\", \"low\"]");
     }
     let known = |p: &str| priorities.iter().any(|q| q == p);
-    let unknown_priority = |source: &mut Source, span: std::ops::Range<usize>, p: &str, what: &str| {
+    // A priority named by a key: kept when it is one of the profile's, else a problem.
+    let priority_named = |source: &mut Source, (p, span): (String, std::ops::Range<usize>), what: &str| {
+        if known(&p) {
+            return Some(p);
+        }
         source.problem(
             span,
             format!("{what} `{p}` is not one of this profile's priorities"),
             format!("Use one of: {}.", priorities.join(", ")),
         );
+        None
     };
-    let default_priority = top.string("default_priority", true, "\"low\"").and_then(|(p, span)| {
-        if known(&p) {
-            Some(p)
-        } else {
-            unknown_priority(top.source, span, &p, "default_priority");
-            None
-        }
-    });
+    let default_priority = top
+        .string("default_priority", true, "\"low\"")
+        .and_then(|named| priority_named(top.source, named, "default_priority"));
     let feature_requests = match top.string("feature_requests", false, "\"low\" or \"not_covered\"") {
         None => Some(FeatureRequests::NotCovered),
         Some((f, _)) if f == "not_covered" => Some(FeatureRequests::NotCovered),
@@ -239,14 +239,7 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
         Some(_) => top
             .strings("status_page_priorities", "[\"high\"]")
             .into_iter()
-            .filter_map(|(p, span)| {
-                if known(&p) {
-                    Some(p)
-                } else {
-                    unknown_priority(top.source, span, &p, "status_page_priorities");
-                    None
-                }
-            })
+            .filter_map(|named| priority_named(top.source, named, "status_page_priorities"))
             .collect(),
     };
     let mut tiers: Vec<String> = Vec::new();
@@ -412,18 +405,8 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
         for rule in s.tables("eligible") {
             let mut r = Section::new(s.source, rule, "[[after_hours.eligible]]", &["priorities", "tiers", "languages"]);
             let list = |r: &mut Section, key: &str| r.value(key).is_some().then(|| r.strings(key, "[\"gold\"]"));
-            let priorities_rule = list(&mut r, "priorities").map(|ps| {
-                ps.into_iter()
-                    .filter_map(|(p, span)| {
-                        if known(&p) {
-                            Some(p)
-                        } else {
-                            unknown_priority(r.source, span, &p, "priority");
-                            None
-                        }
-                    })
-                    .collect()
-            });
+            let priorities_rule = list(&mut r, "priorities")
+                .map(|ps| ps.into_iter().filter_map(|named| priority_named(r.source, named, "priority")).collect());
             let rule_tiers = list(&mut r, "tiers").map(|ts| known_tiers(r.source, &tiers, ts));
             let languages = list(&mut r, "languages").map(|ls| {
                 ls.into_iter()
@@ -464,14 +447,8 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
     let mut keywords = Vec::new();
     for t in keyword_tables {
         let mut s = Section::new(source, t, "[[keywords]]", &["priority", "words"]);
-        let priority = s.string("priority", true, "\"high\"").and_then(|(p, span)| {
-            if known(&p) {
-                Some(p)
-            } else {
-                unknown_priority(s.source, span, &p, "priority");
-                None
-            }
-        });
+        let priority =
+            s.string("priority", true, "\"high\"").and_then(|named| priority_named(s.source, named, "priority"));
         let words = word_list(&mut s, "words", "[\"サービス停止\", \"outage\"]");
         if let Some(priority) = priority {
             keywords.push(KeywordRule { priority, words });
@@ -486,14 +463,8 @@ pub fn read(source: &mut Source, text: &str, base_dir: &Path) -> Option<Policy> 
             "[change_requests]",
             &["priority", "words", "sensitive", "small", "large", "tiers"],
         );
-        let priority = s.string("priority", true, "\"medium\"").and_then(|(p, span)| {
-            if known(&p) {
-                Some(p)
-            } else {
-                unknown_priority(s.source, span, &p, "priority");
-                None
-            }
-        });
+        let priority =
+            s.string("priority", true, "\"medium\"").and_then(|named| priority_named(s.source, named, "priority"));
         let words = word_list(&mut s, "words", "[\"設定変更\", \"change request\"]");
         if words.is_empty() {
             s.missing("words", "[\"設定変更\", \"change request\"]");
