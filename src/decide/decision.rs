@@ -149,9 +149,12 @@ pub fn decide(
     let sender_customers = customers.of_sender(sender);
     let (customer, customer_id, inferred) = resolve_customer(report, customers, &sender_customers, &mut reasons);
 
-    // Priority: declared, then (three-priority) feature requests, then keywords, then default.
-    let change = policy.change_requests.as_ref().and_then(|c| change_request(report, c, customer, &mut reasons));
-    let (priority, priority_source) = priority(report, policy, change.is_some(), &mut reasons);
+    // Priority: declared, then feature requests, then change requests (where the contract has
+    // them), then keywords, then the default. The word lists are looked up in the subject and
+    // the customer's own words, folded once.
+    let text = report_text(report);
+    let change = policy.change_requests.as_ref().and_then(|c| change_request(report, &text, c, customer, &mut reasons));
+    let (priority, priority_source) = priority(report, &text, policy, change.is_some(), &mut reasons);
 
     let mut missing = report.items_missing_from_text();
     if customer_id.is_some() {
@@ -394,6 +397,7 @@ fn authorized(
 
 fn priority(
     report: &Report,
+    text: &str,
     policy: &Policy,
     change_request: bool,
     reasons: &mut Vec<String>,
@@ -415,7 +419,6 @@ fn priority(
         reasons.push(format!("priority {}: a request to change settings", service.priority));
         return (service.priority.clone(), PrioritySource::ChangeRequest);
     }
-    let text = report_text(report);
     for rule in &policy.keywords {
         if let Some(word) = rule.words.iter().find(|w| text.contains(w.as_str())) {
             reasons.push(format!("priority {}: the report mentions {word:?}", rule.priority));
@@ -458,6 +461,7 @@ pub fn mentions(text: &str, word: &str) -> bool {
 /// service.
 fn change_request(
     report: &Report,
+    text: &str,
     service: &ChangeRequests,
     customer: Option<&Customer>,
     reasons: &mut Vec<String>,
@@ -465,10 +469,9 @@ fn change_request(
     if report.feature_request {
         return None;
     }
-    let text = report_text(report);
-    let word = service.words.iter().find(|w| mentions(&text, w))?;
+    let word = service.words.iter().find(|w| mentions(text, w))?;
     reasons.push(format!("a request to change settings on the customer's behalf: the report mentions {word:?}"));
-    let sensitive = service.sensitive.iter().find(|w| mentions(&text, w));
+    let sensitive = service.sensitive.iter().find(|w| mentions(text, w));
     if let Some(w) = sensitive {
         reasons
             .push(format!("it touches sensitive settings ({w:?}): a person decides whether the desk makes the change"));
