@@ -26,7 +26,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("uketsuke-bench-form-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     common::copy_shipped_config(&dir);
-    std::fs::write(dir.join("key"), "bench-secret").expect("key");
+    std::fs::write(dir.join("key"), "bench-form-signing-secret").expect("key");
     let port = common::free_port();
     std::fs::write(
         dir.join("uketsuke.toml"),
@@ -62,7 +62,7 @@ fn main() {
                         r#"{{"email":"bench{worker}-{i}@example.net","customer_id":"ACME-0012","priority":"medium","subject":"Export fails {worker}-{i}","description":"CSV の出力に失敗します。期待: ファイルが保存される。","repro_steps":"1. 開く\n2. 出力","error_messages":"HTTP 500 Internal Server Error","circumstances":"本日から"}}"#
                     );
                     let t = chrono::Utc::now().timestamp();
-                    let signature = sign(b"bench-secret", t, body.as_bytes());
+                    let signature = sign(b"bench-form-signing-secret", t, body.as_bytes());
                     let request = format!("POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nUketsuke-Signature: {signature}\r\nContent-Length: {}\r\n\r\n{body}", body.len());
                     let sent = Instant::now();
                     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");

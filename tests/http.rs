@@ -376,13 +376,18 @@ fn the_intake_page_in_both_languages() {
     let switched = request(s.port, "GET", "/form?lang=en", &[("Accept-Language", "ja".into())], b"");
     assert!(switched.body.contains("<html lang=\"en\">"));
     let token = token_of(&ja.body);
+    let origin = format!("http://127.0.0.1:{}", s.port);
     let post = |fields: &[(&str, &str)]| {
         let body = serde_urlencoded::to_string(fields).expect("encode");
         request(
             s.port,
             "POST",
             "/form",
-            &[("Content-Type", "application/x-www-form-urlencoded".into()), ("Accept-Language", "ja".into())],
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded".into()),
+                ("Accept-Language", "ja".into()),
+                ("Origin", origin.clone()),
+            ],
             body.as_bytes(),
         )
     };
@@ -568,6 +573,429 @@ fn sighup_reloads_customers_profile_and_templates_and_a_bad_file_changes_nothing
     assert_eq!(v["response_due"], "2026-11-25T13:00:00+09:00", "{v}");
     let metrics = request(s.port, "GET", "/metrics", &[], b"").body;
     assert!(metrics.contains("uketsuke_config_reload_refused 0"), "{metrics}");
+}
+
+// ---- Hardening: the form is not a spam relay, no pre-auth CPU burn, slow clients ----
+
+/// A token for the intake page, as a browser gets it.
+fn page_token(port: u16) -> String {
+    token_of(&request(port, "GET", "/form", &[], b"").body)
+}
+
+/// `POST /form` as the page sends it: URL-encoded, with our own Origin.
+fn page_post(port: u16, fields: &[(&str, &str)], headers: &[(&str, String)]) -> Response {
+    let body = serde_urlencoded::to_string(fields).expect("encode");
+    let mut all = vec![("Content-Type", "application/x-www-form-urlencoded".to_string())];
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("origin") || k.eq_ignore_ascii_case("referer")) {
+        all.push(("Origin", format!("http://127.0.0.1:{port}")));
+    }
+    all.extend(headers.iter().filter(|(_, v)| !v.is_empty()).cloned());
+    request(port, "POST", "/form", &all, body.as_bytes())
+}
+
+fn count(s: &Server, sql: &str) -> i64 {
+    let db = rusqlite::Connection::open(s.dir.join("cases.db")).expect("db");
+    db.query_row(sql, [], |r| r.get(0)).expect("count")
+}
+
+#[test]
+fn signature_values_are_capped_and_read_before_the_body() {
+    let s = server("sigcap", "three-priority", NOW, "");
+    let t = unix(NOW);
+    let body = report_json("yamada@acme.example.jp", "").replace("The CSV export fails", &"x".repeat(19_000));
+    let bogus = format!(",v1={}", "ab".repeat(32));
+    // A thousand made-up values (each a well-formed HMAC) are refused unread, not checked.
+    let header = format!("t={t}{}", bogus.repeat(1000));
+    let headers = [("Content-Type", "application/json".to_string()), ("Uketsuke-Signature", header)];
+    let r = request(s.port, "POST", "/v1/reports", &headers, body.as_bytes());
+    assert_eq!(
+        (r.status, r.json()["type"].as_str()),
+        (401, Some("urn:uketsuke:problem:signature-malformed")),
+        "{}",
+        r.body
+    );
+    // Up to four values, one of them good (a site signing with old and new keys), is fine.
+    let good = sign(KEY_NEW.as_bytes(), t, body.as_bytes());
+    let four = format!("{good}{}", bogus.repeat(3));
+    let headers = [("Content-Type", "application/json".to_string()), ("Uketsuke-Signature", four)];
+    assert_eq!(request(s.port, "POST", "/v1/reports", &headers, body.as_bytes()).status, 201);
+    let five = format!("{good}{}", bogus.repeat(4));
+    let headers = [("Content-Type", "application/json".to_string()), ("Uketsuke-Signature", five)];
+    assert_eq!(request(s.port, "POST", "/v1/reports", &headers, body.as_bytes()).status, 401);
+    assert_eq!(count(&s, "SELECT count(*) FROM cases"), 1);
+}
+
+#[test]
+fn a_reply_goes_to_one_bare_address_and_its_rate_counts_that_address() {
+    let s = server("relay", "three-priority", NOW, "");
+    let t = unix(NOW);
+    for email in [
+        "\"n0\"<victim@evil.example>",
+        "Victim <victim@evil.example>",
+        "a@evil.example, b@evil.example",
+        "victim@evil.example;x@evil.example",
+        "victim",
+    ] {
+        let body = report_json(&email.replace('"', "\\\""), "");
+        let r = signed(s.port, &body, KEY_NEW, t, &[]);
+        assert_eq!(r.status, 400, "{email}: {}", r.body);
+        let v = r.json();
+        assert!(v["errors"].as_array().unwrap().iter().any(|e| e["field"] == "email"), "{email}: {v}");
+    }
+    // One victim in eight spellings is one recipient: the acknowledgment rate (5 an hour) holds.
+    for (i, email) in [
+        "victim@evil.example",
+        "Victim@evil.example",
+        "VICTIM@EVIL.EXAMPLE",
+        " victim@Evil.Example",
+        "victim@evil.EXAMPLE",
+        "vIctim@evil.example",
+        "victiM@evil.example",
+        "victim@eviL.example",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = report_json(email, "").replace("CSV export fails", &format!("CSV export fails {i}"));
+        assert_eq!(signed(s.port, &body, KEY_NEW, t, &[]).status, 201, "{email}");
+    }
+    assert_eq!(count(&s, "SELECT count(DISTINCT recipient) FROM outbox WHERE kind = 'ack'"), 1);
+    assert_eq!(count(&s, "SELECT count(*) FROM outbox WHERE kind = 'ack' AND recipient = 'victim@evil.example'"), 5);
+    assert_eq!(count(&s, "SELECT count(*) FROM cases"), 8, "every report is still recorded");
+}
+
+#[test]
+fn idempotency_keys_of_the_page_and_the_webhook_never_meet_and_a_reused_key_is_a_conflict() {
+    let s = server("idem", "three-priority", NOW, "");
+    let t = unix(NOW);
+    // A page user claims a key a partner will use.
+    let token = page_token(s.port);
+    let r = page_post(
+        s.port,
+        &[
+            ("token", &token),
+            ("email", "kato@sakura-logi.example.jp"),
+            ("description", "ログインできません"),
+            ("idempotency_key", "order-7"),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The partner's real report with that key is a new case, not the page user's.
+    let partner = report_json("yamada@acme.example.jp", r#","idempotency_key":"order-7""#);
+    let v = signed(s.port, &partner, KEY_NEW, t, &[]).json();
+    assert_eq!((v["case"].as_str(), v["duplicate"].as_bool()), (Some("CASE-2026-000002"), Some(false)), "{v}");
+    // A retry is the same case; another report under the same key is refused.
+    let v = signed(s.port, &partner, KEY_NEW, t, &[]).json();
+    assert_eq!((v["case"].as_str(), v["duplicate"].as_bool()), (Some("CASE-2026-000002"), Some(true)), "{v}");
+    let other = partner.replace("CSV export fails", "Login fails");
+    let r = signed(s.port, &other, KEY_NEW, t, &[]);
+    assert_eq!(
+        (r.status, r.json()["type"].as_str()),
+        (409, Some("urn:uketsuke:problem:idempotency-key-reused")),
+        "{}",
+        r.body
+    );
+    // The page's own retry with another body under its key: refused too.
+    let r = page_post(
+        s.port,
+        &[
+            ("token", &token),
+            ("email", "kato@sakura-logi.example.jp"),
+            ("description", "別の内容"),
+            ("idempotency_key", "order-7"),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(count(&s, "SELECT count(*) FROM cases"), 2);
+}
+
+#[test]
+fn a_replayed_signed_request_is_the_same_submission() {
+    let s = server("replay", "three-priority", NOW, "");
+    let t = unix(NOW);
+    let body = report_json("yamada@acme.example.jp", "");
+    let header = sign(KEY_NEW.as_bytes(), t, body.as_bytes());
+    let send = |header: String| {
+        request(
+            s.port,
+            "POST",
+            "/v1/reports",
+            &[("Content-Type", "application/json".into()), ("Uketsuke-Signature", header)],
+            body.as_bytes(),
+        )
+    };
+    let first = send(header.clone()).json();
+    assert_eq!(first["duplicate"], false);
+    // The same bytes again inside the window, and again with a made-up value added.
+    for replay in [header.clone(), format!("{header},v1={}", "cd".repeat(32))] {
+        let v = send(replay).json();
+        assert_eq!((v["case"].clone(), v["duplicate"].as_bool()), (first["case"].clone(), Some(true)), "{v}");
+    }
+    assert_eq!(count(&s, "SELECT count(*) FROM cases"), 1);
+    assert_eq!(count(&s, "SELECT count(*) FROM outbox WHERE kind = 'ack'"), 1);
+}
+
+#[test]
+fn rate_limits_behind_a_trusted_proxy_and_no_customer_lockout_from_the_page() {
+    let extra = "trusted_proxies = [\"127.0.0.1\"]\nrate_per_address_per_hour = 2\nrate_per_customer_per_hour = 2";
+    let s = server("proxy", "three-priority", NOW, extra);
+    let token = page_token(s.port);
+    let report = |n: usize, xff: &str| {
+        let subject = format!("ログインできません {n}");
+        page_post(
+            s.port,
+            &[
+                ("token", &token),
+                ("email", "yamada@acme.example.jp"),
+                ("customer_id", "ACME-0012"),
+                ("subject", &subject),
+                ("description", "エラーになります"),
+            ],
+            &[("X-Forwarded-For", xff.to_string())],
+        )
+        .status
+    };
+    // Each client behind the proxy has its own bucket: the proxy's address is not the client.
+    assert_eq!([report(1, "203.0.113.1"), report(2, "203.0.113.1"), report(3, "203.0.113.1")], [200, 200, 429]);
+    assert_eq!(report(4, "203.0.113.2"), 200);
+    // The client's own claim in front of the proxy's is ignored: the nearest untrusted address counts.
+    assert_eq!(report(5, "198.51.100.9, 203.0.113.1"), 429);
+    // Four page reports named ACME (over its share of 2), and its partner's signed report still goes in.
+    let t = unix(NOW);
+    let v = signed(
+        s.port,
+        &report_json("yamada@acme.example.jp", ""),
+        KEY_NEW,
+        t,
+        &[("X-Forwarded-For", "192.0.2.50".into())],
+    );
+    assert_eq!(v.status, 201, "{}", v.body);
+
+    // Without trusted proxies the header is the client's word, and ignored.
+    let s = server("noproxy", "three-priority", NOW, "rate_per_address_per_hour = 2");
+    let token = page_token(s.port);
+    let statuses: Vec<u16> = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        .iter()
+        .enumerate()
+        .map(|(n, xff)| {
+            let subject = format!("件名 {n}");
+            page_post(
+                s.port,
+                &[
+                    ("token", &token),
+                    ("email", "kato@sakura-logi.example.jp"),
+                    ("subject", &subject),
+                    ("description", "x"),
+                ],
+                &[("X-Forwarded-For", xff.to_string())],
+            )
+            .status
+        })
+        .collect();
+    assert_eq!(statuses, [200, 200, 429]);
+}
+
+#[test]
+fn a_page_report_pages_on_call_only_once_the_reporter_confirms() {
+    // Saturday 03:00: high is handled 24 hours a day.
+    let night = "2026-11-28T03:00:00+09:00";
+    let s = server("confirm", "three-priority", night, "");
+    let token = page_token(s.port);
+    let r = page_post(
+        s.port,
+        &[
+            ("token", &token),
+            ("email", "yamada@acme.example.jp"),
+            ("priority", "high"),
+            ("subject", "全員がログインできません"),
+            ("description", "サービス停止しています"),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let state = |number: &str| {
+        let db = rusqlite::Connection::open(s.dir.join("cases.db")).expect("db");
+        db.query_row("SELECT state, awaiting_confirmation FROM cases WHERE number = ?1", [number], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })
+        .expect("case")
+    };
+    assert_eq!(state("CASE-2026-000001"), ("held".to_string(), 1));
+    assert_eq!(count(&s, "SELECT count(*) FROM outbox WHERE kind = 'oncall'"), 0, "nobody is paged on a typed address");
+    // The same report from a partner's signed form pages at once.
+    let signed_high = report_json("yamada@acme.example.jp", "").replace("\"medium\"", "\"high\"");
+    let v = signed(s.port, &signed_high, KEY_NEW, unix(night), &[]).json();
+    assert_eq!(v["action"], "escalate", "{v}");
+    assert_eq!(count(&s, "SELECT count(*) FROM outbox WHERE kind = 'oncall'"), 1);
+
+    // A reply by mail from another address confirms nothing; one from the address given does.
+    let ingest = |from: &str, id: &str| {
+        let mail = format!(
+            "From: {from}\r\nTo: support@uketsuke.example.jp\r\nSubject: Re: [CASE-2026-000001] 全員がログインできません\r\nMessage-ID: <{id}>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n緊急です。対応をお願いします。\r\n"
+        );
+        let file = s.dir.join(format!("{id}.eml"));
+        std::fs::write(&file, mail).expect("mail");
+        let out = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+            .args([
+                "ingest",
+                "--config",
+                s.dir.join("uketsuke.toml").to_str().unwrap(),
+                "--at",
+                "2026-11-28T03:20:00+09:00",
+                file.to_str().unwrap(),
+            ])
+            .output()
+            .expect("ingest");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    ingest("someone@acme.example.jp", "other@acme.example.jp");
+    assert_eq!(state("CASE-2026-000001"), ("held".to_string(), 1));
+    ingest("yamada@acme.example.jp", "confirm@acme.example.jp");
+    assert_eq!(state("CASE-2026-000001"), ("escalated".to_string(), 0));
+    assert_eq!(count(&s, "SELECT count(*) FROM outbox WHERE kind = 'oncall'"), 2);
+    // The acknowledgment of the held report told the reporter how to confirm.
+    let body: String = rusqlite::Connection::open(s.dir.join("cases.db"))
+        .unwrap()
+        .query_row("SELECT reasons FROM cases WHERE number = 'CASE-2026-000001'", [], |r| r.get(0))
+        .unwrap();
+    assert!(body.contains("confirms by replying"), "{body}");
+}
+
+#[test]
+fn slow_clients_are_cut_off_and_an_announced_oversized_body_is_refused_unread() {
+    let s = server(
+        "slow",
+        "three-priority",
+        NOW,
+        "header_timeout_seconds = 1\nrequest_timeout_seconds = 2\nmax_connections = 8",
+    );
+    let closed_within = |stream: &mut TcpStream, limit: Duration| {
+        stream.set_read_timeout(Some(limit)).unwrap();
+        let started = Instant::now();
+        let mut buf = [0u8; 1024];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return started.elapsed() < limit,
+            }
+        }
+    };
+    // A request head that never ends.
+    let mut head = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    head.write_all(b"POST /v1/reports HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // A body trickled a few bytes at a time.
+    let mut trickle = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    trickle.write_all(b"POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{").unwrap();
+    let writer = {
+        let mut w = trickle.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..20 {
+                if w.write_all(b"  ").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        })
+    };
+    // Idle connections beyond the limit do not keep others out for long.
+    let idle: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(("127.0.0.1", s.port)).unwrap()).collect();
+    assert!(closed_within(&mut head, Duration::from_secs(6)), "an unfinished head was not cut off");
+    assert!(closed_within(&mut trickle, Duration::from_secs(6)), "a trickled body was not cut off");
+    writer.join().unwrap();
+    assert_eq!(request(s.port, "GET", "/healthz", &[], b"").status, 200);
+    drop(idle);
+    // Announced larger than max_body_bytes (200000): 413 as problem+json, the body never sent.
+    let mut big = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    big.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    big.write_all(b"POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9500000\r\nUketsuke-Signature: t=1,v1=00\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = big.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer}");
+    assert!(answer.contains("body-too-large"), "{answer}");
+    SEEN.lock().unwrap().entry(("post".into(), "/v1/reports".into())).or_default().insert(413);
+}
+
+#[test]
+fn the_page_refuses_posts_from_elsewhere_and_sends_its_safety_headers() {
+    let s = server("csrf", "three-priority", NOW, "");
+    let page = request(s.port, "GET", "/form", &[], b"");
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("referrer-policy"), Some("same-origin"));
+    assert!(
+        page.header("content-security-policy").is_some_and(|c| c.contains("form-action 'self'")),
+        "{:?}",
+        page.headers
+    );
+    let token = token_of(&page.body);
+    let fields =
+        [("token", token.as_str()), ("email", "kato@sakura-logi.example.jp"), ("description", "ログインできません")];
+    let ours = format!("http://127.0.0.1:{}/form", s.port);
+    // (Origin, Referer) -> status
+    let rows: [(&str, &str, u16); 6] = [
+        ("null", "", 403),
+        ("", "", 403),
+        ("https://evil.example", "", 403),
+        ("", "https://evil.example/form", 403),
+        ("", &ours, 200),
+        (&ours[..ours.len() - 5], "", 200),
+    ];
+    for (origin, referer, status) in rows {
+        let mut headers = vec![("Origin", origin.to_string()), ("Referer", referer.to_string())];
+        if origin.is_empty() && referer.is_empty() {
+            // Neither header at all.
+            headers = vec![("Referer", String::new())];
+            let body = serde_urlencoded::to_string(fields).unwrap();
+            let r = request(
+                s.port,
+                "POST",
+                "/form",
+                &[("Content-Type", "application/x-www-form-urlencoded".into())],
+                body.as_bytes(),
+            );
+            assert_eq!(r.status, status, "no Origin, no Referer");
+            continue;
+        }
+        headers.retain(|(_, v)| !v.is_empty());
+        let description = format!("ログインできません（{origin} {referer}）");
+        let fields = [fields[0], fields[1], ("description", description.as_str())];
+        let r = page_post(s.port, &fields, &headers);
+        assert_eq!(r.status, status, "Origin {origin:?} Referer {referer:?}: {}", r.body);
+    }
+    assert_eq!(count(&s, "SELECT count(*) FROM cases"), 2);
+    // Every answer, JSON included, is not to be sniffed.
+    let r = request(s.port, "POST", "/v1/reports", &[("Content-Type", "application/json".into())], b"{}");
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+}
+
+#[test]
+fn an_empty_or_short_signing_secret_is_a_configuration_error() {
+    let dir = std::env::temp_dir().join(format!("uketsuke-http-secret-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_shipped_config(&dir);
+    std::fs::write(dir.join("empty-key"), "\n").unwrap();
+    std::fs::write(dir.join("short-key"), "secret").unwrap();
+    std::fs::write(
+        dir.join("uketsuke.toml"),
+        "[http]\nenabled = true\nlisten = \"127.0.0.1:0\"\nsigning_secret_files = [\"empty-key\", \"short-key\", \"missing-key\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["check-config", dir.join("uketsuke.toml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("empty-key is empty"), "{err}");
+    assert!(err.contains("short-key is shorter than 16 characters"), "{err}");
+    assert!(err.contains("cannot read the signing secret file") && err.contains("missing-key"), "{err}");
+    assert!(!err.contains("secret\n") && !err.contains(": secret"), "the secret itself is never printed: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

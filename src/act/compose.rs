@@ -179,6 +179,38 @@ pub fn local_time(t: Option<DateTime<Utc>>, language: Language, config: &Config)
     }
 }
 
+/// At most this many characters of the customer's subject are quoted in ours: with our tag and
+/// `Re: `, even encoded, the Subject header stays far below RFC 5322's 998 characters a line.
+pub const SUBJECT_CHARS: usize = 200;
+
+/// Text for one line of a header or a template line: every control character and line or
+/// paragraph separator becomes a space (a CR LF in a customer's subject must not start the body
+/// of our message), runs of spaces become one, and past `max` characters it is cut with `…`.
+pub fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    let mut count = 0;
+    let mut space = false;
+    for c in text.trim().chars() {
+        let c = if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') { ' ' } else { c };
+        if c == ' ' {
+            if space {
+                continue;
+            }
+            space = true;
+        } else {
+            space = false;
+        }
+        if count == max {
+            out.truncate(out.trim_end().len());
+            out.push('…');
+            return out;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out
+}
+
 /// The customer's subject without reply prefixes and without our tag, so ours reads
 /// "[CASE-...] Re: <subject>" once, not "[CASE-...] Re: RE: [CASE-...] <subject>".
 pub fn clean_subject(subject: &str, config: &Config) -> String {
@@ -229,6 +261,7 @@ fn case_context(case: Option<&CaseRecord>, language: Language, config: &Config) 
         repro_steps => c.repro_steps.clone(),
         error_messages => c.error_messages.clone(),
         circumstances => c.circumstances.clone(),
+        awaiting_confirmation => c.awaiting_confirmation,
         change_request => c.change_request.as_ref().map(|r| context! {
             sensitive => r.sensitive,
             entitled => r.entitled,
@@ -290,6 +323,7 @@ fn sample_context(config: &Config, state: &str) -> Value {
         reasons: vec!["sample".into()],
         created_at: now,
         updated_at: now,
+        awaiting_confirmation: state == "held",
         change_request: Some(crate::decide::ChangeRequest {
             sensitive: state == "dispatched",
             entitled: state != "held",
@@ -349,7 +383,8 @@ pub fn compose(job: &OutboxJob, templates: &Templates, config: &Config) -> Resul
     let ctx = context! {
         case => case_context(case, language, config),
         report => context! {
-            subject => clean_subject(&job.subject, config),
+            // Cut first, so a megabyte of `Re: Re: ...` costs no more than a normal subject.
+            subject => one_line(&clean_subject(&one_line(&job.subject, 5 * SUBJECT_CHARS), config), SUBJECT_CHARS),
             name => Value::from(()),
             from => job.sender.clone(),
             received_at => local_time(Some(job.received_at), language, config),
@@ -389,4 +424,70 @@ pub fn compose(job: &OutboxJob, templates: &Templates, config: &Config) -> Resul
         headers.insert_raw(HeaderValue::new(name, config.mail.support_address.clone()));
     }
     Ok(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Overrides};
+
+    fn job(subject: &str) -> OutboxJob {
+        OutboxJob {
+            id: 1,
+            case_id: None,
+            kind: "reject_unauthorized".into(),
+            recipient: "yamada@acme.example.jp".into(),
+            language: Language::Ja,
+            our_message_id: "<ack.1@uketsuke.example.jp>".into(),
+            attempts: 0,
+            sender: Some("yamada@acme.example.jp".into()),
+            subject: subject.into(),
+            message_id: Some("<m1@acme.example.jp>".into()),
+            received_at: Utc::now(),
+            raw: Vec::new(),
+            case: None,
+        }
+    }
+
+    fn composed(subject: &str) -> (String, String) {
+        let config = Config::load(None, &Overrides::default()).expect("shipped config");
+        let message = compose(&job(subject), &Templates::embedded(), &config).expect("composes");
+        let text = String::from_utf8(message.formatted()).expect("utf-8");
+        let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+        (head.to_string(), body.to_string())
+    }
+
+    #[test]
+    fn a_line_break_in_the_customers_subject_stays_in_the_subject() {
+        let (head, body) =
+            composed("ログイン不可\r\nBcc: everyone@example.com\r\n\r\nあなたのアカウントは停止されました");
+        let whole = format!("{head}\r\n\r\n{body}");
+        let parsed = mail_parser::MessageParser::default().parse(whole.as_bytes()).unwrap();
+        let subject = parsed.subject().unwrap_or_default().to_string();
+        assert!(
+            subject.contains("ログイン不可 Bcc: everyone@example.com あなたのアカウントは停止されました"),
+            "{subject}"
+        );
+        let text = parsed.body_text(0).unwrap_or_default().to_string();
+        assert!(!text.contains("停止されました"), "the subject's tail leaked into the body:\n{text}");
+        assert!(parsed.bcc().is_none());
+    }
+
+    #[test]
+    fn a_megabyte_subject_gives_a_short_subject_header() {
+        let (head, _) = composed(&"Re: ".repeat(250_000));
+        let (head2, _) = composed(&"障害".repeat(500_000));
+        for head in [head, head2] {
+            // Unfolded, the Subject header is short; every physical line is within 998.
+            assert!(head.split("\r\n").all(|l| l.len() <= 998), "{}", head.len());
+            assert!(head.len() < 4_000, "{}", head.len());
+        }
+    }
+
+    #[test]
+    fn one_line_collapses_controls_and_cuts() {
+        assert_eq!(one_line(" a\r\n\tb\u{2028}c  d ", 100), "a b c d");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+        assert_eq!(one_line("abc", 3), "abc");
+    }
 }

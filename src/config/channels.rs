@@ -400,6 +400,50 @@ pub struct HttpSettings {
     /// Submissions per hour from one client address, and for one customer.
     pub rate_per_address: u32,
     pub rate_per_customer: u32,
+    /// Reverse proxies whose X-Forwarded-For names the client (everyone else's is ignored).
+    pub trusted_proxies: Vec<IpRange>,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// A client must send the whole request head within this time.
+    pub header_timeout: Duration,
+    /// A connection is closed when one request (head and body) takes longer than this.
+    pub request_timeout: Duration,
+}
+
+/// An address or a network (`10.0.0.0/8`, `::1`), for `trusted_proxies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    pub network: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(s: &str) -> Option<IpRange> {
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().ok()?)),
+            None => (s.trim(), None),
+        };
+        let network: std::net::IpAddr = addr.parse().ok()?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpRange { network, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let bits = |ip: std::net::IpAddr| match ip {
+            std::net::IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32u32),
+            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => (u128::from(u32::from(v4)), 32),
+                None => (u128::from(v6), 128),
+            },
+        };
+        let ((net, width), (addr, addr_width)) = (bits(self.network), bits(ip));
+        if width != addr_width {
+            return false;
+        }
+        let shift = width - u32::from(self.prefix);
+        shift >= width || (net >> shift) == (addr >> shift)
+    }
 }
 
 pub fn read_http(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Option<HttpSettings> {
@@ -418,6 +462,10 @@ pub fn read_http(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
             "max_attachment_bytes",
             "rate_per_address_per_hour",
             "rate_per_customer_per_hour",
+            "trusted_proxies",
+            "max_connections",
+            "header_timeout_seconds",
+            "request_timeout_seconds",
         ],
     );
     if !s.boolean("enabled", false) {
@@ -434,14 +482,41 @@ pub fn read_http(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
             None
         }),
     }?;
-    let mut signing_secrets: Vec<SecretSource> = s
-        .strings("signing_secret_files", "[\"secrets/form-key\"]")
-        .into_iter()
-        .map(|(f, _)| SecretSource::File(base.join(f)))
-        .collect();
-    signing_secrets.extend(
-        s.strings("signing_secret_envs", "[\"UKETSUKE_FORM_KEY\"]").into_iter().map(|(v, _)| SecretSource::Env(v)),
-    );
+    // A signing secret anyone can guess is no secret: an empty file (or an empty variable)
+    // would let every sender sign. Files are read here, so `check-config` refuses them; a
+    // variable that is not set now may be set for the service, so only an empty one is refused.
+    let mut signing_secrets: Vec<SecretSource> = Vec::new();
+    for (file, span) in s.strings("signing_secret_files", "[\"secrets/form-key\"]") {
+        let source = SecretSource::File(base.join(&file));
+        match source.read() {
+            Ok(secret) if secret.trim().len() >= 16 => signing_secrets.push(source),
+            Ok(secret) => s.source.problem(
+                span,
+                format!(
+                    "the signing secret file {} is {}",
+                    base.join(&file).display(),
+                    if secret.trim().is_empty() { "empty" } else { "shorter than 16 characters" }
+                ),
+                "Put a long random secret in it, e.g. `openssl rand -hex 32 > FILE`, and give the same one to the site that signs.",
+            ),
+            Err(e) => s.source.problem(
+                span,
+                e.replace("password file", "signing secret file"),
+                "Create the file with the secret the signing site uses, readable by uketsuke only.",
+            ),
+        }
+    }
+    for (var, span) in s.strings("signing_secret_envs", "[\"UKETSUKE_FORM_KEY\"]") {
+        if std::env::var(&var).is_ok_and(|v| v.trim().is_empty()) {
+            s.source.problem(
+                span,
+                format!("the environment variable {var} that should hold a signing secret is empty"),
+                "Set it to the long random secret the signing site uses.",
+            );
+        } else {
+            signing_secrets.push(SecretSource::Env(var));
+        }
+    }
     Some(HttpSettings {
         listen,
         signing_secrets,
@@ -451,5 +526,22 @@ pub fn read_http(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
         max_attachment_bytes: s.integer("max_attachment_bytes", 5 << 20, 1..(100 << 20)) as usize,
         rate_per_address: s.integer("rate_per_address_per_hour", 20, 1..1_000_001) as u32,
         rate_per_customer: s.integer("rate_per_customer_per_hour", 60, 1..1_000_001) as u32,
+        trusted_proxies: s
+            .strings("trusted_proxies", "[\"127.0.0.1\", \"10.0.0.0/8\"]")
+            .into_iter()
+            .filter_map(|(p, span)| {
+                IpRange::parse(&p).or_else(|| {
+                    s.source.problem(
+                        span,
+                        format!("trusted proxy `{p}` is not an address or a network"),
+                        "Write an address (\"127.0.0.1\", \"::1\") or a network (\"10.0.0.0/8\").",
+                    );
+                    None
+                })
+            })
+            .collect(),
+        max_connections: s.integer("max_connections", 256, 1..100_001) as usize,
+        header_timeout: seconds(&mut s, "header_timeout_seconds", 10, 600),
+        request_timeout: seconds(&mut s, "request_timeout_seconds", 60, 3600),
     })
 }

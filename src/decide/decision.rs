@@ -98,6 +98,9 @@ pub struct Decision {
     pub reply_language: Language,
     /// A request to change settings on the customer's behalf (設定代行), when it is one.
     pub change_request: Option<ChangeRequest>,
+    /// Held although eligible for 24-hour handling: the reporter's address is unproven
+    /// (`start_clock`).
+    pub awaiting_confirmation: bool,
     pub reasons: Vec<String>,
 }
 
@@ -180,6 +183,7 @@ pub fn decide(
         response_due: None,
         reply_language,
         change_request: change,
+        awaiting_confirmation: false,
         reasons: Vec::new(),
     };
 
@@ -234,8 +238,9 @@ pub fn decide(
         return decision;
     }
 
-    let timing = start_clock(policy, calendars, &priority, eligible, received);
+    let timing = start_clock(policy, calendars, &priority, eligible, report.sender_proven, received);
     decision.action = timing.action;
+    decision.awaiting_confirmation = timing.awaiting_confirmation;
     decision.clock = timing.clock;
     decision.clock_start = Some(received.with_timezone(&tz));
     decision.release_at = timing.release_at;
@@ -258,23 +263,42 @@ pub struct Timing {
     pub clock: ClockKind,
     pub release_at: Option<DateTime<Tz>>,
     pub response_due: Option<DateTime<Tz>>,
+    /// Held only because the reporter's address is unproven; a reply from it escalates.
+    pub awaiting_confirmation: bool,
     pub reasons: Vec<String>,
 }
 
+/// `sender_proven`: someone vouches for the address the report came from (mail, the signed
+/// webhook). An unproven report that would page on-call is held instead, and escalated when
+/// the reporter confirms by replying from that address (`awaiting_confirmation`): an address
+/// typed into a web page must not be able to call a person out at night.
 pub fn start_clock(
     policy: &Policy,
     calendars: &Calendars,
     priority: &str,
     eligible: bool,
+    sender_proven: bool,
     clock_start: DateTime<Utc>,
 ) -> Timing {
     let tz = policy.time_zone;
     let mut reasons = Vec::new();
-    let clock = clock_for(policy, eligible);
+    let open = calendars.business.is_open(clock_start);
+    let awaiting_confirmation = eligible && !open && !sender_proven;
+    // Until it is confirmed, the item runs on the clock of a held one.
+    let clock = clock_for(policy, eligible && !awaiting_confirmation);
     let mut release_at = None;
-    let action = if calendars.business.is_open(clock_start) {
+    let action = if open {
         reasons.push("inside business hours: dispatched to the team now".into());
         Action::Dispatch
+    } else if awaiting_confirmation {
+        let release = calendars.business.next_open(clock_start).with_timezone(&tz);
+        reasons.push(format!(
+            "outside business hours; {priority} is eligible for 24-hour handling, but nobody vouches for the address typed into the page: held until support opens {} {}, escalated to on-call at once if the reporter confirms by replying to the acknowledgment",
+            weekday_name(release.weekday()),
+            release.format("%Y-%m-%d %H:%M")
+        ));
+        release_at = Some(release);
+        Action::Hold
     } else if eligible {
         reasons.push(format!(
             "outside business hours; {priority} is eligible for 24-hour handling: escalated to on-call now"
@@ -292,7 +316,7 @@ pub fn start_clock(
     };
     let (response_due, due_reason) = due_time(policy, calendars, priority, clock, clock_start);
     reasons.extend(due_reason);
-    Timing { action, clock, release_at, response_due, reasons }
+    Timing { action, clock, release_at, response_due, awaiting_confirmation, reasons }
 }
 
 /// The clock an item runs on: 24x7 only when it is eligible for 24-hour handling and the

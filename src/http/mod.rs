@@ -13,7 +13,6 @@ use crate::config::channels::HttpSettings;
 use crate::daemon::Daemon;
 use crate::record::{CaseRecord, SqliteStore, Store};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -36,14 +35,44 @@ pub struct Web {
 }
 
 impl Web {
-    /// The case already recorded under an idempotency key.
-    fn existing(&self, key: &str) -> Result<Option<reports::Submitted>, Problem> {
-        let found = {
+    /// The case already recorded under a submission key (see `reports::submission_key`). The
+    /// same idempotency key with a different report is refused (409), never taken for a retry.
+    fn existing(
+        &self,
+        key: &str,
+        form: &crate::understand::FormSubmission,
+    ) -> Result<Option<reports::Submitted>, Problem> {
+        let (found, raw) = {
             let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-            tokio::task::block_in_place(|| store.write(|tx| tx.find_message(&format!("idem:{key}"))))
+            tokio::task::block_in_place(|| {
+                let found = store.write(|tx| tx.find_message(key))?;
+                let raw = match &found {
+                    Some((message, _)) => store.message_raw(*message)?,
+                    None => None,
+                };
+                Ok::<_, crate::record::StoreError>((found, raw))
+            })
         }
         .map_err(|e| Problem::internal(e.to_string()))?;
         let Some((message, number)) = found else { return Ok(None) };
+        let same = |stored: &[u8]| {
+            serde_json::from_slice::<crate::understand::FormSubmission>(stored).is_ok_and(|mut stored| {
+                stored.submitted_at.clear();
+                let mut sent = form.clone();
+                sent.submitted_at.clear();
+                stored.signed = sent.signed;
+                stored == sent
+            })
+        };
+        // A signature covers the bytes: the same signature is the same report.
+        if !key.starts_with("sig:") && !raw.as_deref().is_some_and(same) {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-key-reused",
+                "This idempotency key was used for another report",
+                "A key names one report: send a retry with the same body, and a new report with a new key.",
+            ));
+        }
         let case = self.case(number.as_deref())?;
         let action = case.as_ref().map(|c| c.state.as_str().to_string()).unwrap_or_else(|| "recorded".into());
         Ok(Some(reports::Submitted {
@@ -84,7 +113,30 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(web.clone(), guard))
         .with_state(web)
+}
+
+/// Before any route: a body announced larger than the limit is refused from its
+/// Content-Length with the documented 413 problem, before a byte of it is read; and no
+/// response may be sniffed into another type by a browser.
+async fn guard(State(web): State<Arc<Web>>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let mut response = match announced {
+        Some(len) if len > web.settings.max_body_bytes as u64 => {
+            let mut r = too_large(len, web.settings.max_body_bytes).into_response();
+            // The rest of the body is not read: the connection closes after the answer.
+            r.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            r
+        }
+        _ => next.run(request).await,
+    };
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// Serves until the daemon shuts down.
@@ -104,19 +156,68 @@ pub async fn serve(daemon: Arc<Daemon>, settings: HttpSettings, listener: tokio:
         limits: limits::RateLimits::default(),
         page_key: random_key(),
     });
-    let app = router(web).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.changed().await;
-        })
-        .await;
-    if let Err(e) = result {
-        tracing::error!("the HTTP listener failed: {e}");
-    }
+    let limits = (web.settings.max_connections, web.settings.header_timeout, web.settings.request_timeout);
+    let app = router(web);
+    accept(listener, app, limits, &mut shutdown).await;
     tracing::info!("HTTP listener stopped");
 }
 
-fn too_large(len: usize, max: usize) -> Problem {
+/// The accept loop. A slow or silent client cannot hold the listener: at most
+/// `max_connections` are served at once (the next waits in the kernel's backlog), the request
+/// head must arrive within `header_timeout`, and a connection is closed once it has been open
+/// `request_timeout` (a trickled body included). On shutdown, no new connection is taken and
+/// those in hand get a few seconds to finish.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    (max_connections, header_timeout, request_timeout): (usize, std::time::Duration, std::time::Duration),
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = shutdown.changed() => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: say so, wait, go on.
+                    tracing::warn!("the HTTP listener cannot accept a connection: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service =
+            hyper_util::service::TowerToHyperService::new(app.clone().layer(axum::Extension(ConnectInfo(peer))));
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            let deadline = tokio::time::sleep(request_timeout);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = deadline => tracing::debug!(%peer, "HTTP connection closed: open longer than request_timeout_seconds"),
+                _ = stop.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), connection).await;
+                }
+            }
+        });
+    }
+    // Let the connections in hand finish (each holds a slot), for a few seconds at most.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(6), slots.acquire_many(max_connections as u32)).await;
+}
+
+fn too_large(len: u64, max: usize) -> Problem {
     Problem::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body-too-large",
@@ -125,61 +226,115 @@ fn too_large(len: usize, max: usize) -> Problem {
     )
 }
 
-/// `POST /v1/reports`: a signed submission from a form hosted elsewhere.
+/// `POST /v1/reports`: a signed submission from a form hosted elsewhere. What costs nothing is
+/// checked first (the header's form, the number of values, the timestamp), before the body is
+/// read; the HMAC over the body runs on a blocking thread, so a flood of bogus signatures
+/// cannot slow the other requests (`/healthz` among them).
 async fn post_report(
     State(web): State<Arc<Web>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
-    if body.len() > web.settings.max_body_bytes {
-        return too_large(body.len(), web.settings.max_body_bytes).into_response();
-    }
-    let secrets: Vec<Vec<u8>> =
-        web.settings.signing_secrets.iter().filter_map(|s| s.read().ok()).map(String::into_bytes).collect();
     let now = web.daemon.clock.now().timestamp();
     let window = web.settings.replay_window.as_secs() as i64;
     let header = headers.get("uketsuke-signature").and_then(|v| v.to_str().ok());
-    if let Err(e) = signature::verify(header, &body, &secrets, now, window) {
-        use signature::SignatureError::*;
-        let problem = match e {
-            Missing => Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "signature-missing",
-                "The submission is not signed",
-                "Sign the body: Uketsuke-Signature: t=UNIX_TIME,v1=hex(HMAC-SHA256(secret, \"{t}.\" + body)).",
-            ),
-            Malformed => Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "signature-malformed",
-                "The signature header cannot be read",
-                "Write it as t=UNIX_TIME,v1=HEX.",
-            ),
-            Stale { age_seconds } => Problem::new(
-                StatusCode::FORBIDDEN,
-                "signature-expired",
-                "The signature is too old or from the future",
-                format!(
-                    "Its timestamp is {age_seconds} s from now; it must be within {window} s. Sign each submission when it is sent, with a correct clock."
-                ),
-            ),
-            Mismatch => Problem::new(
-                StatusCode::FORBIDDEN,
-                "signature-invalid",
-                "The signature does not match",
-                "Sign with a current secret over the exact bytes sent.",
-            ),
-        };
-        return problem.into_response();
-    }
-    let parsed = match reports::parse(&headers, &body, &web).await {
+    let claimed = match signature::claim(header, now, window) {
+        Ok(c) => c,
+        Err(e) => return signature_problem(e, window).into_response(),
+    };
+    let body = match axum::body::to_bytes(body, web.settings.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            let len = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(0);
+            return too_large(len, web.settings.max_body_bytes).into_response();
+        }
+    };
+    let secrets: Vec<Vec<u8>> = web
+        .settings
+        .signing_secrets
+        .iter()
+        .filter_map(|s| s.read().ok())
+        .filter(|s| !s.trim().is_empty())
+        .map(String::into_bytes)
+        .collect();
+    let signed = body.clone();
+    let checked = tokio::task::spawn_blocking(move || signature::check(&claimed, &signed, &secrets)).await;
+    let signature = match checked {
+        Ok(Ok(sig)) => sig,
+        Ok(Err(e)) => return signature_problem(e, window).into_response(),
+        Err(e) => return Problem::internal(format!("checking the signature failed: {e}")).into_response(),
+    };
+    let mut parsed = match reports::parse(&headers, &body, &web).await {
         Ok(p) => p,
         Err(p) => return p.into_response(),
     };
-    match reports::submit(&web, parsed, client.ip()).await {
+    parsed.via = reports::Via::Webhook { signature };
+    match reports::submit(&web, parsed, client_ip(&web, peer, &headers)).await {
         Ok(done) => submitted_json(&web, &done),
         Err(p) => p.into_response(),
     }
+}
+
+fn signature_problem(e: signature::SignatureError, window: i64) -> Problem {
+    use signature::SignatureError::*;
+    match e {
+        Missing => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "signature-missing",
+            "The submission is not signed",
+            "Sign the body: Uketsuke-Signature: t=UNIX_TIME,v1=hex(HMAC-SHA256(secret, \"{t}.\" + body)).",
+        ),
+        Malformed => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "signature-malformed",
+            "The signature header cannot be read",
+            format!(
+                "Write it as t=UNIX_TIME,v1=HEX with one to {} v1 values of 64 hex digits each.",
+                signature::MAX_SIGNATURES
+            ),
+        ),
+        Stale { age_seconds } => Problem::new(
+            StatusCode::FORBIDDEN,
+            "signature-expired",
+            "The signature is too old or from the future",
+            format!(
+                "Its timestamp is {age_seconds} s from now; it must be within {window} s. Sign each submission when it is sent, with a correct clock."
+            ),
+        ),
+        Mismatch => Problem::new(
+            StatusCode::FORBIDDEN,
+            "signature-invalid",
+            "The signature does not match",
+            "Sign with a current secret over the exact bytes sent.",
+        ),
+    }
+}
+
+/// The address a request comes from: the peer, or, when the peer is one of the configured
+/// `trusted_proxies`, the nearest address in its X-Forwarded-For that is not itself a trusted
+/// proxy. Headers from anyone else are ignored: a client cannot choose its own bucket.
+pub fn client_ip(web: &Web, peer: SocketAddr, headers: &HeaderMap) -> std::net::IpAddr {
+    forwarded_client(peer.ip(), headers, &web.settings.trusted_proxies)
+}
+
+pub fn forwarded_client(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[crate::config::channels::IpRange],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|r| r.contains(*ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let chain: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    chain.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer)
 }
 
 fn submitted_json(web: &Web, done: &reports::Submitted) -> Response {

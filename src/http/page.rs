@@ -84,9 +84,12 @@ fn page_response(status: StatusCode, html: Result<String, String>) -> Response {
             r.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
                 header::HeaderValue::from_static(
-                    "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+                    "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
                 ),
             );
+            // Our own POSTs carry a Referer (the fallback of `same_origin`); nobody else sees
+            // the page's address with the customer's query in it.
+            r.headers_mut().insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
             r
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("the page template is broken: {e}")).into_response(),
@@ -146,6 +149,23 @@ fn values_of(parsed: &Parsed) -> HashMap<String, String> {
     .collect()
 }
 
+/// Whether a POST comes from our own page. Browsers send `Origin` on every form POST; it must
+/// name this host. `Origin: null` (a sandboxed frame, a `data:` page, some redirects) is
+/// refused, and so is a POST with no Origin unless its `Referer` is one of our pages (the page
+/// sends `Referrer-Policy: same-origin`, so our own forms always carry one of the two).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let host_of = |url: &str| {
+        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+        Some(rest.split(['/', '?', '#']).next().unwrap_or("").to_ascii_lowercase())
+    };
+    let ours = |url: &str| host_of(url).is_some_and(|h| h == host.to_ascii_lowercase());
+    match headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null")) {
+        Some(origin) => origin != "null" && ours(origin),
+        None => headers.get(header::REFERER).and_then(|v| v.to_str().ok()).is_some_and(ours),
+    }
+}
+
 /// `POST /form`: the page's own submission.
 pub async fn post_form(
     State(web): State<Arc<Web>>,
@@ -154,22 +174,15 @@ pub async fn post_form(
     body: Bytes,
 ) -> Response {
     let lang_hint = language(None, &headers);
-    // Same origin: a browser sends Origin on a form POST; when it does, it must be ours.
-    if let (Some(origin), Some(host)) = (
-        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
-        let origin_host = origin.split("://").nth(1).unwrap_or("");
-        if origin != "null" && origin_host != host {
-            return page_response(
-                StatusCode::FORBIDDEN,
-                Ok(simple_page(
-                    lang_hint,
-                    "この送信は受け付けられません（別のサイトからの送信です）。",
-                    "This submission came from another site and was not accepted.",
-                )),
-            );
-        }
+    if !same_origin(&headers) {
+        return page_response(
+            StatusCode::FORBIDDEN,
+            Ok(simple_page(
+                lang_hint,
+                "この送信は受け付けられません（別のサイトからの送信です）。",
+                "This submission came from another site and was not accepted.",
+            )),
+        );
     }
     if body.len() > web.settings.max_body_bytes {
         return page_response(
@@ -227,7 +240,7 @@ pub async fn post_form(
         );
     }
     let values = values_of(&parsed);
-    match reports::submit(&web, parsed, client.ip()).await {
+    match reports::submit(&web, parsed, super::client_ip(&web, client, &headers)).await {
         Ok(done) => {
             let case = done.case.as_ref();
             let rules = web.daemon.rules();

@@ -26,10 +26,22 @@ const TEXT_FIELDS: [&str; 11] = [
     "circumstances",
 ];
 
+/// The route a submission came by, which decides what it can prove and what it may claim.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Via {
+    /// The intake page: nobody vouches for the address typed into it.
+    #[default]
+    Page,
+    /// The signed webhook: a partner site that holds a signing secret vouches for it. The
+    /// signature is kept, so a replay of the same request is the same submission.
+    Webhook { signature: String },
+}
+
 /// A parsed submission, before checking.
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub form: FormSubmission,
+    pub via: Via,
     pub idempotency_key: Option<String>,
     /// Page-only fields: the same-origin token, the honeypot, the language switch.
     pub token: Option<String>,
@@ -248,16 +260,18 @@ pub fn validate(form: &FormSubmission, web: &Web) -> Vec<FieldError> {
     let config = &rules.config;
     let mut errors = Vec::new();
     let mut err = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
-    let email = form.email.trim();
-    if email.is_empty() {
-        err("email", "required: the address the acknowledgment is sent to".into());
-    } else if email.len() > 254
-        || email.contains(char::is_whitespace)
-        || !email
-            .split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
-    {
-        err("email", format!("`{email}` is not an e-mail address"));
+    match crate::understand::address::normalize(&form.email) {
+        Ok(_) => {}
+        Err(crate::understand::address::AddressError::Empty) => {
+            err("email", "required: the address the acknowledgment is sent to".into())
+        }
+        Err(why) => err(
+            "email",
+            format!(
+                "`{}` is not one e-mail address: {why}; write only the address, like yamada@example.jp",
+                form.email.trim().chars().take(100).collect::<String>()
+            ),
+        ),
     }
     if form.description.trim().is_empty() {
         err("description", "required: what happens, and what you expected".into());
@@ -300,6 +314,19 @@ pub fn validate(form: &FormSubmission, web: &Web) -> Vec<FieldError> {
     errors
 }
 
+/// The key that recognises this submission if it is sent again. Each route has its own
+/// namespace, so a page user cannot claim (or look up) a key a partner's webhook uses; a signed
+/// request without a key is known by its signature, so a replay inside the window is the same
+/// submission, not a new case.
+fn submission_key(parsed: &Parsed) -> Option<String> {
+    match (&parsed.via, &parsed.idempotency_key) {
+        (Via::Webhook { .. }, Some(key)) => Some(format!("idem:{key}")),
+        (Via::Webhook { signature }, None) => Some(format!("sig:{signature}")),
+        (Via::Page, Some(key)) => Some(format!("page-idem:{key}")),
+        (Via::Page, None) => None,
+    }
+}
+
 /// What a recorded submission became.
 pub struct Submitted {
     pub outcome: Outcome,
@@ -308,6 +335,7 @@ pub struct Submitted {
 
 /// Records a checked submission: idempotent on its key, rate-limited per address and customer.
 pub async fn submit(web: &Web, mut parsed: Parsed, client: IpAddr) -> Result<Submitted, Problem> {
+    parsed.form.signed = matches!(parsed.via, Via::Webhook { .. });
     let errors = validate(&parsed.form, web);
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
@@ -324,12 +352,13 @@ pub async fn submit(web: &Web, mut parsed: Parsed, client: IpAddr) -> Result<Sub
     let rules = daemon.rules();
     let config = &rules.config;
     // A retry of a submission already recorded returns the same case, and costs no rate.
-    if let Some(key) = &parsed.idempotency_key
-        && let Some(done) = web.existing(key)?
+    let submission_key = submission_key(&parsed);
+    if let Some(key) = &submission_key
+        && let Some(done) = web.existing(key, &parsed.form)?
     {
         return Ok(done);
     }
-    let email = parsed.form.email.trim().to_ascii_lowercase();
+    let email = crate::understand::address::normalize(&parsed.form.email).unwrap_or_default();
     let customer = if parsed.form.customer_id.trim().is_empty() {
         match config.customers.of_sender(&email).as_slice() {
             [one] => Some(one.id.clone()),
@@ -339,7 +368,10 @@ pub async fn submit(web: &Web, mut parsed: Parsed, client: IpAddr) -> Result<Sub
         Some(crate::understand::text::normalize(parsed.form.customer_id.trim()).to_uppercase())
     };
     let mut keys = vec![(format!("address:{client}"), web.settings.rate_per_address)];
-    if let Some(c) = &customer {
+    // Only a submission someone vouches for (a partner's signed request) counts against its
+    // customer's hourly share: anyone can type a customer ID into the page, and must not be
+    // able to use up the share the customer's real contacts report under.
+    if let (Some(c), Via::Webhook { .. }) = (&customer, &parsed.via) {
         keys.push((format!("customer:{c}"), web.settings.rate_per_customer));
     }
     if let Err(wait) = web.limits.admit(&keys, std::time::Instant::now()) {
@@ -356,12 +388,20 @@ pub async fn submit(web: &Web, mut parsed: Parsed, client: IpAddr) -> Result<Sub
     parsed.form.submitted_at = now.to_rfc3339();
     let raw = serde_json::to_vec(&parsed.form).map_err(|e| Problem::internal(e.to_string()))?;
     let mut item = record::prepare(raw, Channel::Form, Some(now), now, config, &rules.calendars);
-    item.idempotency_key = parsed.idempotency_key.clone();
+    item.submission_key = submission_key.clone();
     let result = {
         let mut store = web.store.lock().unwrap_or_else(|p| p.into_inner());
         tokio::task::block_in_place(|| store.write(|tx| record::record(tx, &item, config, &rules.calendars, now)))
     };
     let outcome = result.map_err(|e| Problem::internal(format!("{e}; nothing was recorded, please try again")))?;
+    // Recorded by a concurrent request with the same key a moment ago: the same answer as a
+    // retry, including the refusal of a different body under that key.
+    if outcome.duplicate
+        && let Some(key) = &submission_key
+        && let Some(done) = web.existing(key, &parsed.form)?
+    {
+        return Ok(done);
+    }
     if !outcome.duplicate {
         daemon.metrics.count_report("form", &outcome.action);
     }

@@ -80,6 +80,9 @@ pub struct CaseRecord {
     pub updated_at: DateTime<Utc>,
     /// Set when the report asks for settings to be changed on the customer's behalf.
     pub change_request: Option<crate::decide::ChangeRequest>,
+    /// Held although eligible for 24-hour handling, because the address the report came from
+    /// is unproven (typed into the page); a reply from it escalates (docs/POLICY.md section 5).
+    pub awaiting_confirmation: bool,
 }
 
 /// A message to record.

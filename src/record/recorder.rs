@@ -21,15 +21,18 @@ pub struct Prepared {
     pub received_at: DateTime<Utc>,
     /// The report and its decision, or why the bytes could not be understood (quarantine).
     pub understood: std::result::Result<(Report, Decision), String>,
-    pub idempotency_key: Option<String>,
+    /// What recognises a web submission sent again, decided by the HTTP layer: its
+    /// idempotency key in the namespace of the route it came by, or the signature of a signed
+    /// request (a replay). `None`: the Message-ID, else the bytes.
+    pub submission_key: Option<String>,
     pub checkpoint: Option<Checkpoint>,
 }
 
 impl Prepared {
     /// The key that recognises this item when it arrives again.
     pub fn dedup_key(&self) -> String {
-        if let Some(key) = &self.idempotency_key {
-            return format!("idem:{key}");
+        if let Some(key) = &self.submission_key {
+            return key.clone();
         }
         if let Ok((report, _)) = &self.understood
             && let (Some(from), Some(id)) = (&report.from, &report.message_id)
@@ -65,7 +68,7 @@ pub fn prepare(
         let d = decide(&r, &config.customers, &config.policy, calendars, received);
         (r, d)
     });
-    Prepared { raw, sha256, channel, received_at: received, understood, idempotency_key: None, checkpoint: None }
+    Prepared { raw, sha256, channel, received_at: received, understood, submission_key: None, checkpoint: None }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -158,6 +161,7 @@ fn empty_case(number: &str, state: CaseState, config: &Config, now: DateTime<Utc
         created_at: now,
         updated_at: now,
         change_request: None,
+        awaiting_confirmation: false,
     }
 }
 
@@ -286,6 +290,7 @@ fn open_case(
         response_due: decision.response_due.map(|t| t.with_timezone(&Utc)),
         reasons: decision.reasons.clone(),
         change_request: decision.change_request.clone(),
+        awaiting_confirmation: decision.awaiting_confirmation,
         created_at: now,
         updated_at: now,
     };
@@ -433,13 +438,20 @@ fn followup(
         // The last required item has arrived: the clock starts at this follow-up (docs/POLICY.md 3).
         let customer = case.customer_id.as_deref().and_then(|id| config.customers.by_id(id));
         let eligible = decision::eligible(&config.policy, &case.priority, customer, case.language);
-        let timing: Timing =
-            decision::start_clock(&config.policy, calendars, &case.priority, eligible, item.received_at);
+        let timing: Timing = decision::start_clock(
+            &config.policy,
+            calendars,
+            &case.priority,
+            eligible,
+            report.sender_proven,
+            item.received_at,
+        );
         case.state = state_of(timing.action);
         case.clock = clock_name(timing.clock).into();
         case.clock_start = Some(item.received_at);
         case.release_at = timing.release_at.map(|t| t.with_timezone(&Utc));
         case.response_due = timing.response_due.map(|t| t.with_timezone(&Utc));
+        case.awaiting_confirmation = timing.awaiting_confirmation;
         case.reasons.push("the last required item arrived: the response clock starts now".into());
         case.reasons.extend(timing.reasons.iter().cloned());
         tx.update_case(&case)?;
@@ -481,7 +493,32 @@ fn followup(
             enqueued,
         });
     }
+    // A report held only because nobody vouched for the address typed into the page: a reply by
+    // mail from that very address proves it, and if support is still closed the case goes to
+    // on-call now, on the clock it would have had from the start.
+    let confirmed =
+        case.awaiting_confirmation && report.sender_proven && report.from.is_some() && report.from == case.reporter;
+    let escalate_now = confirmed && case.state == CaseState::Held && !calendars.business.is_open(item.received_at);
+    if confirmed {
+        case.awaiting_confirmation = false;
+    }
+    if escalate_now {
+        let clock = decision::clock_for(&config.policy, true);
+        let start = case.clock_start.unwrap_or(item.received_at);
+        let (due, why) = decision::due_time(&config.policy, calendars, &case.priority, clock, start);
+        case.state = CaseState::Escalated;
+        case.release_at = None;
+        case.clock = clock_name(clock).into();
+        case.response_due = due.map(|t| t.with_timezone(&Utc));
+        case.reasons.push("the reporter confirmed by replying from the address given: escalated to on-call now".into());
+        case.reasons.extend(why);
+        tx.add_event(case.id, now, "uketsuke", "confirmed", "the reporter replied from the address given: escalated")?;
+    }
     tx.update_case(&case)?;
+    if escalate_now {
+        let number = case.number.clone();
+        route(tx, config, case.id, &number, message_id, Action::Escalate, case.reply_language, now, &mut enqueued)?;
+    }
     let still = if case.missing.is_empty() {
         "nothing missing".to_string()
     } else {
@@ -500,7 +537,8 @@ fn followup(
         now,
         &mut enqueued,
     )?;
-    Ok(Outcome { message: message_id, case: Some(case.number), action: "followup".into(), duplicate: false, enqueued })
+    let action = if escalate_now { "followup:escalate" } else { "followup" };
+    Ok(Outcome { message: message_id, case: Some(case.number), action: action.into(), duplicate: false, enqueued })
 }
 
 fn fill(slot: &mut Option<String>, value: &Option<String>) {
@@ -649,7 +687,7 @@ pub fn reprocess(
         return Ok(None);
     }
     // A new deduplication key (the message is now understood), but never the quarantine's.
-    item.idempotency_key = None;
+    item.submission_key = None;
     let outcome = record(tx, &item, config, calendars, now)?;
     case.state = CaseState::Reprocessed;
     case.updated_at = now;

@@ -311,6 +311,14 @@ impl SqliteStore {
         })
     }
 
+    /// The raw bytes of a recorded message.
+    pub fn message_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row("SELECT raw FROM messages WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(err("reading a message"))
+    }
+
     /// Remembers that the daemon read its configuration: put in force when `problems` is
     /// empty, refused otherwise. Only the last hundred are kept.
     pub fn record_config_load(&mut self, at: DateTime<Utc>, path: &Path, problems: &[String]) -> Result<()> {
@@ -442,7 +450,7 @@ impl Store for SqliteStore {
 
 const CASE_COLUMNS: &str = "id, number, state, customer_id, reporter, language, reply_language, priority, subject, \
     repro_steps, error_messages, description, expected_result, circumstances, missing, clock, clock_start, \
-    release_at, response_due, reasons, created_at, updated_at, change_request";
+    release_at, response_due, reasons, created_at, updated_at, change_request, awaiting_confirmation";
 
 fn bad(column: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
@@ -511,6 +519,7 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
             let s: Option<String> = r.get(22)?;
             s.map(|s| serde_json::from_str(&s).map_err(|e| bad(22, e.to_string()))).transpose()?
         },
+        awaiting_confirmation: r.get(23)?,
     })
 }
 
@@ -553,13 +562,13 @@ impl Tx for SqliteTx<'_> {
     fn insert_case(&mut self, c: &CaseRecord) -> Result<i64> {
         self.0
             .execute(
-                &format!("INSERT INTO cases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)", &CASE_COLUMNS[4..]),
+                &format!("INSERT INTO cases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)", &CASE_COLUMNS[4..]),
                 params![
                     c.number, c.state.as_str(), c.customer_id, c.reporter, c.language.as_str(), c.reply_language.as_str(),
                     c.priority, c.subject, c.repro_steps, json(&c.error_messages), c.description, c.expected_result,
                     c.circumstances, json(&c.missing), c.clock, c.clock_start.map(time_text), c.release_at.map(time_text),
                     c.response_due.map(time_text), json(&c.reasons), time_text(c.created_at), time_text(c.updated_at),
-                    c.change_request.as_ref().map(json)
+                    c.change_request.as_ref().map(json), c.awaiting_confirmation
                 ],
             )
             .map_err(err("recording a case"))?;
@@ -571,12 +580,12 @@ impl Tx for SqliteTx<'_> {
             .execute(
                 "UPDATE cases SET state = ?2, customer_id = ?3, priority = ?4, repro_steps = ?5, error_messages = ?6, \
                  description = ?7, expected_result = ?8, circumstances = ?9, missing = ?10, clock = ?11, clock_start = ?12, \
-                 release_at = ?13, response_due = ?14, reasons = ?15, updated_at = ?16, change_request = ?17 WHERE id = ?1",
+                 release_at = ?13, response_due = ?14, reasons = ?15, updated_at = ?16, change_request = ?17, awaiting_confirmation = ?18 WHERE id = ?1",
                 params![
                     c.id, c.state.as_str(), c.customer_id, c.priority, c.repro_steps, json(&c.error_messages), c.description,
                     c.expected_result, c.circumstances, json(&c.missing), c.clock, c.clock_start.map(time_text),
                     c.release_at.map(time_text), c.response_due.map(time_text), json(&c.reasons), time_text(c.updated_at),
-                    c.change_request.as_ref().map(json)
+                    c.change_request.as_ref().map(json), c.awaiting_confirmation
                 ],
             )
             .map_err(err("updating a case"))?;

@@ -85,7 +85,8 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
         return Err(MimeError::NotAMessage);
     }
     if let Some(addr) = message.from().and_then(|a| a.first()) {
-        parsed.from = addr.address.as_deref().map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty());
+        // One spelling for mail and form; an address uketsuke could not write to is no sender.
+        parsed.from = addr.address.as_deref().and_then(|a| super::address::normalize(a).ok());
         parsed.from_name = addr.name.as_deref().map(str::to_string);
     }
     parsed.message_id = message.message_id().map(str::to_string);

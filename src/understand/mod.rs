@@ -7,6 +7,7 @@
 //! mail; [`fields`] reads the incident items; this module adds the case reference of a
 //! follow-up, the language and the feature-request wording.
 
+pub mod address;
 pub mod charset;
 pub mod fields;
 pub mod header;
@@ -53,6 +54,10 @@ pub struct Report {
     /// The message replies to one of our own Message-IDs (In-Reply-To or References): a
     /// follow-up even when the subject lost its case tag.
     pub replies_to_us: bool,
+    /// Whether anyone vouches for `from`: mail (as far as mail can), the signed webhook. The
+    /// address typed into the intake page is unproven: such a report never pages on-call
+    /// until the reporter confirms by replying (docs/POLICY.md section 5).
+    pub sender_proven: bool,
     /// The priority word the customer declared, if any.
     pub declared_priority: Option<String>,
     pub feature_request: bool,
@@ -133,6 +138,7 @@ pub fn understand_mail(raw: &[u8], config: &Config) -> Result<Report, MimeError>
         customer_id: reading.customer_id,
         case_ref,
         replies_to_us,
+        sender_proven: true,
         declared_priority: reading.declared_priority,
         feature_request,
         fields: reading.fields,
@@ -163,6 +169,10 @@ pub struct FormSubmission {
     pub attachments: Vec<FormAttachment>,
     /// When the form was submitted (RFC 3339), recorded with it.
     pub submitted_at: String,
+    /// Sent through the signed webhook: a partner holding a signing secret vouches for the
+    /// address. Set by the HTTP listener, never read from the submitted fields.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub signed: bool,
 }
 
 /// A file sent with a form submission; `content` is base64.
@@ -227,10 +237,10 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
             .join("\n");
     let language = Language::parse(&form.language).unwrap_or_else(|| language_of(&subject_norm, &all_text));
     let declared = text::fold(&form.priority);
-    let email = form.email.trim().to_ascii_lowercase();
     Report {
         channel: Channel::Form,
-        from: (!email.is_empty()).then_some(email),
+        // An address that is not one bare address has no reply (the HTTP layer refuses it).
+        from: address::normalize(&form.email).ok(),
         from_name: clean(&form.name),
         subject,
         message_id: None,
@@ -242,6 +252,7 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
         customer_id,
         case_ref: case_ref_in_subject(&subject_norm, config),
         replies_to_us: false,
+        sender_proven: form.signed,
         declared_priority: (!declared.is_empty()).then_some(declared),
         feature_request: mentions(&subject_norm, &all_text, rules),
         fields,
