@@ -190,17 +190,82 @@ async fn loopback(account: &OAuthAccount, out: &mut (dyn Write + Send)) -> Resul
     })
 }
 
+/// How long a connection may take to send its request head, and how large the head may be.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+const HEAD_LIMIT: usize = 16 * 1024;
+/// Connections read at once; more wait in the listen queue.
+const CONNECTIONS: usize = 16;
+
+/// Why a connection gave no request head.
+#[derive(Debug, PartialEq)]
+enum HeadError {
+    /// Closed, silent for [`HEAD_TIMEOUT`] or a read error: nothing to answer.
+    Gone,
+    /// More than [`HEAD_LIMIT`] bytes without the blank line that ends a head.
+    TooLarge,
+}
+
+/// Reads the HTTP request head, up to and including the blank line (CRLF CRLF), however many
+/// reads it takes to arrive: a browser (or an ssh tunnel) may deliver it in pieces.
+async fn read_head(socket: &mut tokio::net::TcpStream) -> Result<Vec<u8>, HeadError> {
+    let mut head = Vec::with_capacity(1024);
+    let read = async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut buffer).await.map_err(|_| HeadError::Gone)?;
+            if n == 0 {
+                return Err(HeadError::Gone);
+            }
+            // The end may straddle two reads: look from 3 bytes before the new ones.
+            let from = head.len().saturating_sub(3);
+            head.extend_from_slice(&buffer[..n]);
+            if let Some(end) = head[from..].windows(4).position(|w| w == b"\r\n\r\n") {
+                head.truncate(from + end + 4);
+                return Ok(());
+            }
+            if head.len() > HEAD_LIMIT {
+                return Err(HeadError::TooLarge);
+            }
+        }
+    };
+    tokio::time::timeout(HEAD_TIMEOUT, read).await.map_err(|_| HeadError::Gone)??;
+    Ok(head)
+}
+
 /// Waits for the browser's `GET /?code=...&state=...`; other requests are answered and ignored.
+/// Connections are read side by side, so one that sends nothing (a browser's preconnect) does
+/// not hold up the redirect behind it.
 async fn receive_code(listener: &tokio::net::TcpListener, state: &str) -> Result<String, String> {
+    use futures::StreamExt;
+    let mut reading = futures::stream::FuturesUnordered::new();
     loop {
-        let (mut socket, _) =
-            listener.accept().await.map_err(|e| format!("accepting the browser's connection failed: {e}"))?;
-        let mut buffer = vec![0u8; 8192];
-        let n = match tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buffer)).await {
-            Ok(Ok(n)) => n,
-            _ => continue,
+        let (mut socket, head) = tokio::select! {
+            accepted = listener.accept() => {
+                let (socket, _) =
+                    accepted.map_err(|e| format!("accepting the browser's connection failed: {e}"))?;
+                // Past the limit a connection is closed unread; the browser retries.
+                if reading.len() < CONNECTIONS {
+                    reading.push(async move {
+                        let mut socket = socket;
+                        let head = read_head(&mut socket).await;
+                        (socket, head)
+                    });
+                }
+                continue;
+            }
+            Some(done) = reading.next(), if !reading.is_empty() => done,
         };
-        let request = String::from_utf8_lossy(&buffer[..n]);
+        let head = match head {
+            Ok(head) => head,
+            Err(HeadError::TooLarge) => {
+                let _ = socket
+                    .write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+                continue;
+            }
+            Err(HeadError::Gone) => continue,
+        };
+        let request = String::from_utf8_lossy(&head);
         let target =
             request.lines().next().and_then(|l| l.strip_prefix("GET ")).and_then(|l| l.split(' ').next()).unwrap_or("");
         let params: Vec<(String, String)> =
@@ -223,5 +288,81 @@ async fn receive_code(listener: &tokio::net::TcpListener, state: &str) -> Result
         );
         let _ = socket.write_all(response.as_bytes()).await;
         return result;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// The listener as `loopback` runs it, on a port of the OS's choosing, and what it returns.
+    async fn listen() -> (u16, tokio::task::JoinHandle<Result<String, String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        (port, tokio::spawn(async move { receive_code(&listener, "S7").await }))
+    }
+
+    /// Sends `pieces` as separate writes with a pause between them; returns the answer.
+    async fn send(port: u16, pieces: &[&[u8]]) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        for (i, piece) in pieces.iter().enumerate() {
+            if i > 0 {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            // A listener that answered early has closed: read what it said.
+            if stream.write_all(piece).await.is_err() {
+                break;
+            }
+        }
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    async fn code(handle: tokio::task::JoinHandle<Result<String, String>>) -> Result<String, String> {
+        tokio::time::timeout(Duration::from_secs(5), handle).await.expect("no code within 5 s").expect("task")
+    }
+
+    #[tokio::test]
+    async fn a_redirect_arriving_in_pieces_is_read_whole() {
+        let (port, handle) = listen().await;
+        // Split inside the query (the old single read saw `state` cut short) and before the
+        // blank line that ends the head.
+        let answer = send(port, &[b"GET /?code=c0de&st", b"ate=S7 HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"\r\n"]).await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.contains("signed in"), "{answer}");
+        assert_eq!(code(handle).await, Ok("c0de".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_silent_connection_does_not_hold_up_the_redirect() {
+        let (port, handle) = listen().await;
+        // A browser's preconnect: opened first, never written to, still open.
+        let _idle = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        let answer = send(port, &[b"GET /?state=S7&code=c1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]).await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert_eq!(code(handle).await, Ok("c1".to_string()));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "waited {:?} behind the idle connection",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_state_or_an_endless_head_is_refused_and_the_real_redirect_still_counts() {
+        let (port, handle) = listen().await;
+        let answer = send(port, &[b"GET /?code=forged&state=other HTTP/1.1\r\n\r\n"]).await;
+        assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+        let endless = format!("GET /?code=x&state=S7 HTTP/1.1\r\nX-Padding: {}\r\n", "a".repeat(HEAD_LIMIT));
+        let answer = send(port, &[endless.as_bytes()]).await;
+        assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+        // The browser says no: the person sees a page, the terminal the reason.
+        let answer = send(port, &[b"GET /?error=access_denied&state=S7 HTTP/1.1\r\n\r\n"]).await;
+        assert!(answer.contains("not completed"), "{answer}");
+        assert_eq!(code(handle).await, Err("the sign-in was refused: access_denied".to_string()));
     }
 }
