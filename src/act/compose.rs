@@ -214,32 +214,29 @@ pub fn one_line(text: &str, max: usize) -> String {
 /// The customer's subject without reply prefixes and without our tag, so ours reads
 /// "[CASE-...] Re: <subject>" once, not "[CASE-...] Re: RE: [CASE-...] <subject>".
 pub fn clean_subject(subject: &str, config: &Config) -> String {
-    let mut s = subject.trim().to_string();
+    let subject = subject.trim();
+    // Normalised once; each round strips from the front, so a subject costs one pass however
+    // many `Re: ` it starts with.
+    let folded = crate::understand::text::normalize(subject);
+    let mut rest: &str = &folded;
     loop {
-        let before = s.clone();
-        let folded = crate::understand::text::normalize(&s);
-        // Reply and forward prefixes (Re:, RE：, 返信:, Fwd:, AW:).
-        if let Some((head, tail)) = folded.split_once(':')
-            && config.understanding.reply_prefixes.iter().any(|p| head.trim().eq_ignore_ascii_case(p))
+        let before = rest.len();
+        // Reply and forward prefixes (Re:, RE：, 返信:, Fwd:, AW:): a short word before a colon.
+        let head_end = rest.char_indices().take(24).find(|(_, c)| *c == ':').map(|(i, _)| i);
+        if let Some(colon) = head_end
+            && config.understanding.reply_prefixes.iter().any(|p| rest[..colon].trim().eq_ignore_ascii_case(p))
         {
-            s = tail.trim().to_string();
+            rest = rest[colon + 1..].trim_start();
         }
         // Our tag in any bracket style.
-        let tag = regex::Regex::new(&format!(
-            r"^\s*[\[【(（#＃]?\s*{}-[0-9]{{4}}-[0-9]+\s*[\]】)）]?\s*",
-            regex::escape(&config.cases.prefix)
-        ))
-        .ok();
-        if let Some(tag) = tag {
-            let normalized = crate::understand::text::normalize(&s);
-            if let Some(m) = tag.find(&normalized) {
-                s = normalized[m.end()..].to_string();
-            }
+        if let Some(m) = config.cases.leading_tag.find(rest) {
+            rest = &rest[m.end()..];
         }
-        if s == before {
-            return s;
+        if rest.len() == before {
+            break;
         }
     }
+    if rest.len() == folded.len() { subject.to_string() } else { rest.trim().to_string() }
 }
 
 fn case_context(case: Option<&CaseRecord>, language: Language, config: &Config) -> Value {

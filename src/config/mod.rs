@@ -73,6 +73,9 @@ pub struct CaseNumbering {
     pub width: usize,
     /// Finds a case tag in a (normalised) subject or Message-ID, in any bracket style.
     pub tag: regex::Regex,
+    /// Our tag at the very start of a (normalised) subject, with its brackets and the spaces
+    /// after it: what our acknowledgment's subject does not repeat.
+    pub leading_tag: regex::Regex,
 }
 
 impl CaseNumbering {
@@ -82,7 +85,10 @@ impl CaseNumbering {
             r"(?i)(?:^|[^A-Z0-9])({escaped})\s*-\s*([0-9]{{4}})\s*-\s*([0-9]{{1,12}})(?:[^0-9]|$)"
         ))
         .expect("an escaped prefix makes a valid pattern");
-        CaseNumbering { prefix, width, tag }
+        let leading_tag =
+            regex::Regex::new(&format!(r"^\s*[\[【(（#＃]?\s*{escaped}-[0-9]{{4}}-[0-9]+\s*[\]】)）]?\s*"))
+                .expect("an escaped prefix makes a valid pattern");
+        CaseNumbering { prefix, width, tag, leading_tag }
     }
 }
 

@@ -76,25 +76,45 @@ fn unfold(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The longest encoded-word looked for. RFC 2047 allows 75 characters; mailers write longer
+/// ones, but never this long. The bound keeps a header of unterminated `=?` words linear.
+const MAX_WORD: usize = 1024;
+
+/// Where `?=` starts in `text`.
+fn end_of_word(text: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let q = from + text.get(from..)?.iter().position(|b| *b == b'?')?;
+        if text.get(q + 1) == Some(&b'=') {
+            return Some(q);
+        }
+        from = q + 1;
+    }
+}
+
 /// Parses `=?charset[*lang]?B|Q?text?=` at the start of `s`: (charset, decoded bytes, length).
+/// Spaces inside the text are not allowed by RFC 2047 but some mailers write them: in Q they
+/// are spaces, in B they are dropped.
 fn encoded_word(s: &[u8]) -> Option<(String, Vec<u8>, usize)> {
     let body = s.strip_prefix(b"=?")?;
-    let q1 = body.iter().position(|b| *b == b'?')?;
-    let charset = std::str::from_utf8(&body[..q1]).ok()?;
+    let body = &body[..body.len().min(MAX_WORD)];
+    let q1 = body.iter().take(64).position(|b| *b == b'?')?;
+    let charset =
+        std::str::from_utf8(&body[..q1]).ok().filter(|c| !c.is_empty() && !c.contains(char::is_whitespace))?;
     let charset = charset.split('*').next().unwrap_or(charset).to_string();
     let enc = *body.get(q1 + 1)?;
     if body.get(q1 + 2) != Some(&b'?') {
         return None;
     }
     let text_start = q1 + 3;
-    let text_len = body[text_start..].windows(2).position(|w| w == b"?=")?;
+    let text_len = end_of_word(body.get(text_start..)?)?;
     let text = &body[text_start..text_start + text_len];
-    if text.iter().any(|b| *b == b' ' || *b == b'\t') {
-        return None;
-    }
     let bytes = match enc.to_ascii_uppercase() {
         // mail-parser's decoder also accepts words without their '=' padding.
-        b'B' => base64_decode(text)?,
+        b'B' => {
+            let packed: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            base64_decode(&packed)?
+        }
         b'Q' => {
             let spaced: Vec<u8> = text.iter().map(|b| if *b == b'_' { b' ' } else { *b }).collect();
             quoted_printable_decode(&spaced).unwrap_or(spaced)
@@ -164,5 +184,25 @@ mod tests {
     #[test]
     fn malformed_words_are_kept_as_text() {
         assert_eq!(decode_header(b"=?utf-8?X?abc?= =?broken"), "=?utf-8?X?abc?= =?broken");
+    }
+
+    #[test]
+    fn words_with_spaces_inside_are_decoded() {
+        // Q with a literal space, as some web mailers write it.
+        assert_eq!(decode_header(b"=?utf-8?Q?Login fails?="), "Login fails");
+        // B broken by a space (a mailer that folded inside the word).
+        assert_eq!(decode_header(b"=?UTF-8?B?44Ot44Kw44Kk 44Oz?="), "ログイン");
+        assert_eq!(decode_header(b"=?iso-8859-1?q?Gr=FC=DFe aus K=F6ln?="), "Grüße aus Köln");
+    }
+
+    #[test]
+    fn unterminated_words_cost_one_pass() {
+        // A megabyte of `=?` that never ends: kept as text, and decoded at all (the old scan
+        // looked to the end of the header from every `=?`).
+        let raw = "=?utf-8?B?QUJD".repeat(70_000);
+        let out = decode_header(raw.as_bytes());
+        assert_eq!(out.len(), raw.len());
+        let raw = format!("{}=?utf-8?Q?end?=", "=?".repeat(500_000));
+        assert!(decode_header(raw.as_bytes()).ends_with("end"));
     }
 }

@@ -119,12 +119,13 @@ pub fn decode_entities(text: &str) -> String {
         rest = &rest[amp..];
         let end = rest[1..].find(|c: char| c == ';' || c.is_whitespace() || c == '&').map(|p| p + 1);
         let decoded = match end {
-            Some(end) if rest.as_bytes()[end] == b';' && end <= 12 => entity(&rest[1..end]),
+            // The longest name, `CounterClockwiseContourIntegral`, has 31 letters.
+            Some(end) if rest.as_bytes()[end] == b';' && end <= 40 => entity(&rest[1..end]),
             _ => None,
         };
         match (decoded, end) {
             (Some(c), Some(end)) => {
-                out.push(c);
+                out.push_str(&c);
                 rest = &rest[end + 1..];
             }
             _ => {
@@ -137,39 +138,18 @@ pub fn decode_entities(text: &str) -> String {
     out
 }
 
-fn entity(name: &str) -> Option<char> {
+/// A character reference without its `&` and `;`: numeric, or any of HTML's named ones
+/// (some name two code points, like `&NotEqualTilde;`).
+fn entity(name: &str) -> Option<std::borrow::Cow<'static, str>> {
     if let Some(num) = name.strip_prefix('#') {
         let code = match num.strip_prefix(['x', 'X']) {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
             None => num.parse().ok()?,
         };
-        return char::from_u32(code).filter(|c| *c != '\0');
+        return char::from_u32(code).filter(|c| *c != '\0').map(|c| c.to_string().into());
     }
-    Some(match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => '\u{a0}',
-        "copy" => '©',
-        "reg" => '®',
-        "yen" => '¥',
-        "middot" => '·',
-        "hellip" => '…',
-        "mdash" => '—',
-        "ndash" => '–',
-        "laquo" => '«',
-        "raquo" => '»',
-        "lsquo" => '‘',
-        "rsquo" => '’',
-        "ldquo" => '“',
-        "rdquo" => '”',
-        "times" => '×',
-        "bull" => '•',
-        "trade" => '™',
-        _ => return None,
-    })
+    let at = super::entities::ENTITIES.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+    Some(super::entities::ENTITIES[at].1.into())
 }
 
 #[cfg(test)]
@@ -185,6 +165,19 @@ mod tests {
             html_to_text(html),
             "お世話になっております。\n再現手順：\n1. ログイン する\n2. <送信> を押す & 待つ ああ"
         );
+    }
+
+    #[test]
+    fn every_named_reference_of_html() {
+        assert_eq!(
+            decode_entities(
+                "&uuml;ber &szlig; 5&euro; &Auml;&ouml; &hearts; &rarr; &frac12; &NotEqualTilde; &CounterClockwiseContourIntegral;"
+            ),
+            "über ß 5€ Äö ♥ → ½ \u{2242}\u{338} ∳"
+        );
+        // Unknown names and bare ampersands stay as written.
+        assert_eq!(decode_entities("&nosuch; AT&T &amp &"), "&nosuch; AT&T &amp &");
+        assert_eq!(super::super::entities::ENTITIES.len(), 2125);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod address;
 pub mod charset;
+mod entities;
 pub mod fields;
 pub mod header;
 pub mod html;
