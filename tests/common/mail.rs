@@ -2,7 +2,7 @@
 //! `uketsuke run` as a child process, and the helpers that put mail in and read it back:
 //! shared by the mail and OAuth2 tests.
 
-use super::repo;
+use super::{PortBlock, TestDir, repo};
 use async_imap::Client;
 use futures::TryStreamExt;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,12 @@ use tokio_rustls::rustls::pki_types::ServerName;
 
 pub const SUPPORT: &str = "support@uketsuke.example.jp";
 
-/// A private mail stack in its own state folder and ports; stopped when dropped.
+/// A private mail stack in its own state folder and ports; stopped, and its folder removed,
+/// when dropped (the folder is kept for a failed test with `UKETSUKE_KEEP_TEST_DIRS=1`: see
+/// [`TestDir`]).
+///
+/// The folder is a [`TestDir`] and the ports a [`PortBlock`] reserved for this process: two
+/// tests, two runs or two checkouts at once never share either.
 pub struct MailStack {
     pub dir: PathBuf,
     pub imap: u16,
@@ -24,61 +29,81 @@ pub struct MailStack {
     pub ca: PathBuf,
     /// What `scripts/mailstack start` is told through its environment (OAuth2, no IDLE).
     pub env: Vec<(String, String)>,
+    ports: PortBlock,
+    // Dropped after `Drop::drop` has stopped the daemons: the folder goes last.
+    _folder: TestDir,
 }
 
 impl MailStack {
-    pub fn start(name: &str, port_base: u16) -> MailStack {
-        MailStack::start_with(name, port_base, None)
+    /// A stack for the test `name` (letters, digits, `-`).
+    pub fn new(name: &str) -> MailStack {
+        MailStack::new_env(name, &[])
     }
 
     /// A stack whose Dovecot also takes OAuth2 tokens (XOAUTH2, OAUTHBEARER; Postfix through
     /// it), checked at `introspection` (RFC 7662 style).
-    pub fn start_with(name: &str, port_base: u16, introspection: Option<&str>) -> MailStack {
+    pub fn new_oauth(name: &str, introspection: Option<&str>) -> MailStack {
         let env: Vec<(&str, &str)> =
             introspection.map(|url| ("MAILSTACK_OAUTH2_INTROSPECTION_URL", url)).into_iter().collect();
-        MailStack::start_env(name, port_base, &env)
+        MailStack::new_env(name, &env)
     }
 
     /// A stack started with these `MAILSTACK_*` settings (see `scripts/mailstack`).
-    pub fn start_env(name: &str, port_base: u16, env: &[(&str, &str)]) -> MailStack {
-        // A fixed folder per test: a stack left behind by an interrupted run is stopped first.
-        let dir = std::env::temp_dir().join(format!("uketsuke-mail-{name}"));
-        if dir.exists() {
-            let _ = Command::new(repo().join("scripts/mailstack"))
-                .args(["stop", dir.to_str().unwrap()])
-                .stdin(Stdio::null())
-                .output();
+    pub fn new_env(name: &str, env: &[(&str, &str)]) -> MailStack {
+        let folder = TestDir::new(&format!("mail-{name}"));
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        // Ports free a moment ago can still be taken by a program that does not ask
+        // `PortBlock` (the start then fails saying so): another block, a few times.
+        let mut failures = Vec::new();
+        for _ in 0..5 {
+            let ports = PortBlock::new(7);
+            let out = start_command(&folder, ports.base, &env).output().expect(
+                "scripts/mailstack (run the README's test command, scripts/test, which installs the mail servers)",
+            );
+            let base = ports.base;
+            if out.status.success() {
+                return MailStack {
+                    dir: folder.to_path_buf(),
+                    imap: base + 1,
+                    imaps: base + 2,
+                    smtp: base + 4,
+                    smtps: base + 5,
+                    ca: folder.join("tls/ca.pem"),
+                    env,
+                    ports,
+                    _folder: folder,
+                };
+            }
+            // A failed start has stopped what it started: the folder is reused with other ports.
+            let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(
+                ["already in use", "not listening after"].iter().any(|w| said.contains(w)),
+                "mail stack did not start: {said}"
+            );
+            failures.push(format!("PORT_BASE {base}: {said}"));
         }
-        let _ = std::fs::remove_dir_all(&dir);
-        let stack = MailStack {
-            imap: port_base + 1,
-            imaps: port_base + 2,
-            smtp: port_base + 4,
-            smtps: port_base + 5,
-            ca: dir.join("tls/ca.pem"),
-            dir,
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
-        let out = stack
-            .command("start")
-            .output()
-            .expect("scripts/mailstack (run the README's test command, scripts/test, which installs the mail servers)");
-        assert!(
-            out.status.success(),
-            "mail stack did not start: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stack
+        panic!("mail stack did not start in 5 tries, every time for a port in use:\n{}", failures.join("\n"));
     }
 
-    fn command(&self, action: &str) -> Command {
-        let mut cmd = Command::new(repo().join("scripts/mailstack"));
-        cmd.args([action, self.dir.to_str().unwrap(), &(self.imap - 1).to_string()])
-            .env("MAILSTACK_EXTRA_DOMAINS", "ops.acme.example.jp")
-            .stdin(Stdio::null());
-        cmd.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        cmd
+    /// Same as [`MailStack::new`]: `port_base` is not used any more (ports are reserved per
+    /// run, see [`PortBlock`]); kept so that callers written for fixed ports still build.
+    pub fn start(name: &str, _port_base: u16) -> MailStack {
+        MailStack::new(name)
+    }
+
+    /// Same as [`MailStack::new_oauth`]; `port_base` is not used (see [`MailStack::start`]).
+    pub fn start_with(name: &str, _port_base: u16, introspection: Option<&str>) -> MailStack {
+        MailStack::new_oauth(name, introspection)
+    }
+
+    /// Same as [`MailStack::new_env`]; `port_base` is not used (see [`MailStack::start`]).
+    pub fn start_env(name: &str, _port_base: u16, env: &[(&str, &str)]) -> MailStack {
+        MailStack::new_env(name, env)
+    }
+
+    /// The PORT_BASE the stack was started with (its ports are base + 1 to base + 6).
+    pub fn port_base(&self) -> u16 {
+        self.ports.base
     }
 
     pub fn stop_all(&self) {
@@ -90,7 +115,7 @@ impl MailStack {
 
     pub fn restart(&self) {
         self.stop_all();
-        let out = self.command("start").output().expect("restart");
+        let out = start_command(&self.dir, self.ports.base, &self.env).output().expect("restart");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
 
@@ -102,6 +127,18 @@ impl MailStack {
             .expect("postfix");
         assert!(out.status.success(), "postfix {action}: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// `scripts/mailstack start DIR BASE` with the test domains and `env`.
+fn start_command(dir: &Path, base: u16, env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(repo().join("scripts/mailstack"));
+    cmd.arg("start")
+        .arg(dir)
+        .arg(base.to_string())
+        .env("MAILSTACK_EXTRA_DOMAINS", "ops.acme.example.jp")
+        .stdin(Stdio::null());
+    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd
 }
 
 impl Drop for MailStack {
