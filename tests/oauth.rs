@@ -8,7 +8,7 @@ mod common;
 mod token_server;
 
 use common::mail::*;
-use common::{copy_shipped_config, free_port};
+use common::{ChildGuard, TestDir, copy_shipped_config, free_port};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -96,6 +96,37 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
     (code, answer)
 }
 
+/// A GET sent in two writes, split at byte `at` of `path`, with a pause between them: what a
+/// browser or an ssh tunnel may do, and what a listener that reads once takes for a whole
+/// (and wrong) request.
+fn http_get_in_two_writes(port: u16, path: &str, at: usize) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let (first, second) = request.split_at("GET ".len() + at);
+    s.write_all(first.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // A listener that answered the first piece may have closed already: read what it said.
+    let _ = s.write_all(second.as_bytes());
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    let code = answer.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, answer)
+}
+
+/// Waits for `child` to exit by itself, at most `timeout` (the guard kills it if not).
+fn wait_exit(child: &mut ChildGuard, timeout: Duration) -> std::process::ExitStatus {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(started.elapsed() < timeout, "`uketsuke auth login` still runs after {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// No token the provider issued, and no client secret, in `log`.
 fn assert_no_secrets(provider: &TokenServer, log: &str) {
     assert!(!log.contains(CLIENT_SECRET), "the client secret appeared in the log");
@@ -127,7 +158,7 @@ fn postfix_log(stack: &MailStack) -> String {
 #[test]
 fn delegated_sign_in_refreshes_mid_idle_and_survives_a_kill_after_rotation() {
     let provider = TokenServer::start(SUPPORT, 6);
-    let stack = MailStack::start_with("oauth-delegated", 25200, Some(&provider.url("/introspect")));
+    let stack = MailStack::new_oauth("oauth-delegated", Some(&provider.url("/introspect")));
     let setup = oauth_config(&stack, "delegated", "support", &microsoft_delegated(&provider), "xoauth2");
 
     // Before anyone signs in, the account is not usable, and status says so.
@@ -210,7 +241,7 @@ fn delegated_sign_in_refreshes_mid_idle_and_survives_a_kill_after_rotation() {
 #[test]
 fn a_revoked_grant_stops_the_mailbox_loudly_without_a_retry_storm_until_signed_in_again() {
     let provider = TokenServer::start(SUPPORT, 4);
-    let stack = MailStack::start_with("oauth-revoked", 25300, Some(&provider.url("/introspect")));
+    let stack = MailStack::new_oauth("oauth-revoked", Some(&provider.url("/introspect")));
     let setup = oauth_config(&stack, "revoked", "support", &microsoft_delegated(&provider), "xoauth2");
     device_login(&setup, "support");
     let daemon = Daemon::start(&setup.config, None);
@@ -291,7 +322,7 @@ fn a_revoked_grant_stops_the_mailbox_loudly_without_a_retry_storm_until_signed_i
 #[test]
 fn google_sign_in_with_pkce_then_oauthbearer_for_imap() {
     let provider = TokenServer::start(SUPPORT, 3600);
-    let stack = MailStack::start_with("oauth-google", 25400, Some(&provider.url("/introspect")));
+    let stack = MailStack::new_oauth("oauth-google", Some(&provider.url("/introspect")));
     let port = free_port();
     let account = format!(
         "provider = \"google\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"secrets/client-secret\"\ntoken_url = \"{}\"\nauthorize_url = \"https://accounts.example.test/o/oauth2/v2/auth\"\nlogin_port = {port}",
@@ -299,14 +330,17 @@ fn google_sign_in_with_pkce_then_oauthbearer_for_imap() {
     );
     let setup = oauth_config(&stack, "google", "gmail", &account, "oauthbearer");
 
-    // The person opens the printed address; Google redirects the browser to 127.0.0.1.
-    let mut login = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
-        .args(["auth", "login", "--config", setup.config.to_str().unwrap(), "gmail"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    // The person opens the printed address; Google redirects the browser to 127.0.0.1. The
+    // guard ends `auth login` if the test fails before it has (it would wait 10 minutes).
+    let mut login = ChildGuard::new(
+        Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+            .args(["auth", "login", "--config", setup.config.to_str().unwrap(), "gmail"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut lines = BufReader::new(login.stdout.take().unwrap()).lines();
     let url = lines
         .by_ref()
@@ -320,15 +354,19 @@ fn google_sign_in_with_pkce_then_oauthbearer_for_imap() {
         ("https://mail.google.com/", "S256", "offline")
     );
     assert_eq!(get("redirect_uri"), format!("http://127.0.0.1:{port}/"));
+    // The browser opens a connection ahead of need and sends nothing on it (preconnect).
+    let _preconnect = std::net::TcpStream::connect(("127.0.0.1", port)).expect("preconnect");
     // A request with the wrong state is not taken for the answer.
     let (code, _) = http_get(port, "/?code=forged&state=wrong");
     assert_eq!(code, 404);
     let code = provider.authorize(&get("code_challenge"), &get("redirect_uri"));
-    let (status_code, page) = http_get(port, &format!("/?code={code}&state={}", get("state")));
+    // The redirect arrives in two pieces, cut inside `state`: it is read whole.
+    let path = format!("/?code={code}&state={}", get("state"));
+    let (status_code, page) = http_get_in_two_writes(port, &path, path.len() - 5);
     assert_eq!(status_code, 200, "{page}");
     assert!(page.contains("signed in"), "{page}");
+    let exit = wait_exit(&mut login, Duration::from_secs(60));
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let exit = login.wait().unwrap();
     let mut err = String::new();
     login.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(exit.success(), "{rest:?} {err}");
@@ -355,7 +393,7 @@ fn an_app_token_the_server_refuses_is_replaced_once_and_a_secret_near_expiry_is_
     // Tokens say they last an hour, but the server stops taking them after 4 s (revoked
     // server-side): the next login is refused and must be retried with a fresh token.
     provider.with(|p| p.valid_for = Some(4));
-    let stack = MailStack::start_with("oauth-app", 25500, Some(&provider.url("/introspect")));
+    let stack = MailStack::new_oauth("oauth-app", Some(&provider.url("/introspect")));
     let expires = (chrono::Utc::now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
     let account = format!(
         "provider = \"microsoft_app\"\ntenant = \"contoso.example\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"secrets/client-secret\"\nclient_secret_expires = \"{expires}\"\ntoken_url = \"{}\"",
@@ -456,8 +494,7 @@ fn certificate(dir: &Path, days: u32) -> (PathBuf, PathBuf) {
 #[test]
 fn certificate_and_service_account_credentials_get_tokens_and_a_certificate_near_expiry_is_warned() {
     let provider = TokenServer::start(SUPPORT, 3600);
-    let dir = std::env::temp_dir().join("uketsuke-oauth-credentials");
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TestDir::new("oauth-credentials");
     copy_shipped_config(&dir);
     let (cert, key) = certificate(&dir, 5);
     // A Google service account key file, as the console downloads it.
@@ -527,8 +564,7 @@ token_url = "{token}"
 
 #[test]
 fn oauth_configuration_mistakes_are_reported_with_their_fix() {
-    let dir = std::env::temp_dir().join("uketsuke-oauth-config");
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TestDir::new("oauth-config");
     copy_shipped_config(&dir);
     write_token_key(&dir.join("token-key"), 0o644);
     let main = config_head("three-priority", &dir.join("credentials.db"))
@@ -607,8 +643,7 @@ service_account_key_file = "customers.toml"
 
 #[test]
 fn each_provider_gets_its_public_endpoints_and_scopes_unless_told_otherwise() {
-    let dir = std::env::temp_dir().join("uketsuke-oauth-defaults");
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TestDir::new("oauth-defaults");
     copy_shipped_config(&dir);
     write_token_key(&dir.join("token-key"), 0o600);
     std::fs::write(dir.join("secret"), "s\n").unwrap();
