@@ -1,7 +1,10 @@
 //! The command line as operators use it: `check-config` on broken files, `inspect` on mail
 //! and forms, exit statuses and one-line errors.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{ChildGuard, TestDir};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn uketsuke(args: &[&str]) -> Output {
@@ -9,9 +12,8 @@ fn uketsuke(args: &[&str]) -> Output {
 }
 
 /// A copy of the shipped config/ in a fresh folder, for a test to break.
-fn config_copy(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("uketsuke-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+fn config_copy(name: &str) -> TestDir {
+    let dir = TestDir::new(&format!("cli-{name}"));
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), &dir);
     dir
 }
@@ -153,12 +155,14 @@ fn missing_config_file_is_a_clear_error() {
 #[test]
 fn inspect_reads_stdin_and_prints_one_json_object() {
     let mail = "From: Yamada <yamada@acme.example.jp>\r\nTo: support@uketsuke.example.jp\r\nSubject: =?UTF-8?B?44Ot44Kw44Kk44Oz44Gn44GN44G+44Gb44KT?=\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\nMessage-ID: <x1@acme.example.jp>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n優先度：中\r\n管理画面にログインできません。\r\n";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
-        .args(["inspect", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = ChildGuard::new(
+        Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+            .args(["inspect", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
     use std::io::Write;
     child.stdin.take().expect("stdin").write_all(mail.as_bytes()).expect("write");
     let out = child.wait_with_output().expect("wait");
@@ -180,7 +184,8 @@ fn inspect_reads_stdin_and_prints_one_json_object() {
 #[test]
 fn inspect_at_and_policy_flags() {
     let form = r#"{"email":"it-desk@umbrella.example.com","language":"en","priority":"1","subject":"Production down","description":"Nothing loads.","repro_steps":"Open the app","error_messages":"HTTP 503","circumstances":"Since 22:00"}"#;
-    let path = std::env::temp_dir().join(format!("uketsuke-cli-form-{}.json", std::process::id()));
+    let dir = TestDir::new("cli-form");
+    let path = dir.join("form.json");
     std::fs::write(&path, form).expect("write form");
     let out = uketsuke(&[
         "inspect",
@@ -203,8 +208,9 @@ fn inspect_at_and_policy_flags() {
 
 #[test]
 fn unreadable_input_is_one_line_not_a_panic() {
+    let dir = TestDir::new("cli-bad");
     for (input, expected) in [(&b""[..], "empty"), (&b"\x00\x01\x02\xff\xfe garbage \x00"[..], "not a mail message")] {
-        let path = std::env::temp_dir().join(format!("uketsuke-cli-bad-{}-{}", std::process::id(), expected.len()));
+        let path = dir.join(format!("input-{}", expected.len()));
         std::fs::write(&path, input).expect("write");
         let out = uketsuke(&["inspect", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(1));

@@ -5,19 +5,19 @@
 //! out-of-hours acknowledgments of high incidents only. Acknowledgments are rendered from what
 //! a real SQLite store recorded, with the shipped templates.
 
+mod common;
+
 use chrono::{DateTime, Utc};
-use std::path::PathBuf;
+use common::{ChildGuard, TestDir};
 use uketsuke::act::compose::{Templates, compose};
 use uketsuke::config::{Config, Overrides};
 use uketsuke::decide::{Action, Calendars, Decision, decide};
 use uketsuke::record::{self, SqliteStore, Store};
 use uketsuke::understand::{Channel, FormSubmission, understand_form};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("uketsuke-contract-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh folder for one test's files, removed when the test ends.
+fn temp_dir(name: &str) -> TestDir {
+    TestDir::new(&format!("contract-{name}"))
 }
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -34,7 +34,6 @@ fn with_customers(profile: &str, name: &str, customers: &str) -> Result<Config, 
     let path = dir.join("customers.toml");
     std::fs::write(&path, customers).expect("write customers");
     let loaded = Config::load(None, &Overrides { profile: Some(profile.into()), customers: Some(path) });
-    let _ = std::fs::remove_dir_all(&dir);
     loaded.map_err(|problems| problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))
 }
 
@@ -252,7 +251,6 @@ fn acknowledgment(config: &Config, form: &FormSubmission, when: &str, name: &str
     let ack = jobs.iter().find(|j| j.kind == "ack").expect("an acknowledgment is queued");
     let message = compose(ack, &Templates::embedded(), config).expect("composes");
     let text = String::from_utf8_lossy(&message.formatted()).to_string();
-    let _ = std::fs::remove_dir_all(&dir);
     (decision, decode(&text))
 }
 
@@ -345,19 +343,19 @@ fn suspension_follows_the_overdue_date_and_the_receipt_time() {
     // The shipped example customer, by the command line, at a fixed receipt time: the same
     // answer on every run, whatever today is.
     let inspect = |when: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_uketsuke"))
-            .args(["inspect", "--at", when, "-"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                child.stdin.take().expect("stdin").write_all(
-                    b"From: ito@kumo.example.jp\r\nSubject: error\r\nMessage-ID: <k1@kumo.example.jp>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nError: E-1\r\n",
-                )?;
-                child.wait_with_output()
-            })
-            .expect("run inspect");
+        let mut child = ChildGuard::new(
+            std::process::Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+                .args(["inspect", "--at", when, "-"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("run inspect"),
+        );
+        use std::io::Write;
+        child.stdin.take().expect("stdin").write_all(
+            b"From: ito@kumo.example.jp\r\nSubject: error\r\nMessage-ID: <k1@kumo.example.jp>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nError: E-1\r\n",
+        ).expect("write");
+        let out = child.wait_with_output().expect("run inspect");
         assert!(out.status.success());
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         json["action"].as_str().unwrap_or_default().to_string()

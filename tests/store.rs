@@ -2,7 +2,10 @@
 //! duplicates, follow-ups completing a report, the scheduler on an injected clock, operator
 //! commands, and the process killed (SIGKILL) at many points of a batch.
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
+use common::{ChildGuard, TestDir};
 use rusqlite::Connection;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -23,11 +26,9 @@ fn config(profile: &str) -> &'static Config {
     })
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("uketsuke-store-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh folder for one test's database, removed when the test ends.
+fn temp_dir(name: &str) -> TestDir {
+    TestDir::new(&format!("store-{name}"))
 }
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -434,7 +435,7 @@ fn sigkill_at_many_points_loses_nothing_and_duplicates_nothing() {
     let mut kills = 0;
     let mut seed: u64 = 0x5eed_1234;
     for round in 0..200 {
-        let mut child = ingest_command(&killed, &files).spawn().expect("spawn");
+        let mut child = ChildGuard::new(ingest_command(&killed, &files).spawn().expect("spawn"));
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let delay = 2 + (seed >> 33) % (20 + round * 10);
         std::thread::sleep(std::time::Duration::from_millis(delay));
@@ -469,10 +470,10 @@ fn two_processes_ingesting_the_same_mail_record_it_once() {
     let shared = dir.join("shared.db");
     // Create the schema first so both start on an existing file.
     SqliteStore::open(&shared).expect("open");
-    let a = ingest_command(&shared, &files).spawn().expect("spawn a");
+    let a = ChildGuard::new(ingest_command(&shared, &files).spawn().expect("spawn a"));
     let mut reversed = files.clone();
     reversed.reverse();
-    let b = ingest_command(&shared, &reversed).spawn().expect("spawn b");
+    let b = ChildGuard::new(ingest_command(&shared, &reversed).spawn().expect("spawn b"));
     for child in [a, b] {
         let out = child.wait_with_output().expect("wait");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
