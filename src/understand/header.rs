@@ -187,6 +187,14 @@ mod tests {
     }
 
     #[test]
+    fn raw_chinese_and_latin1_headers() {
+        let gb = encoding_rs::GB18030.encode("系统无法登录，请帮忙处理").0.into_owned();
+        assert_eq!(decode_header(&gb), "系统无法登录，请帮忙处理");
+        let latin1 = encoding_rs::WINDOWS_1252.encode("Anmeldung schlägt fehl: größere Dateien").0.into_owned();
+        assert_eq!(decode_header(&latin1), "Anmeldung schlägt fehl: größere Dateien");
+    }
+
+    #[test]
     fn words_with_spaces_inside_are_decoded() {
         // Q with a literal space, as some web mailers write it.
         assert_eq!(decode_header(b"=?utf-8?Q?Login fails?="), "Login fails");

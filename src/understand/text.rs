@@ -80,6 +80,10 @@ pub fn fold(text: &str) -> String {
 /// True when the text is mostly Japanese: kana present, or CJK ideographs with few Latin
 /// letters. Word-frequency language detectors call kanji-only text Chinese; for a Japanese
 /// support desk that choice is always wrong.
+/// Simplified Chinese characters Japanese never writes (it has 們 or 们 in neither form, 说
+/// only as 説, ...): one of them in a text without kana makes it Chinese.
+const SIMPLIFIED_ONLY: &str = "们这说时会为个没对发过还关问题网络统显误请谢帮处无录码账户么";
+
 pub fn is_japanese(text: &str) -> bool {
     let (mut kana, mut kanji, mut latin) = (0usize, 0usize, 0usize);
     for c in text.chars() {
@@ -91,7 +95,11 @@ pub fn is_japanese(text: &str) -> bool {
         }
     }
     // Japanese prose has kana; an English report quoting a Japanese error has little of it
-    // compared with its Latin letters.
+    // compared with its Latin letters. Hanzi without a single kana, more than a short
+    // all-kanji subject (障害報告) has, are Chinese: answered in English, not Japanese.
+    if kana == 0 && (kanji >= 16 || text.contains(|c| SIMPLIFIED_ONLY.contains(c))) {
+        return false;
+    }
     let japanese = kana * 3 + kanji * 2;
     japanese > 0 && japanese * 2 >= latin
 }
@@ -99,6 +107,15 @@ pub fn is_japanese(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chinese_is_not_japanese() {
+        assert!(is_japanese("ログインできません"));
+        assert!(is_japanese("障害報告"));
+        assert!(!is_japanese("您好，我们的系统无法登录，显示错误信息。请帮忙处理这个问题，谢谢。"));
+        assert!(!is_japanese("您好，我們的系統無法登入，顯示錯誤訊息。"));
+        assert!(!is_japanese("Login fails with 認証エラー on every attempt since this morning, for all our users"));
+    }
 
     #[test]
     fn full_width_ids_and_colons() {
