@@ -8,7 +8,7 @@ mod common;
 mod token_server;
 
 use common::mail::*;
-use common::{ChildGuard, TestDir, copy_shipped_config, free_port};
+use common::{ChildGuard, TestDir, copy_shipped_config, die_with_test, free_port};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -333,7 +333,7 @@ fn google_sign_in_with_pkce_then_oauthbearer_for_imap() {
     // The person opens the printed address; Google redirects the browser to 127.0.0.1. The
     // guard ends `auth login` if the test fails before it has (it would wait 10 minutes).
     let mut login = ChildGuard::new(
-        Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        die_with_test(&mut Command::new(env!("CARGO_BIN_EXE_uketsuke")))
             .args(["auth", "login", "--config", setup.config.to_str().unwrap(), "gmail"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

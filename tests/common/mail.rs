@@ -2,7 +2,7 @@
 //! `uketsuke run` as a child process, and the helpers that put mail in and read it back:
 //! shared by the mail and OAuth2 tests.
 
-use super::{PortBlock, TestDir, repo};
+use super::{PortBlock, TestDir, die_with_test, repo};
 use async_imap::Client;
 use futures::TryStreamExt;
 use std::path::{Path, PathBuf};
@@ -209,7 +209,8 @@ max_attempts = 1000
     )
 }
 
-/// `uketsuke run`, killed when dropped.
+/// `uketsuke run`, killed when dropped (and by the kernel if the test process is killed: see
+/// [`die_with_test`]).
 pub struct Daemon {
     pub child: Child,
     pub log: PathBuf,
@@ -222,7 +223,7 @@ impl Daemon {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
         ));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_uketsuke"));
-        cmd.args(["run", "--config", config.to_str().unwrap()]);
+        die_with_test(&mut cmd).args(["run", "--config", config.to_str().unwrap()]);
         if let Some(clock) = clock {
             cmd.args(["--clock-file", clock.to_str().unwrap()]);
         }

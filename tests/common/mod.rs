@@ -256,6 +256,23 @@ impl Drop for ChildGuard {
     }
 }
 
+/// Has the kernel kill the child (SIGKILL) when the thread that starts it ends: even when the
+/// test process itself is killed (SIGKILL, a CI timeout), where no [`ChildGuard`] runs. Start
+/// the child from the test's own thread (each test runs on one): a helper thread that ends
+/// early takes the child with it.
+pub fn die_with_test(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl(2) is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
 // ---- configuration ----
 
 /// Copies the shipped customers, understanding rules and policy profiles into `dir`, for a
