@@ -5,11 +5,13 @@
 
 mod common;
 
-use common::{copy_shipped_config, free_port, repo};
+use common::mail::MailStack;
+use common::{ChildGuard, copy_shipped_config, die_with_test, free_port, repo};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -77,23 +79,6 @@ fn dechunk(body: &str) -> String {
     out
 }
 
-struct Guard(Vec<Child>, Option<PathBuf>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if let Some(dir) = &self.1 {
-            let _ = Command::new(repo().join("scripts/mailstack"))
-                .args(["stop", dir.to_str().unwrap()])
-                .stdin(Stdio::null())
-                .output();
-        }
-    }
-}
-
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let started = Instant::now();
     while !f() {
@@ -108,33 +93,24 @@ fn a_customer_fills_the_page_in_japanese_and_gets_the_acknowledgment() {
         .into_iter()
         .find(|p| Path::new(p).exists())
         .expect("chromedriver (Debian's chromium-driver; scripts/test installs it)");
-    // The mail stack, for the acknowledgment.
-    let dir = std::env::temp_dir().join("uketsuke-browser");
-    let _ = Command::new(repo().join("scripts/mailstack"))
-        .args(["stop", dir.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .output();
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(repo().join("scripts/mailstack"))
-        .args(["start", dir.to_str().unwrap(), "24900"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("mailstack");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut guard = Guard(Vec::new(), Some(dir.clone()));
+    // The mail stack, for the acknowledgment; stopped and removed when the test ends.
+    let stack = MailStack::new("browser");
+    let dir = stack.dir.clone();
     // uketsuke with the HTTP listener and SMTP (no IMAP intake needed).
     copy_shipped_config(&dir.join("config"));
     let http_port = free_port();
     let config = format!(
-        "[policy]\nprofile = \"three-priority\"\n[files]\ntemplates = \"{}\"\n[mail]\nsupport_address = \"support@uketsuke.example.jp\"\nmessage_id_domain = \"uketsuke.example.jp\"\nteam_address = \"team@uketsuke.example.jp\"\noncall_address = \"oncall@uketsuke.example.jp\"\n[store]\npath = \"{}\"\n[smtp]\nenabled = true\nhost = \"127.0.0.1\"\nport = 24904\nsecurity = \"starttls\"\nca_file = \"{}\"\n[http]\nenabled = true\nlisten = \"127.0.0.1:{http_port}\"\n",
+        "[policy]\nprofile = \"three-priority\"\n[files]\ntemplates = \"{}\"\n[mail]\nsupport_address = \"support@uketsuke.example.jp\"\nmessage_id_domain = \"uketsuke.example.jp\"\nteam_address = \"team@uketsuke.example.jp\"\noncall_address = \"oncall@uketsuke.example.jp\"\n[store]\npath = \"{}\"\n[smtp]\nenabled = true\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"starttls\"\nca_file = \"{}\"\n[http]\nenabled = true\nlisten = \"127.0.0.1:{http_port}\"\n",
         repo().join("templates").display(),
         dir.join("cases.db").display(),
-        dir.join("tls/ca.pem").display()
+        stack.smtp,
+        stack.ca.display()
     );
     std::fs::write(dir.join("config/uketsuke.toml"), config).expect("config");
     let log = std::fs::File::create(dir.join("daemon.log")).expect("log");
-    guard.0.push(
-        Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+    // Dropped (killed) before the stack, whose folder they use.
+    let _daemon = ChildGuard::new(
+        die_with_test(&mut Command::new(env!("CARGO_BIN_EXE_uketsuke")))
             .args(["run", "--config", dir.join("config/uketsuke.toml").to_str().unwrap()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -143,11 +119,15 @@ fn a_customer_fills_the_page_in_japanese_and_gets_the_acknowledgment() {
             .expect("uketsuke run"),
     );
     wait_until("the HTTP listener", Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", http_port)).is_ok());
-    // chromedriver and a headless Chromium.
+    // chromedriver and a headless Chromium, in a process group of their own so that a failing
+    // test kills the browser with the driver; their temporary files go in the test's folder.
     let driver_port = free_port();
-    guard.0.push(
-        Command::new(chromedriver)
+    std::fs::create_dir_all(dir.join("tmp")).expect("mkdir");
+    let _driver = ChildGuard::group(
+        die_with_test(&mut Command::new(chromedriver))
             .arg(format!("--port={driver_port}"))
+            .env("TMPDIR", dir.join("tmp"))
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -231,8 +211,9 @@ fn a_customer_fills_the_page_in_japanese_and_gets_the_acknowledgment() {
     webdriver(driver_port, "DELETE", &base, None);
     // The acknowledgment, over IMAPS on the test server, quotes the case number.
     let python = format!(
-        "import imaplib, ssl, email, email.header, time\nfor _ in range(100):\n    m = imaplib.IMAP4_SSL('localhost', 24902, ssl_context=ssl.create_default_context(cafile='{ca}'))\n    m.login('{customer}', 'secret'); m.select('INBOX', readonly=True)\n    _, d = m.search(None, 'ALL')\n    if d[0].split():\n        _, msg = m.fetch(d[0].split()[0], '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')\n        print(str(email.header.make_header(email.header.decode_header(email.message_from_bytes(msg[0][1])['Subject'])))); break\n    m.logout(); time.sleep(0.2)\n",
-        ca = dir.join("tls/ca.pem").display()
+        "import imaplib, ssl, email, email.header, time\nfor _ in range(100):\n    m = imaplib.IMAP4_SSL('localhost', {imaps}, ssl_context=ssl.create_default_context(cafile='{ca}'))\n    m.login('{customer}', 'secret'); m.select('INBOX', readonly=True)\n    _, d = m.search(None, 'ALL')\n    if d[0].split():\n        _, msg = m.fetch(d[0].split()[0], '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')\n        print(str(email.header.make_header(email.header.decode_header(email.message_from_bytes(msg[0][1])['Subject'])))); break\n    m.logout(); time.sleep(0.2)\n",
+        ca = stack.ca.display(),
+        imaps = stack.imaps,
     );
     let out = Command::new("python3").args(["-c", &python]).output().expect("python3");
     let subject = String::from_utf8_lossy(&out.stdout).trim().to_string();
