@@ -23,8 +23,7 @@ fn main() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bin = repo.join("target/release/uketsuke");
     assert!(bin.exists(), "build the daemon first: cargo build --release");
-    let dir = std::env::temp_dir().join(format!("uketsuke-bench-form-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::TestDir::new("bench-form");
     common::copy_shipped_config(&dir);
     std::fs::write(dir.join("key"), "bench-form-signing-secret").expect("key");
     let port = common::free_port();
@@ -37,14 +36,17 @@ fn main() {
         ),
     )
     .expect("config");
-    let mut daemon = Command::new(&bin)
-        .args(["run", "--config", dir.join("uketsuke.toml").to_str().unwrap()])
-        .env("UKETSUKE_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("uketsuke run");
+    // Killed if the bench panics; dropped before the folder it uses.
+    let mut daemon = common::ChildGuard::new(
+        Command::new(&bin)
+            .args(["run", "--config", dir.join("uketsuke.toml").to_str().unwrap()])
+            .env("UKETSUKE_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("uketsuke run"),
+    );
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(started.elapsed() < Duration::from_secs(20), "the listener did not come up");
@@ -110,5 +112,4 @@ fn main() {
     println!("  latency ms   p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}", pct(0.50), pct(0.90), pct(0.99), pct(1.0));
     println!("  failures     {failures}; recorded in the store: {recorded}");
     println!("  daemon peak resident memory (VmHWM): {:.1} MiB", hwm / 1024.0);
-    let _ = std::fs::remove_dir_all(&dir);
 }

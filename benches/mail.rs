@@ -22,11 +22,13 @@
 //!
 //! Run with `cargo bench --bench mail` (needs the mail servers: `scripts/mailstack install`).
 //! Knobs: UKETSUKE_BENCH_ACKS (300), UKETSUKE_BENCH_BACKLOG (10000), UKETSUKE_BENCH_POLL_MS
-//! (20), UKETSUKE_BENCH_PORT_BASE (26000), UKETSUKE_BENCH_DRAIN_LIMIT_S (300: the drain is
+//! (20), UKETSUKE_BENCH_DRAIN_LIMIT_S (300: the drain is
 //! stopped there, to keep the whole run near 10 minutes on 2 cores, and the time to send every
-//! acknowledgment is projected from the rate so far; raise it to drain to the end). The stack lives in /tmp/uketsuke-mail-bench (kept
-//! after the run for its logs; stopped at the end, on panic and on Ctrl-C); the daemon's logs
-//! are its daemon-*.log files.
+//! acknowledgment is projected from the rate so far; raise it to drain to the end). The stack
+//! lives in a fresh $TMPDIR/uketsuke-mail-bench-... on ports reserved for the run (both printed
+//! at the start); it is stopped at the end, on panic and on Ctrl-C, and its folder removed
+//! unless UKETSUKE_KEEP_TEST_DIRS=1 keeps it for its logs (the daemon's are its daemon-*.log
+//! files).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -496,16 +498,18 @@ fn main() {
     let acks = knob("UKETSUKE_BENCH_ACKS", 300) as usize;
     let backlog = knob("UKETSUKE_BENCH_BACKLOG", 10_000) as usize;
     let poll = Duration::from_millis(knob("UKETSUKE_BENCH_POLL_MS", 20));
-    let port_base = knob("UKETSUKE_BENCH_PORT_BASE", 26_000) as u16;
     let drain_limit = Duration::from_secs(knob("UKETSUKE_BENCH_DRAIN_LIMIT_S", 300));
     machine_facts();
     let started = Instant::now();
-    let stack = MailStack::start("bench", port_base);
+    let mut stack = MailStack::new("bench");
+    if std::env::var(common::KEEP_VAR).is_ok_and(|v| v == "1") {
+        stack.keep_folder();
+    }
     println!(
         "mail stack: {} (ports {}..{}), started in {:.1} s",
         stack.dir.display(),
-        port_base + 1,
-        port_base + 5,
+        stack.port_base() + 1,
+        stack.port_base() + 6,
         started.elapsed().as_secs_f64()
     );
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");

@@ -70,9 +70,7 @@ fn account(provider: &TokenServer) -> OAuthAccount {
 
 fn refreshes(n: u64) {
     let provider = TokenServer::start(SUPPORT, 3600);
-    let dir = std::env::temp_dir().join("uketsuke-bench-oauth-refresh");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TestDir::new("bench-oauth-refresh");
     let db = dir.join("tokens.db");
     let vault = Arc::new(Vault::from_key(&[42u8; 32]).unwrap());
     // The refresh token a sign-in would have stored.
@@ -103,7 +101,7 @@ fn refreshes(n: u64) {
 
 fn churn(reports: u64, lifetime: i64) {
     let provider = TokenServer::start(SUPPORT, lifetime);
-    let stack = MailStack::start_with("bench-oauth", 26100, Some(&provider.url("/introspect")));
+    let stack = MailStack::new_oauth("bench-oauth", Some(&provider.url("/introspect")));
     let dir = stack.dir.join("config");
     copy_shipped_config(&dir);
     let main = config_head("three-priority", &stack.dir.join("bench.db"))

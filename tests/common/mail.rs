@@ -106,6 +106,11 @@ impl MailStack {
         self.ports.base
     }
 
+    /// Keeps the stack's folder (logs, mail) after it is stopped: see [`TestDir::keep`].
+    pub fn keep_folder(&mut self) {
+        self._folder.keep();
+    }
+
     pub fn stop_all(&self) {
         let _ = Command::new(repo().join("scripts/mailstack"))
             .args(["stop", self.dir.to_str().unwrap()])

@@ -38,6 +38,7 @@ pub const KEEP_VAR: &str = "UKETSUKE_KEEP_TEST_DIRS";
 /// stack still running in one is stopped, the first time a process of the suite makes one.
 pub struct TestDir {
     path: PathBuf,
+    keep: bool,
 }
 
 impl TestDir {
@@ -49,11 +50,17 @@ impl TestDir {
         let path =
             std::env::temp_dir().join(format!("uketsuke-{name}-p{}-{n}-{:016x}", std::process::id(), random_u64()));
         std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("cannot make {}: {e}", path.display()));
-        TestDir { path }
+        TestDir { path, keep: false }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Keeps the folder after all (a bench whose logs are asked for): not removed when
+    /// dropped, its path printed, and never swept.
+    pub fn keep(&mut self) {
+        self.keep = true;
     }
 }
 
@@ -72,6 +79,11 @@ impl AsRef<Path> for TestDir {
 
 impl Drop for TestDir {
     fn drop(&mut self) {
+        if self.keep {
+            let _ = std::fs::write(self.path.join(KEPT_MARKER), "");
+            eprintln!("kept {}", self.path.display());
+            return;
+        }
         if std::thread::panicking() {
             if std::env::var(KEEP_VAR).is_ok_and(|v| v == "1") {
                 let _ = std::fs::write(self.path.join(KEPT_MARKER), "");
