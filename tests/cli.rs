@@ -199,8 +199,40 @@ fn inspect_at_and_policy_flags() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["priority"], "sev1");
+    // From the unsigned page the sender is unproven: held for the reporter's confirmation,
+    // never paging on-call on a typed address alone (docs/POLICY.md section 5).
+    assert_eq!(v["action"], "hold", "{v}");
+    assert!(v["reasons"].to_string().contains("confirm"), "{v}");
+    // The same report through the signed webhook pages on-call at once.
+    let signed = uketsuke(&[
+        "inspect",
+        "--policy",
+        "four-severity",
+        "--form",
+        "--signed",
+        "--at",
+        "2026-11-29T22:30:00+09:00",
+        path.to_str().unwrap(),
+    ]);
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&signed.stdout).expect("json");
+    assert_eq!(v["priority"], "sev1");
     assert_eq!(v["action"], "escalate");
     assert_eq!(v["response_due"], "2026-11-29T23:30:00+09:00");
+    // A stored submission says itself that it came signed.
+    let stored = dir.join("stored.json");
+    std::fs::write(&stored, form.replacen('{', "{\"signed\":true,", 1)).expect("write stored form");
+    let out = uketsuke(&[
+        "inspect",
+        "--policy",
+        "four-severity",
+        "--form",
+        "--at",
+        "2026-11-29T22:30:00+09:00",
+        stored.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["action"], "escalate");
     let bad = uketsuke(&["inspect", "--at", "tomorrow", path.to_str().unwrap()]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("RFC 3339"));

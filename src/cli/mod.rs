@@ -46,6 +46,11 @@ enum Command {
         /// The input is a JSON form submission, not a mail message.
         #[arg(long)]
         form: bool,
+        /// With --form: decide as for the signed webhook, whose partner vouches for the sender
+        /// (a submission without it, or without `"signed": true` in the file, is decided as
+        /// one from the unsigned page: its sender is unproven and it never pages on-call).
+        #[arg(long, requires = "form")]
+        signed: bool,
         /// The message file, or - for standard input.
         file: PathBuf,
     },
@@ -237,8 +242,12 @@ pub fn main() -> ExitCode {
         restore_sigpipe();
     }
     match cli.command {
-        Command::Inspect { policy, config, customers, at, form, file } => {
-            inspect(config.as_deref(), Overrides { profile: policy, customers }, at.as_deref(), form, &file)
+        Command::Inspect { policy, config, customers, at, form, signed, file } => {
+            let input = match (form, signed) {
+                (false, _) => Input::Mail,
+                (true, signed) => Input::Form { signed },
+            };
+            inspect(config.as_deref(), Overrides { profile: policy, customers }, at.as_deref(), input, &file)
         }
         Command::CheckConfig { file } => check_config(&file),
         Command::Ingest { store, policy, at, form, batch, json, files } => {
@@ -308,7 +317,17 @@ fn read_input(file: &Path) -> Result<Vec<u8>, String> {
     }
 }
 
-fn inspect(config: Option<&Path>, overrides: Overrides, at: Option<&str>, form: bool, file: &Path) -> ExitCode {
+/// What `inspect` reads.
+#[derive(Debug, Clone, Copy)]
+enum Input {
+    Mail,
+    /// A JSON form submission; `signed` as if it came through the signed webhook.
+    Form {
+        signed: bool,
+    },
+}
+
+fn inspect(config: Option<&Path>, overrides: Overrides, at: Option<&str>, input: Input, file: &Path) -> ExitCode {
     let config = match load(config, &overrides) {
         Ok(c) => c,
         Err(code) => return code,
@@ -327,9 +346,12 @@ fn inspect(config: Option<&Path>, overrides: Overrides, at: Option<&str>, form: 
             return ExitCode::from(1);
         }
     };
-    let report = if form {
+    let report = if let Input::Form { signed } = input {
         match serde_json::from_slice::<FormSubmission>(&bytes) {
-            Ok(f) => understand::understand_form(&f, &config),
+            Ok(mut f) => {
+                f.signed |= signed;
+                understand::understand_form(&f, &config)
+            }
             Err(e) => {
                 eprintln!("uketsuke: {} is not a form submission: {e}", file.display());
                 return ExitCode::from(1);
