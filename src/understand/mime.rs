@@ -84,10 +84,19 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     if !parsed.headers.iter().any(|(n, _)| KNOWN_HEADERS.contains(&n.as_str())) {
         return Err(MimeError::NotAMessage);
     }
-    if let Some(addr) = message.from().and_then(|a| a.first()) {
-        // One spelling for mail and form; an address uketsuke could not write to is no sender.
-        parsed.from = addr.address.as_deref().and_then(|a| super::address::normalize(a).ok());
-        parsed.from_name = addr.name.as_deref().map(str::to_string);
+    // The first address of the From list that uketsuke could write to (one spelling for mail
+    // and form); a list whose first entry is broken still has a sender.
+    let senders = message.from().map(|a| a.iter().collect::<Vec<_>>()).unwrap_or_default();
+    let sender = senders.iter().find_map(|a| Some((a.address.as_deref().and_then(usable_address)?, a.name.clone())));
+    if let Some((address, name)) = sender {
+        parsed.from = Some(address);
+        parsed.from_name = name.map(|n| n.to_string());
+    } else if let Some(raw) = message.header_raw("From") {
+        // mail-parser drops a quoted local part written without angle brackets
+        // ("john.doe"@example.com becomes @example.com): read such an address from the text.
+        let decoded = header::decode_header(raw.as_bytes());
+        parsed.from = decoded.split(',').find_map(address_in_text);
+        parsed.from_name = senders.first().and_then(|a| a.name.as_deref()).map(str::to_string);
     }
     parsed.message_id = message.message_id().map(str::to_string);
     parsed.in_reply_to = ids(message.in_reply_to());
@@ -224,6 +233,36 @@ fn percent_decode(s: &str) -> Vec<u8> {
     out
 }
 
+/// An address as mail-parser gives it, if uketsuke could write to it.
+fn usable_address(address: &str) -> Option<String> {
+    super::address::normalize(address).ok()
+}
+
+/// The address in one entry of a From header's raw text: in angle brackets, else the whole
+/// entry; a quoted local part that is a plain dot-atom loses its quotes (`"john.doe"@x` is
+/// `john.doe@x`). Comments in parentheses are dropped.
+fn address_in_text(entry: &str) -> Option<String> {
+    let mut text = String::with_capacity(entry.len());
+    let mut depth = 0usize;
+    for c in entry.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            c if depth == 0 => text.push(c),
+            _ => {}
+        }
+    }
+    let inner = match (text.rfind('<'), text.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &text[open + 1..close],
+        _ => text.as_str(),
+    };
+    let inner = inner.trim();
+    let (local, domain) = inner.rsplit_once('@')?;
+    let local = local.trim();
+    let local = local.strip_prefix('"').and_then(|l| l.strip_suffix('"')).unwrap_or(local);
+    usable_address(&format!("{local}@{domain}"))
+}
+
 fn ids(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
     match value {
         mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
@@ -279,4 +318,27 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
         warnings.push(w);
     }
     decoded.text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_of(header: &str) -> Option<String> {
+        let raw = format!("From: {header}\r\nTo: support@uketsuke.example.jp\r\nSubject: x\r\n\r\nbody\r\n");
+        parse(raw.as_bytes(), 1 << 20).expect("parses").from
+    }
+
+    #[test]
+    fn the_sender_is_the_first_address_uketsuke_can_write_to() {
+        assert_eq!(from_of("Yamada Taro <Yamada@ACME.example.jp>").as_deref(), Some("yamada@acme.example.jp"));
+        // A quoted or encoded local part without angle brackets.
+        assert_eq!(from_of("\"john.doe\"@example.com").as_deref(), Some("john.doe@example.com"));
+        assert_eq!(from_of("=?utf-8?Q?john.doe?=@example.com").as_deref(), Some("john.doe@example.com"));
+        // A list whose first entry is broken.
+        assert_eq!(from_of("broken, Yamada <yamada@acme.example.jp>").as_deref(), Some("yamada@acme.example.jp"));
+        assert_eq!(from_of("undisclosed-recipients:;").as_deref(), None);
+        // Never half an address.
+        assert_eq!(from_of("@example.com"), None);
+    }
 }
