@@ -111,31 +111,123 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     }
 
     // The body: text parts as written; HTML parts only when there is no text alternative.
-    let mut texts = Vec::new();
-    let mut htmls = Vec::new();
-    for &id in &message.text_body {
-        if let Some(part) = message.parts.get(id as usize)
-            && let PartType::Text(_) = &part.body
-        {
-            texts.push(decode_part(raw, part, &mut parsed.warnings));
+    let mut found = Found::default();
+    read_parts(&message, raw, max_log_bytes, &mut parsed, &mut found, 0);
+    let texts = distinct(found.texts);
+    if texts.is_empty() && found.empty_text_alternative && !found.htmls.is_empty() {
+        parsed.warnings.push("the plain-text alternative is empty; the text was read from the HTML part".into());
+    }
+    parsed.body = if texts.is_empty() { distinct(found.htmls).join("\n\n") } else { texts.join("\n\n") };
+    parsed.body = parsed.body.replace("\r\n", "\n");
+    Ok(parsed)
+}
+
+/// The body texts found in a message, in message order.
+#[derive(Default)]
+struct Found {
+    /// Text parts, and HTML parts read as text where mail-parser files them as the text body
+    /// (an HTML message in a multipart/mixed).
+    texts: Vec<String>,
+    /// HTML parts read as text: the body when there is no text.
+    htmls: Vec<String>,
+    /// A text alternative was there but empty (only whitespace).
+    empty_text_alternative: bool,
+}
+
+/// How many times the parts after an unclosed part are read again (each time a shorter tail).
+const MAX_RECOVERIES: usize = 4;
+
+/// Reads the body texts and the attachments of one parsed message. A text part whose boundary
+/// never came is re-read from the raw bytes ([`repair`]); the parts after it, swallowed by
+/// mail-parser, are parsed again from there.
+fn read_parts(
+    message: &mail_parser::Message<'_>,
+    raw: &[u8],
+    max_log_bytes: usize,
+    parsed: &mut Parsed,
+    found: &mut Found,
+    depth: usize,
+) {
+    let parts = &message.parts;
+    let mut repaired: Vec<Option<Repaired>> = Vec::new();
+    repaired.resize_with(parts.len(), || None);
+    let mut tail = None;
+    if parts.iter().any(|p| p.is_encoding_problem) {
+        let parents = parents(parts);
+        for (id, part) in parts.iter().enumerate() {
+            if !part.is_encoding_problem || !matches!(part.body, PartType::Text(_) | PartType::Html(_)) {
+                continue;
+            }
+            let boundaries = ancestor_boundaries(parts, &parents, id);
+            // A part whose transfer encoding alone is broken is left to decode_part.
+            let Some(r) = repair(raw, part, &boundaries, &mut parsed.warnings) else { continue };
+            if tail.is_none() {
+                tail = r.tail.clone();
+            }
+            repaired[id] = Some(r);
+        }
+        let warning = "a MIME part was never closed by its boundary (the message is cut short or broken); \
+                       its text was read again from the raw message";
+        if repaired.iter().any(Option::is_some) && !parsed.warnings.iter().any(|w| w == warning) {
+            parsed.warnings.push(warning.into());
         }
     }
-    if texts.is_empty() {
-        for &id in &message.html_body {
-            if let Some(part) = message.parts.get(id as usize).filter(|p| matches!(p.body, PartType::Html(_))) {
-                htmls.push(html::html_to_text(&decode_part(raw, part, &mut parsed.warnings)));
+    let text_of = |id: usize, warnings: &mut Vec<String>| match repaired.get(id).and_then(Option::as_ref) {
+        Some(r) => r.text.clone(),
+        None => decode_part(raw, &parts[id], warnings),
+    };
+
+    // Text parts that mail-parser filed among the attachments only because their boundary
+    // never came: a message cut short still has its text as the body.
+    let rescued: Vec<usize> = message
+        .attachments
+        .iter()
+        .map(|&id| id as usize)
+        .filter(|&id| repaired.get(id).is_some_and(Option::is_some) && is_inline_text(&parts[id]))
+        .collect();
+    let mut text_ids: Vec<usize> =
+        message.text_body.iter().map(|&id| id as usize).chain(rescued.iter().copied()).collect();
+    text_ids.sort_unstable();
+    text_ids.dedup();
+    for id in text_ids {
+        let Some(part) = parts.get(id) else { continue };
+        let text = match &part.body {
+            PartType::Text(_) => text_of(id, &mut parsed.warnings),
+            PartType::Html(_) => html::html_to_text(&text_of(id, &mut parsed.warnings)),
+            _ => continue,
+        };
+        if text.trim().is_empty() {
+            found.empty_text_alternative |= matches!(part.body, PartType::Text(_));
+        } else {
+            found.texts.push(text);
+        }
+    }
+    for &id in &message.html_body {
+        let id = id as usize;
+        if parts.get(id).is_some_and(|p| matches!(p.body, PartType::Html(_))) {
+            let text = html::html_to_text(&text_of(id, &mut parsed.warnings));
+            if !text.trim().is_empty() {
+                found.htmls.push(text);
             }
         }
     }
-    parsed.body = if texts.is_empty() { htmls.join("\n\n") } else { texts.join("\n\n") };
-    parsed.body = parsed.body.replace("\r\n", "\n");
 
     for &id in &message.attachments {
-        let Some(part) = message.parts.get(id as usize) else { continue };
+        let id = id as usize;
+        if rescued.contains(&id) {
+            continue;
+        }
+        let Some(part) = parts.get(id) else { continue };
         let content_type = part
             .content_type()
             .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase())
-            .unwrap_or_else(|| "application/octet-stream".into());
+            .unwrap_or_else(|| "text/plain".into());
+        let content_type = if part.content_type().is_none() && matches!(part.body, PartType::Message(_)) {
+            // No Content-Type in a multipart/digest: message/rfc822 (RFC 2046 5.1.5).
+            "message/rfc822".to_string()
+        } else {
+            content_type
+        };
         let filename = part.attachment_name().map(|n| {
             if n.contains('\u{FFFD}') || n.contains('\u{1b}') {
                 // Decoded piece by piece somewhere it should not have been: decode the raw
@@ -150,15 +242,197 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
                 let n = n.to_ascii_lowercase();
                 n.ends_with(".log") || n.ends_with(".txt")
             });
-        let size = part.len();
+        // A part that ran on over the parts after it is as long as its own bytes.
+        let size = repaired.get(id).and_then(Option::as_ref).map_or_else(|| part.len(), |r| r.raw_len);
         let text =
             (is_log && size <= max_log_bytes && !matches!(part.body, PartType::Message(_))).then(|| match &part.body {
-                PartType::Text(_) => decode_part(raw, part, &mut parsed.warnings),
+                PartType::Text(_) | PartType::Html(_) => text_of(id, &mut parsed.warnings),
                 _ => charset::decode(part.contents(), None).text,
             });
         parsed.attachments.push(Attachment { filename, content_type, size, text });
     }
-    Ok(parsed)
+
+    // The parts after an unclosed one: mail-parser read them as that part's text.
+    if let Some((offset, boundary)) = tail
+        && depth < MAX_RECOVERIES
+        && !boundary.contains(['"', '\\', '\r', '\n'])
+        && let Some(rest) = raw.get(offset..)
+    {
+        let mut again = format!("Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n").into_bytes();
+        again.extend_from_slice(rest);
+        if let Some(message) = MessageParser::default().parse(&again) {
+            read_parts(&message, message.raw_message(), max_log_bytes, parsed, found, depth + 1);
+        }
+    }
+}
+
+/// A text part re-read from the raw message.
+struct Repaired {
+    text: String,
+    /// The length of its raw (encoded) bytes.
+    raw_len: usize,
+    /// Where the raw bytes of the parts that follow begin, and their boundary, when the part
+    /// ran on over an enclosing multipart's next boundary.
+    tail: Option<(usize, String)>,
+}
+
+/// Re-reads a text part whose boundary mail-parser did not find: its raw bytes up to the first
+/// boundary line of an enclosing multipart, its transfer encoding undone (mail-parser leaves
+/// such a part encoded), then its charset. `None` when the part is not unclosed (no enclosing
+/// multipart, or it ends before the end of the message without running over a boundary).
+fn repair(
+    raw: &[u8],
+    part: &mail_parser::MessagePart<'_>,
+    boundaries: &[&str],
+    warnings: &mut Vec<String>,
+) -> Option<Repaired> {
+    if boundaries.is_empty() {
+        return None;
+    }
+    let start = (part.offset_body as usize).min(raw.len());
+    let end = (part.offset_end as usize).clamp(start, raw.len());
+    let bytes = &raw[start..end];
+    let mut cut = bytes.len();
+    let mut tail = None;
+    let mut pos = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        if let Some((boundary, closing)) = boundary_line(line, boundaries) {
+            cut = pos;
+            if !closing {
+                tail = Some((start + pos, boundary.to_string()));
+            }
+            break;
+        }
+        pos += line.len();
+    }
+    if cut == bytes.len() && end < raw.len() {
+        return None;
+    }
+    // The line break before a boundary belongs to the boundary.
+    let mut content = &bytes[..cut];
+    if cut < bytes.len() {
+        content = content.strip_suffix(b"\n").unwrap_or(content);
+        content = content.strip_suffix(b"\r").unwrap_or(content);
+    }
+    let encoding = part.content_transfer_encoding().map(|e| e.trim().to_ascii_lowercase());
+    let decoded = match encoding.as_deref() {
+        Some("base64") => mail_parser::decoders::base64::base64_decode(content).or_else(|| {
+            // Cut short mid-group: the whole groups there are.
+            let clean: Vec<u8> =
+                content.iter().copied().filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/')).collect();
+            mail_parser::decoders::base64::base64_decode(&clean[..clean.len() / 4 * 4])
+        }),
+        Some("quoted-printable") => mail_parser::decoders::quoted_printable::quoted_printable_decode(content),
+        _ => None,
+    };
+    let bytes = decoded.unwrap_or_else(|| content.to_vec());
+    let label = part.content_type().and_then(|ct| ct.attribute("charset"));
+    let decoded = charset::decode(&bytes, label);
+    if let Some(w) = decoded.warning
+        && !warnings.contains(&w)
+    {
+        warnings.push(w);
+    }
+    Some(Repaired { text: decoded.text, raw_len: content.len(), tail })
+}
+
+/// Whether a raw line is `--boundary` or `--boundary--` for one of `boundaries`.
+fn boundary_line<'b>(line: &[u8], boundaries: &[&'b str]) -> Option<(&'b str, bool)> {
+    let rest = line.strip_prefix(b"--")?;
+    let rest = rest.trim_ascii_end();
+    boundaries.iter().find_map(|&b| {
+        let after = rest.strip_prefix(b.as_bytes())?;
+        match after {
+            b"" => Some((b, false)),
+            b"--" => Some((b, true)),
+            _ => None,
+        }
+    })
+}
+
+/// The parent of every part (the multipart that lists it).
+fn parents(parts: &[mail_parser::MessagePart<'_>]) -> Vec<Option<usize>> {
+    let mut parents = vec![None; parts.len()];
+    for (i, part) in parts.iter().enumerate() {
+        if let PartType::Multipart(children) = &part.body {
+            for &c in children {
+                if let Some(slot) = parents.get_mut(c as usize)
+                    && slot.is_none()
+                    && c as usize != i
+                {
+                    *slot = Some(i);
+                }
+            }
+        }
+    }
+    parents
+}
+
+/// How many enclosing boundaries a part's text is searched for (the nearest first).
+const MAX_BOUNDARIES: usize = 16;
+
+/// The boundaries of the multiparts that enclose a part, the nearest first. The parts are
+/// listed in document order, so an unlisted part (its multipart never closed, so never listed
+/// in it) belongs to the nearest multipart before it that is still open.
+fn ancestor_boundaries<'m>(
+    parts: &'m [mail_parser::MessagePart<'_>],
+    parents: &[Option<usize>],
+    id: usize,
+) -> Vec<&'m str> {
+    let boundary = |p: &'m mail_parser::MessagePart<'_>| p.content_type().and_then(|ct| ct.attribute("boundary"));
+    let mut out: Vec<&str> = Vec::new();
+    let mut seen = vec![false; parts.len()];
+    let mut current = id;
+    while out.len() < MAX_BOUNDARIES {
+        let parent = parents.get(current).copied().flatten().or_else(|| {
+            // Not listed anywhere: the nearest multipart before it.
+            (0..current)
+                .rev()
+                .find(|&i| matches!(parts[i].body, PartType::Multipart(_)) || boundary(&parts[i]).is_some())
+        });
+        let Some(parent) = parent.filter(|&p| p < parts.len() && !seen[p]) else { break };
+        seen[parent] = true;
+        if let Some(b) = boundary(&parts[parent])
+            && !b.is_empty()
+        {
+            out.push(b);
+        }
+        current = parent;
+    }
+    out
+}
+
+/// A text part written as the message itself (no attachment disposition, no file name):
+/// text/plain, text/html, or no Content-Type at all (text/plain, RFC 2045).
+fn is_inline_text(part: &mail_parser::MessagePart<'_>) -> bool {
+    let textual = match part.content_type() {
+        None => true,
+        Some(ct) => {
+            ct.ctype().eq_ignore_ascii_case("text")
+                && ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain") || s.eq_ignore_ascii_case("html"))
+        }
+    };
+    let attached = part.content_disposition().is_some_and(|d| d.is_attachment());
+    textual && !attached && part.attachment_name().is_none()
+}
+
+/// The texts without repeats: a part whose text (spacing aside) is already in an earlier one
+/// (the same message sent as text and as HTML side by side) is left out.
+fn distinct(texts: Vec<String>) -> Vec<String> {
+    // Side-by-side copies come in twos and threes; a message of hundreds of parts is kept as
+    // it is rather than compared part against part.
+    if texts.len() > 16 {
+        return texts;
+    }
+    let squash = |t: &str| t.split_whitespace().collect::<String>();
+    let mut kept: Vec<(String, String)> = Vec::new();
+    for text in texts {
+        let s = squash(&text);
+        if !kept.iter().any(|(k, _)| k.contains(&s)) {
+            kept.push((s, text));
+        }
+    }
+    kept.into_iter().map(|(_, t)| t).collect()
 }
 
 /// The file name of a part from its raw Content-Disposition or Content-Type parameters:
@@ -340,5 +614,141 @@ mod tests {
         assert_eq!(from_of("undisclosed-recipients:;").as_deref(), None);
         // Never half an address.
         assert_eq!(from_of("@example.com"), None);
+    }
+
+    const HEAD: &str = "From: Sato <sato@globex.example.com>\r\nTo: support@uketsuke.example.jp\r\nSubject: export\r\nDate: Thu, 26 Nov 2026 09:30:00 +0900\r\nMIME-Version: 1.0\r\n";
+
+    fn parse_mail(rest: &str) -> Parsed {
+        parse(format!("{HEAD}{rest}").as_bytes(), 1 << 20).expect("parses")
+    }
+
+    #[test]
+    fn an_unclosed_inner_multipart_still_gives_decoded_text_and_the_attachments_after_it() {
+        // "ログインできません" and "café" in quoted-printable, with a soft line break; the inner
+        // alternative never closes, the outer mixed does, after a PDF.
+        let p = parse_mail(concat!(
+            "Content-Type: multipart/mixed; boundary=\"OUT-7f\"\r\n\r\n",
+            "--OUT-7f\r\nContent-Type: multipart/alternative; boundary=\"IN-3c\"\r\n\r\n",
+            "--IN-3c\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+            "=E3=83=AD=E3=82=B0=E3=82=A4=E3=83=B3=E3=81=A7=E3=81=8D=E3=81=BE=E3=81=9B=E3=82=93=\r\n",
+            " (caf=C3=A9)\r\n",
+            "--OUT-7f\r\nContent-Type: application/pdf; name=\"screen.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+            "JVBERi0xLjQK\r\n",
+            "--OUT-7f--\r\n",
+        ));
+        assert_eq!(p.body.trim(), "ログインできません (café)");
+        assert!(!p.warnings.is_empty());
+        let names: Vec<_> = p.attachments.iter().map(|a| a.filename.as_deref()).collect();
+        assert_eq!(names, vec![Some("screen.pdf")], "{:?}", p.attachments);
+        assert_eq!(p.attachments[0].content_type, "application/pdf");
+    }
+
+    #[test]
+    fn a_mail_cut_off_before_its_closing_boundary_keeps_its_text_as_the_body() {
+        let p = parse_mail(concat!(
+            "Content-Type: multipart/mixed; boundary=\"cut\"\r\n\r\n",
+            "--cut\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
+            "The nightly export stopped at 02:00.\r\nNothing since.\r\n",
+        ));
+        assert_eq!(p.body.trim(), "The nightly export stopped at 02:00.\nNothing since.");
+        assert!(p.attachments.is_empty(), "{:?}", p.attachments);
+        assert!(!p.warnings.is_empty());
+        // The same, quoted-printable: decoded, not left as =E3=...
+        let p = parse_mail(concat!(
+            "Content-Type: multipart/mixed; boundary=\"cut\"\r\n\r\n",
+            "--cut\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+            "=E9=9A=9C=E5=AE=B3=E3=81=A7=E3=81=99\r\n",
+        ));
+        assert_eq!(p.body.trim(), "障害です");
+        assert!(p.attachments.is_empty(), "{:?}", p.attachments);
+        // Cut off in an attached log: the log stays an attachment, decoded.
+        let p = parse_mail(concat!(
+            "Content-Type: multipart/mixed; boundary=\"cut\"\r\n\r\n",
+            "--cut\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLog attached.\r\n",
+            "--cut\r\nContent-Type: text/plain; charset=utf-8; name=\"app.log\"\r\n",
+            "Content-Disposition: attachment; filename=\"app.log\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+            "ERROR E-4012 caf=C3=A9 closed\r\n",
+        ));
+        assert_eq!(p.body.trim(), "Log attached.");
+        assert_eq!(p.attachments.len(), 1, "{:?}", p.attachments);
+        assert_eq!(p.attachments[0].filename.as_deref(), Some("app.log"));
+        assert_eq!(p.attachments[0].text.as_deref().map(str::trim), Some("ERROR E-4012 café closed"));
+    }
+
+    #[test]
+    fn an_empty_text_alternative_gives_way_to_the_html() {
+        for empty in ["", " \r\n\r\n", "\u{3000}\r\n"] {
+            let p = parse_mail(&format!(
+                "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n\
+                 --alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{empty}\r\n\
+                 --alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+                 <html><body><p>Reports page shows <b>HTTP 502</b> since noon.</p></body></html>\r\n\
+                 --alt--\r\n"
+            ));
+            assert!(p.body.contains("Reports page shows HTTP 502 since noon."), "{empty:?}: {:?}", p.body);
+            assert!(p.warnings.iter().any(|w| w.contains("HTML")), "{:?}", p.warnings);
+        }
+    }
+
+    #[test]
+    fn an_html_message_with_a_plain_footer_keeps_the_html_text() {
+        let p = parse_mail(concat!(
+            "Content-Type: multipart/mixed; boundary=\"mx\"\r\n\r\n",
+            "--mx\r\nContent-Type: text/html; charset=utf-8\r\n\r\n",
+            "<html><body><div>請求書画面が開きません。</div><div>昨日から全員です。</div></body></html>\r\n",
+            "--mx\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
+            "This message was scanned by MailGuard.\r\n",
+            "--mx--\r\n",
+        ));
+        assert!(p.body.contains("請求書画面が開きません。"), "{:?}", p.body);
+        assert!(p.body.contains("昨日から全員です。"), "{:?}", p.body);
+        assert!(!p.body.contains("<div>"), "{:?}", p.body);
+    }
+
+    #[test]
+    fn a_part_without_content_type_is_plain_text() {
+        // RFC 2045 5.2: no Content-Type means text/plain; charset=us-ascii, inside a multipart too.
+        let p = parse_mail(concat!(
+            "Content-Type: multipart/mixed; boundary=\"nb\"\r\n\r\n",
+            "--nb\r\n\r\n",
+            "Uploads fail with a timeout.\r\n",
+            "--nb\r\nContent-Disposition: attachment; filename=\"trace\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+            "ERROR upload timed out after 30=\r\ns\r\n",
+            "--nb--\r\n",
+        ));
+        assert_eq!(p.body.trim(), "Uploads fail with a timeout.");
+        assert_eq!(p.attachments.len(), 1, "{:?}", p.attachments);
+        assert_eq!(p.attachments[0].content_type, "text/plain");
+        assert_eq!(p.attachments[0].text.as_deref().map(str::trim), Some("ERROR upload timed out after 30s"));
+        // The whole message without one.
+        let p = parse(
+            b"From: a@globex.example.com\r\nSubject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n",
+            1 << 20,
+        )
+        .expect("parses");
+        assert_eq!(p.content_type, "text/plain");
+        assert_eq!(p.body.trim(), "café");
+    }
+
+    #[test]
+    fn broken_structures_do_not_panic() {
+        let mut deep = String::from("Content-Type: multipart/mixed; boundary=\"d0\"\r\n\r\n");
+        for i in 0..300 {
+            deep.push_str(&format!("--d{i}\r\nContent-Type: multipart/mixed; boundary=\"d{}\"\r\n\r\n", i + 1));
+        }
+        deep.push_str("--d300\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8g\r\n");
+        for i in (0..300).rev() {
+            deep.push_str(&format!("--d{i}\r\nContent-Type: text/plain\r\n\r\nmore {i}\r\n"));
+        }
+        let cases = [
+            deep,
+            "Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8gd29y".into(),
+            "Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E3=8".into(),
+            "Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\n".into(),
+            "Content-Type: multipart/alternative; boundary=\"\"\r\n\r\n--\r\n\r\n--\r\n".into(),
+        ];
+        for case in cases {
+            let _ = parse(format!("{HEAD}{case}").as_bytes(), 1 << 20);
+        }
     }
 }
