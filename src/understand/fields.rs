@@ -71,7 +71,13 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
         }
         if pending_priority && !trimmed.is_empty() {
             pending_priority = false;
-            reading.declared_priority = declared_word(trimmed);
+            // The value under a 【重要度】 heading may repeat the label ("重要度レベル 1",
+            // "重要度レベル: 1"): the declaration is what follows it.
+            let value = match parse_label(trimmed, rules) {
+                Some(label) if label.priority && !label.rest.is_empty() => label.rest,
+                _ => trimmed.to_string(),
+            };
+            reading.declared_priority = declared_word(&value);
             continue;
         }
         if let Some(label) = parse_label(trimmed, rules) {
@@ -156,13 +162,28 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
             i += 1;
             continue;
         }
-        // A run of error output (a stack trace is one message).
-        let mut run = Vec::new();
+        // A run of error output (a stack trace is one message, all its lines).
+        let mut run: Vec<&str> = Vec::new();
         let mut captured = Vec::new();
         let mut j = i;
+        // The run holds a Python traceback (its exception line closes it).
+        let mut traceback = false;
         while j < free.len() {
+            if let Some(&last) = run.last() {
+                if let Some(next) = trace_continues(last, traceback, &free[j..]) {
+                    run.extend(free[j..j + next].iter().map(|l| l.trim_end()));
+                    j += next;
+                    continue;
+                }
+                if free[j].trim().is_empty() {
+                    break;
+                }
+            }
             match error_line(free[j], rules) {
-                Some(ErrorLine::Whole) => run.push(free[j].trim_end()),
+                Some(ErrorLine::Whole) => {
+                    traceback |= free[j].trim_start().starts_with("Traceback (most recent call last)");
+                    run.push(free[j].trim_end());
+                }
                 Some(ErrorLine::Part(text)) => {
                     captured.push(text);
                     break;
@@ -276,6 +297,50 @@ fn error_line(line: &str, rules: &Understanding) -> Option<ErrorLine> {
         }
     }
     Some(ErrorLine::Whole)
+}
+
+/// How many of `rest`'s first lines continue the stack trace whose line so far is `last`
+/// (`traceback`: a Python traceback), when they do:
+/// - an indented line after an indented line (`\t... 5 more`, the source line under a Python
+///   `File` line, `^^^^` markers, `\tSuppressed:`): the frames of a trace are indented;
+/// - a Python traceback's last line, the exception, not indented (`KeyboardInterrupt`,
+///   `mod.CustomFailure: text`), after its indented frames;
+/// - blank lines around Python's "During handling of the above exception ..." line, which
+///   joins two tracebacks into one.
+fn trace_continues(last: &str, traceback: bool, rest: &[&str]) -> Option<usize> {
+    let line = *rest.first()?;
+    let indented = |l: &str| (l.starts_with('\t') || l.starts_with("  ")) && !l.trim().is_empty();
+    if indented(line) && indented(last) {
+        return Some(1);
+    }
+    if traceback && indented(last) && python_exception_line(line) {
+        return Some(1);
+    }
+    if line.trim().is_empty() {
+        let blanks = rest.iter().take_while(|l| l.trim().is_empty()).count();
+        let next = rest.get(blanks)?;
+        if traceback && (chains_tracebacks(last) || chains_tracebacks(next)) {
+            return Some(blanks);
+        }
+    }
+    None
+}
+
+/// Python's line between the tracebacks of chained exceptions.
+fn chains_tracebacks(line: &str) -> bool {
+    let line = line.trim();
+    line == "During handling of the above exception, another exception occurred:"
+        || line == "The above exception was the direct cause of the following exception:"
+}
+
+/// The exception line that closes a Python traceback: a (dotted) class name, alone or before
+/// `: message`.
+fn python_exception_line(line: &str) -> bool {
+    let name = line.split_once(':').map_or(line, |(name, _)| name).trim_end();
+    !name.is_empty()
+        && !line.starts_with(char::is_whitespace)
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 /// Where the customer's own text ends: at the first quoted earlier message or the signature.
@@ -564,5 +629,58 @@ mod tests {
         assert_eq!(r.fields.repro_steps.as_deref(), Some("1. Open Reports\n2. Click Export"));
         assert_eq!(r.fields.error_messages.len(), 1);
         assert!(r.fields.error_messages[0].contains("Export.java:42"));
+    }
+
+    #[test]
+    fn an_unlabelled_java_stack_trace_is_one_error_message_whole() {
+        let trace = "Exception in thread \"main\" java.lang.NullPointerException: customer is null\n\tat com.example.billing.Invoice.total(Invoice.java:88)\n\tat java.base/java.util.ArrayList.forEach(ArrayList.java:1596)\n\tat app//com.example.billing.Main.main(Main.java:12)\nCaused by: java.lang.IllegalStateException: cache closed\n\tat com.example.cache.Store.get(Store.java:40)\n\t... 5 more";
+        let body = format!(
+            "Hello,\n\nThe invoice batch crashed tonight with this:\n\n{trace}\n\nIt worked until yesterday's update.\n\nThanks,\nKen\n"
+        );
+        let r = read(&body, &rules());
+        assert_eq!(r.fields.error_messages, vec![trace.to_string()]);
+        assert_eq!(
+            r.fields.description.as_deref(),
+            Some("The invoice batch crashed tonight with this:\n\nIt worked until yesterday's update.")
+        );
+    }
+
+    #[test]
+    fn an_unlabelled_python_traceback_is_one_error_message_whole() {
+        let trace = "Traceback (most recent call last):\n  File \"sync.py\", line 3, in <module>\n    run()\n  File \"sync.py\", line 9, in run\n    raise ValueError(\"bad\")\nValueError: bad";
+        let body = format!("同期スクリプトが毎回止まります。\n{trace}\n手動で実行しても同じです。\n");
+        let r = read(&body, &rules());
+        assert_eq!(r.fields.error_messages, vec![trace.to_string()]);
+        assert_eq!(
+            r.fields.description.as_deref(),
+            Some("同期スクリプトが毎回止まります。\n手動で実行しても同じです。")
+        );
+        // An exception whose name has no "Error" in it ends its traceback too; a chained one
+        // stays one message.
+        let chained = "Traceback (most recent call last):\n  File \"w.py\", line 2, in <module>\n    loop()\nKeyError: 'id'\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  File \"w.py\", line 4, in <module>\n    stop()\nKeyboardInterrupt";
+        let body = format!("The worker dies:\n\n{chained}\n\nPlease check.\n");
+        let r = read(&body, &rules());
+        assert_eq!(r.fields.error_messages, vec![chained.to_string()]);
+        assert_eq!(r.fields.description.as_deref(), Some("The worker dies:\n\nPlease check."));
+    }
+
+    #[test]
+    fn indented_prose_after_an_error_code_is_not_error_text() {
+        // Only a stack trace's own indented lines continue it.
+        let r = read("ERR-5003 が表示されました。\n  再度ログインしても同じです。\n", &rules());
+        assert_eq!(r.fields.error_messages, vec!["ERR-5003 が表示されました。".to_string()]);
+        assert_eq!(r.fields.description.as_deref(), Some("再度ログインしても同じです。"));
+    }
+
+    #[test]
+    fn a_severity_under_its_heading_is_a_declaration() {
+        for value in ["重要度レベル 1", "レベル1", "重要度レベル:1", "レベル 1(業務停止)"] {
+            let body = format!(
+                "【お客様番号】\nACME-0012\n\n【重要度】\n{value}\n\n【現象】\n本番環境にログインできません。\n"
+            );
+            let r = read(&body, &rules());
+            assert_eq!(r.declared_priority.as_deref(), Some("1"), "{value:?}");
+            assert_eq!(r.fields.description.as_deref(), Some("本番環境にログインできません。"), "{value:?}");
+        }
     }
 }

@@ -318,3 +318,26 @@ fn log_errors(log: &str, rules: &Understanding) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Overrides;
+
+    #[test]
+    fn a_severity_level_under_a_heading_declares_sev1_in_the_four_severity_profile() {
+        let overrides = Overrides { profile: Some("four-severity".into()), ..Overrides::default() };
+        let config = Config::load(None, &overrides).expect("shipped config");
+        for value in ["重要度レベル 1", "レベル1"] {
+            let raw = format!(
+                "From: Suzuki <suzuki@acme.example.jp>\r\nTo: support@uketsuke.example.jp\r\nSubject: 本番障害\r\n\
+                 Date: Fri, 27 Nov 2026 10:15:00 +0900\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+                 お世話になっております。\r\n\r\n【重要度】\r\n{value}\r\n\r\n【現象】\r\n受注画面が開けません。\r\n"
+            );
+            let report = understand_mail(raw.as_bytes(), &config).expect("readable");
+            let word = report.declared_priority.as_deref();
+            assert_eq!(word.and_then(|w| config.policy.declared_priority(w)), Some("sev1"), "{value:?}: {word:?}");
+            assert_eq!(report.fields.description.as_deref(), Some("受注画面が開けません。"));
+        }
+    }
+}
