@@ -1,10 +1,22 @@
 //! Sending the outbox over SMTP.
 //!
-//! An entry is marked sent only after the server accepted it. Temporary failures (4xx,
-//! connection trouble) are retried with backoff; permanent ones (5xx) are parked with the
-//! server's answer for an operator to see in `uketsuke cases show`. Every entry keeps the
+//! An entry is marked sent only after the server accepted it. Every entry keeps the
 //! Message-ID it was given when enqueued, so a resend after a crash is recognisably the same
 //! message.
+//!
+//! Two kinds of failure are kept apart, because they call for different waits:
+//!
+//! - A failure of the *channel* (no connection, TLS, a 421 or any refusal in the greeting,
+//!   EHLO or STARTTLS, a refused login, a connection that broke or hung): nothing about one
+//!   message. The worker pauses the whole channel, leaves every entry as it is (no attempt
+//!   counted, no later `not_before`), and probes the server on its own short backoff (1 s
+//!   doubling to [`PROBE_MAX`]; [`PROBE_MAX_LOGIN`] for a refused login, which a person has to
+//!   mend and which servers punish when hammered). When a probe gets in, everything waiting
+//!   goes at once. The outage is logged when it starts and when it ends, with its length, and
+//!   the `smtp` channel is recorded `down` meanwhile, for `uketsuke status` and `/healthz`.
+//! - A failure of one *message* (the server's 4xx or 5xx to its MAIL, RCPT or DATA): a 4xx is
+//!   retried with the entry's own backoff (`[outbox]`), a 5xx parks it with the server's
+//!   answer for an operator to see in `uketsuke cases show`.
 
 use super::StateLog;
 use super::stream::MailStream;
@@ -26,30 +38,84 @@ use tracing::{error, info, warn};
 /// Messages sent at the same time (each on its own connection).
 const PARALLEL_SENDS: usize = 8;
 
-/// Why a send failed: the server's answer (lettre's classification says whether it is
-/// permanent), or our own set-up (TLS files, the password source).
+/// The longest wait between two probes of a server that cannot be reached: recovery is
+/// noticed within this long (plus the connection's own set-up).
+pub const PROBE_MAX: Duration = Duration::from_secs(8);
+
+/// The longest wait between two probes while the server refuses our login: a person has to
+/// mend the password or the account, and servers lock out clients that keep trying.
+pub const PROBE_MAX_LOGIN: Duration = Duration::from_secs(60);
+
+/// A message during which a fresh connection broke this many times in a row is taken for the
+/// cause and retried on its own backoff, so that one odd message cannot keep the channel
+/// pausing and resuming for ever.
+const BREAKS_BEFORE_BLAME: u32 = 3;
+
+/// Why a send failed.
 #[derive(Debug)]
 enum SendError {
-    Smtp(lettre::transport::smtp::Error),
-    Setup(String),
+    /// The channel cannot be used: no connection, TLS, the greeting, EHLO or STARTTLS
+    /// refused (a 421 among them), or our own set-up (TLS files, the password source).
+    Unavailable(String),
     /// The server refused our login (a wrong password, a refused token): an operator's
-    /// problem, never a reason to park a customer's reply, so always retried.
+    /// problem, never a reason to park a customer's reply.
     Login(String),
     /// The OAuth2 account needs a person; nothing is sent until then.
     NeedsReauthorization(String),
+    /// The connection broke, hung, or was closed with a 421 while a message was on it.
+    Broken(String),
+    /// The server's answer to this message (its MAIL, RCPT or DATA), or lettre's refusal to
+    /// send it (a non-ASCII address to a server without SMTPUTF8).
+    Message(lettre::transport::smtp::Error),
+}
+
+/// What a failure means for the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Blame {
+    /// The channel is down: pause it, leave the entries as they are.
+    Channel,
+    /// The server refused our login: pause the channel, probe less often.
+    Login,
+    /// This message, for now: its own backoff.
+    Temporary,
+    /// This message, for good: parked.
+    Permanent,
 }
 
 impl SendError {
-    fn is_permanent(&self) -> bool {
-        matches!(self, SendError::Smtp(e) if e.is_permanent())
+    fn blame(&self) -> Blame {
+        match self {
+            SendError::Unavailable(_) | SendError::Broken(_) => Blame::Channel,
+            SendError::Login(_) | SendError::NeedsReauthorization(_) => Blame::Login,
+            SendError::Message(e) if e.is_permanent() => Blame::Permanent,
+            SendError::Message(_) => Blame::Temporary,
+        }
+    }
+}
+
+/// A 421 ("service not available, closing transmission channel") is about the server, not
+/// the message it answers.
+fn is_421(e: &lettre::transport::smtp::Error) -> bool {
+    e.status().is_some_and(|code| code.to_string() == "421")
+}
+
+/// Sorts an error lettre returned while a message was on an established connection: an
+/// answer of the server to the message, or the connection failing under it.
+fn while_sending(e: lettre::transport::smtp::Error) -> SendError {
+    if is_421(&e) {
+        SendError::Broken(format!("the server closed the channel: {e}"))
+    } else if e.status().is_some() || e.is_client() {
+        SendError::Message(e)
+    } else {
+        SendError::Broken(format!("the connection failed: {e}"))
     }
 }
 
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SendError::Smtp(e) => write!(f, "{e}"),
-            SendError::Setup(e) => f.write_str(e),
+            SendError::Unavailable(e) | SendError::Broken(e) => f.write_str(e),
+            SendError::Message(e) => write!(f, "{e}"),
             SendError::Login(e) => write!(f, "the server refused the login: {e}"),
             SendError::NeedsReauthorization(e) => write!(f, "the OAuth2 account needs re-authorization: {e}"),
         }
@@ -79,7 +145,9 @@ impl Connections {
         for attempt in 0..2 {
             let token = source.token().await.map_err(|e| match e {
                 TokenError::NeedsReauthorization(reason) => SendError::NeedsReauthorization(reason),
-                TokenError::Unavailable(e) => SendError::Setup(format!("no OAuth2 token for {}: {e}", oauth.account)),
+                TokenError::Unavailable(e) => {
+                    SendError::Unavailable(format!("no OAuth2 token for {}: {e}", oauth.account))
+                }
             })?;
             match self.connect(Some(Credentials::new(oauth.username.clone(), token.secret.clone()))).await {
                 Ok(conn) => return Ok((conn, Some(token.renew_at()))),
@@ -91,10 +159,7 @@ impl Connections {
                 Err(e) => return Err(e),
             }
         }
-        Err(SendError::Setup(format!(
-            "the server refused XOAUTH2 login as {} with a fresh OAuth2 token too: {refused}",
-            oauth.username
-        )))
+        Err(SendError::Login(format!("XOAUTH2 as {}, with a fresh OAuth2 token too: {refused}", oauth.username)))
     }
 
     async fn connect(&self, oauth: Option<Credentials>) -> Result<AsyncSmtpConnection, SendError> {
@@ -105,28 +170,32 @@ impl Connections {
             tokio::net::TcpStream::connect((server.host.as_str(), server.port)),
         )
         .await
-        .map_err(|_| SendError::Setup(format!("connecting to {}:{} timed out", server.host, server.port)))?
-        .map_err(|e| SendError::Setup(format!("cannot connect to {}:{}: {e}", server.host, server.port)))?;
+        .map_err(|_| SendError::Unavailable(format!("connecting to {}:{} timed out", server.host, server.port)))?
+        .map_err(|e| SendError::Unavailable(format!("cannot connect to {}:{}: {e}", server.host, server.port)))?;
+        // Whatever goes wrong before the login is about the server, never about a message: a
+        // 421 or 554 greeting, EHLO, STARTTLS.
+        let greeting = |e: lettre::transport::smtp::Error| {
+            SendError::Unavailable(format!("{}:{} did not take the connection: {e}", server.host, server.port))
+        };
         let _ = tcp.set_nodelay(true);
         let mut conn = match server.security {
             Security::Tls => {
-                let config = super::tls::client_config(server.ca_file.as_deref()).map_err(SendError::Setup)?;
-                let name = super::tls::server_name(&server.host).map_err(SendError::Setup)?;
+                let config = super::tls::client_config(server.ca_file.as_deref()).map_err(SendError::Unavailable)?;
+                let name = super::tls::server_name(&server.host).map_err(SendError::Unavailable)?;
                 let tls = tokio_rustls::TlsConnector::from(config)
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| SendError::Setup(format!("TLS with {} failed: {e}", server.host)))?;
+                    .map_err(|e| SendError::Unavailable(format!("TLS with {} failed: {e}", server.host)))?;
                 let stream: Box<dyn AsyncTokioStream> = Box::new(MailStream::Tls(Box::new(tls)));
-                AsyncSmtpConnection::connect_with_transport(stream, &hello).await.map_err(SendError::Smtp)?
+                AsyncSmtpConnection::connect_with_transport(stream, &hello).await.map_err(greeting)?
             }
             Security::StartTls | Security::Plain => {
                 let stream: Box<dyn AsyncTokioStream> = Box::new(MailStream::Plain(tcp));
-                let mut conn =
-                    AsyncSmtpConnection::connect_with_transport(stream, &hello).await.map_err(SendError::Smtp)?;
+                let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &hello).await.map_err(greeting)?;
                 if server.security == Security::StartTls {
-                    conn.starttls(tls_parameters(&self.settings).map_err(SendError::Setup)?, &hello)
+                    conn.starttls(tls_parameters(&self.settings).map_err(SendError::Unavailable)?, &hello)
                         .await
-                        .map_err(SendError::Smtp)?;
+                        .map_err(greeting)?;
                 }
                 conn
             }
@@ -138,21 +207,35 @@ impl Connections {
             conn.auth(&[Mechanism::Xoauth2], &credentials).await.map_err(refused)?;
         } else if let Some(login) = &server.login {
             let credentials =
-                Credentials::new(login.username.clone(), login.password.read().map_err(SendError::Setup)?);
+                Credentials::new(login.username.clone(), login.password.read().map_err(SendError::Unavailable)?);
             conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await.map_err(refused)?;
         }
         Ok(conn)
     }
 
     /// Sends one message on an idle connection or a new one; keeps the connection for the
-    /// next message unless it broke.
+    /// next message unless it broke. An idle connection the server has closed meanwhile (its
+    /// idle timeout, a restart) is no outage: the message is tried once more on a fresh one,
+    /// and only that answer counts.
     async fn send(&self, message: &lettre::Message) -> Result<lettre::transport::smtp::response::Response, SendError> {
         let reused = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         // A connection whose token is about to expire is closed rather than reused.
-        let (mut conn, renew_at) = match reused {
-            Some((conn, renew_at)) if renew_at.is_none_or(|at| Utc::now() < at) => (conn, renew_at),
-            _ => self.open().await?,
-        };
+        if let Some((conn, renew_at)) = reused.filter(|(_, at)| at.is_none_or(|at| Utc::now() < at)) {
+            match self.send_on(conn, renew_at, message).await {
+                Err(SendError::Broken(_)) => self.reset(),
+                done => return done,
+            }
+        }
+        let (conn, renew_at) = self.open().await?;
+        self.send_on(conn, renew_at, message).await
+    }
+
+    async fn send_on(
+        &self,
+        mut conn: AsyncSmtpConnection,
+        renew_at: Option<DateTime<Utc>>,
+        message: &lettre::Message,
+    ) -> Result<lettre::transport::smtp::response::Response, SendError> {
         let result =
             tokio::time::timeout(self.settings.timeout * 4, conn.send(message.envelope(), &message.formatted())).await;
         match result {
@@ -164,12 +247,20 @@ impl Connections {
                 if !conn.has_broken() {
                     self.keep(conn, renew_at);
                 }
-                Err(SendError::Smtp(e))
+                Err(while_sending(e))
             }
             Err(_) => {
-                Err(SendError::Setup(format!("the server did not answer within {:?}", self.settings.timeout * 4)))
+                Err(SendError::Broken(format!("the server did not answer within {:?}", self.settings.timeout * 4)))
             }
         }
+    }
+
+    /// Opens a connection and logs in, to learn whether the channel is back; the connection
+    /// is kept for the first message.
+    async fn probe(&self) -> Result<(), SendError> {
+        let (conn, renew_at) = self.open().await?;
+        self.keep(conn, renew_at);
+        Ok(())
     }
 
     fn keep(&self, conn: AsyncSmtpConnection, renew_at: Option<DateTime<Utc>>) {
@@ -242,6 +333,8 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
     let connections =
         Connections { settings: settings.clone(), idle: std::sync::Mutex::new(Vec::new()), tokens: tokens.clone() };
     let mut token_backoff = super::Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
+    // Entries under which a fresh connection broke, and how many times in a row.
+    let mut breaks: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
     while !*shutdown.borrow() {
         let now = daemon.clock.now();
         let jobs = match tokio::task::block_in_place(|| store.due_outbox(now, 32)) {
@@ -312,14 +405,32 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
             (job, result)
         }))
         .buffer_unordered(PARALLEL_SENDS);
-        let mut failed = false;
+        // The channel's failure, if this batch met one: the entries it held stay as they were.
+        let mut outage: Option<(Blame, String)> = None;
         // Each result is recorded as soon as it is known, so at most the messages in flight
         // could be sent again (with the same Message-ID) after a crash.
         while let Some((job, result)) = results.next().await {
             let case = job.case.as_ref().map(|c| c.number.as_str()).unwrap_or("-").to_string();
             let now = daemon.clock.now();
+            let result = match result {
+                Err(SendError::Broken(e)) => {
+                    // A connection that breaks under the same message again and again: that
+                    // message, not the channel, is what fails.
+                    let count = breaks.entry(job.id).or_insert(0);
+                    *count += 1;
+                    if *count >= BREAKS_BEFORE_BLAME {
+                        breaks.remove(&job.id);
+                        Err((Blame::Temporary, format!("{e} ({BREAKS_BEFORE_BLAME} times in a row with this message)")))
+                    } else {
+                        Err((Blame::Channel, e))
+                    }
+                }
+                Err(e) => Err((e.blame(), e.to_string())),
+                Ok(response) => Ok(response),
+            };
             match result {
                 Ok(response) => {
+                    breaks.remove(&job.id);
                     daemon.metrics.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let _ = tokio::task::block_in_place(|| {
                         store.mark_sent(job.id, now)?;
@@ -330,37 +441,78 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                     }
                     info!(channel = "smtp", case = %case, kind = %job.kind, to = %job.recipient, message_id = %job.our_message_id, code = %response.code(), "sent");
                 }
-                Err(e) if e.is_permanent() => {
+                Err((Blame::Permanent, answer)) => {
                     daemon.metrics.send_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let answer = e.to_string();
                     warn!(channel = "smtp", case = %case, kind = %job.kind, to = %job.recipient, "the server refused the message for good; parked: {answer}");
                     let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, &answer, None));
                 }
-                Err(e) => {
+                Err((Blame::Temporary, answer)) => {
+                    // The server answered, about this message: its own backoff.
                     daemon.metrics.send_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    failed = true;
-                    let answer = e.to_string();
                     let attempts = job.attempts as u32 + 1;
                     let retry = if attempts >= outbox.max_attempts {
                         warn!(channel = "smtp", case = %case, kind = %job.kind, attempts, "giving up after {attempts} attempts; parked: {answer}");
                         None
                     } else {
                         let wait = outbox.retry_first.saturating_mul(1u32 << attempts.min(16)).min(outbox.retry_max);
+                        warn!(channel = "smtp", case = %case, kind = %job.kind, to = %job.recipient, attempts, "the server put the message off, will retry in {} s: {answer}", wait.as_secs());
                         Some(now + ChronoDuration::from_std(wait).unwrap_or(ChronoDuration::seconds(60)))
                     };
-                    if states.changed(&format!("failing: {answer}")) {
-                        error!(channel = "smtp", "sending failed, will retry: {answer}");
+                    let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, &answer, retry));
+                }
+                Err((blame, answer)) => {
+                    // The channel: the entry is left as it was, to go when the server is back.
+                    daemon.metrics.send_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if outage.as_ref().is_none_or(|(b, _)| *b != Blame::Login) {
+                        outage = Some((blame, answer));
                     }
-                    let _ = tokio::task::block_in_place(|| {
-                        store.mark_failed(job.id, &answer, retry)?;
-                        store.set_channel("smtp", "failing", false, Some(&answer), now)
-                    });
                 }
             }
         }
-        if failed {
-            // The connections may be dead: open new ones next time.
+        drop(results);
+        if let Some((blame, answer)) = outage {
+            // Paused: nothing is sent until a probe gets in, then everything waiting goes.
             connections.reset();
+            let began = std::time::Instant::now();
+            let state = if blame == Blame::Login { "login refused" } else { "down" };
+            if states.changed(&format!("{state}: {answer}")) {
+                error!(
+                    channel = "smtp",
+                    "sending has paused, the SMTP server {}: {answer}; every message waits, none is counted as an attempt, and the server is tried again within {} s",
+                    if blame == Blame::Login { "refuses our login" } else { "cannot be used" },
+                    if blame == Blame::Login { PROBE_MAX_LOGIN } else { PROBE_MAX }.as_secs()
+                );
+            }
+            let now = daemon.clock.now();
+            let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "down", false, Some(&answer), now));
+            let cap = if blame == Blame::Login { PROBE_MAX_LOGIN } else { PROBE_MAX };
+            let mut probes = super::Backoff::new(Duration::from_secs(1), cap);
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(probes.next_delay()) => {}
+                    _ = shutdown.changed() => break,
+                }
+                match connections.probe().await {
+                    Ok(()) => {
+                        info!(
+                            channel = "smtp",
+                            "the SMTP server is back after {} s; sending what waited",
+                            began.elapsed().as_secs()
+                        );
+                        let now = daemon.clock.now();
+                        let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "sending", true, None, now));
+                        states.changed("sending");
+                        break;
+                    }
+                    Err(e) => {
+                        let answer = e.to_string();
+                        let now = daemon.clock.now();
+                        let _ = tokio::task::block_in_place(|| {
+                            store.set_channel("smtp", "down", false, Some(&answer), now)
+                        });
+                    }
+                }
+            }
         }
     }
     info!(channel = "smtp", "outbox worker stopped");
