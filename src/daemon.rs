@@ -356,6 +356,37 @@ async fn notify_oncall(daemon: &Daemon, account: &str, problem: &str) {
     }
 }
 
+/// The states a channel records while it cannot do its work (see `set_channel` in the IMAP
+/// and SMTP channels).
+const DOWN_STATES: [&str; 3] = ["down", "failing", "needs re-authorization"];
+
+/// What is wrong with one channel: down (and for longer than `down_after`, so that a
+/// server restart the channel rides out on its next try does not flap health), or without a
+/// success for longer than `stalled` while it has work (`waiting`).
+fn channel_problem(
+    name: &str,
+    channel: Option<&crate::record::ChannelStatus>,
+    waiting: bool,
+    now: chrono::DateTime<Utc>,
+    started: chrono::DateTime<Utc>,
+    stalled: chrono::Duration,
+    down_after: chrono::Duration,
+) -> Option<String> {
+    // Within the grace, the stall alarm below still speaks for a channel without success.
+    if let Some(c) = channel.filter(|c| DOWN_STATES.contains(&c.state.as_str()))
+        && now - c.since >= down_after
+    {
+        let why = c.last_error.clone().unwrap_or_else(|| "no answer".into());
+        return Some(format!("{name} is {} since {} (last error: {why})", c.state, c.since.to_rfc3339()));
+    }
+    let since = channel.and_then(|c| c.last_success).unwrap_or(started);
+    if now - since > stalled && waiting {
+        let why = channel.and_then(|c| c.last_error.clone()).unwrap_or_else(|| "no attempt yet".into());
+        return Some(format!("{name} has not succeeded since {} (last error: {why})", since.to_rfc3339()));
+    }
+    None
+}
+
 /// What is wrong, in sentences an operator can act on.
 pub fn problems(
     config: &Config,
@@ -364,6 +395,7 @@ pub fn problems(
     started: chrono::DateTime<Utc>,
 ) -> Vec<String> {
     let stalled = chrono::Duration::from_std(config.alerts.stalled_after).unwrap_or(chrono::Duration::minutes(10));
+    let down_after = chrono::Duration::from_std(config.alerts.down_after).unwrap_or(chrono::Duration::seconds(30));
     let late = chrono::Duration::from_std(config.alerts.outbox_late_after).unwrap_or(chrono::Duration::minutes(15));
     let mut out = Vec::new();
     for (name, enabled) in [("imap", config.imap.is_some()), ("smtp", config.smtp.is_some())] {
@@ -371,12 +403,8 @@ pub fn problems(
             continue;
         }
         let channel = status.channels.iter().find(|c| c.name == name);
-        let last_ok = channel.and_then(|c| c.last_success);
-        let since = last_ok.unwrap_or(started);
-        if now - since > stalled && !(name == "smtp" && status.outbox_pending == 0) {
-            let why = channel.and_then(|c| c.last_error.clone()).unwrap_or_else(|| "no attempt yet".into());
-            out.push(format!("{name} has not succeeded since {} (last error: {why})", since.to_rfc3339()));
-        }
+        let waiting = !(name == "smtp" && status.outbox_pending == 0);
+        out.extend(channel_problem(name, channel, waiting, now, started, stalled, down_after));
     }
     if let Some(oldest) = status.oldest_pending
         && now - oldest > late
@@ -400,4 +428,50 @@ pub fn problems(
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::ChannelStatus;
+    use chrono::{Duration as Span, TimeZone};
+
+    fn channel(state: &str, down_for: i64, now: chrono::DateTime<Utc>) -> ChannelStatus {
+        ChannelStatus {
+            name: "imap".into(),
+            state: state.into(),
+            since: now - Span::seconds(down_for),
+            last_success: Some(now - Span::seconds(down_for + 1)),
+            last_error: Some("connection refused".into()),
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_channel_down_past_the_grace_is_a_problem_at_once_not_after_the_stall_alarm() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 7, 2, 0, 0).unwrap();
+        let (stalled, grace) = (Span::seconds(600), Span::seconds(30));
+        let check = |c: &ChannelStatus| channel_problem("imap", Some(c), true, now, now, stalled, grace);
+        // A restart the channel rides out: no flapping.
+        assert_eq!(check(&channel("down", 10, now)), None);
+        let down = check(&channel("down", 31, now)).expect("down past the grace");
+        assert!(down.starts_with("imap is down since") && down.contains("connection refused"), "{down}");
+        assert!(check(&channel("needs re-authorization", 31, now)).is_some());
+        assert!(check(&channel("failing", 31, now)).is_some());
+        // Up again: nothing, however long it was down before.
+        let up = ChannelStatus { last_success: Some(now), ..channel("connected", 3_600, now) };
+        assert_eq!(check(&up), None);
+        // With no grace, down is said at once.
+        let zero = channel_problem("imap", Some(&channel("down", 0, now)), true, now, now, stalled, Span::zero());
+        assert!(zero.is_some_and(|p| p.starts_with("imap is down")));
+        // Never succeeded and stalled: the old alarm still speaks.
+        let never = ChannelStatus { last_success: None, ..channel("connecting", 0, now) };
+        let started = now - Span::seconds(601);
+        assert!(
+            channel_problem("imap", Some(&never), true, now, started, stalled, grace)
+                .is_some_and(|p| p.contains("has not succeeded"))
+        );
+        // SMTP with nothing to send is not stalled.
+        assert_eq!(channel_problem("smtp", Some(&never), false, now, started, stalled, grace), None);
+    }
 }

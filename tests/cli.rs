@@ -252,3 +252,45 @@ fn unreadable_input_is_one_line_not_a_panic() {
         assert!(!err.contains("panicked"));
     }
 }
+
+#[test]
+fn status_without_config_finds_the_configuration_or_says_it_found_none() {
+    let dir = TestDir::new("cli-status-search");
+    let run = |cwd: &Path, env: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_uketsuke"));
+        cmd.arg("status").current_dir(cwd).env_remove("UKETSUKE_CONFIG");
+        if let Some(path) = env {
+            cmd.env("UKETSUKE_CONFIG", path);
+        }
+        cmd.output().expect("status")
+    };
+    // Nothing to find: said so, and no database appears.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = run(&empty, None);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no configuration found") && err.contains("--config"), "{err}");
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0, "status wrote into the folder");
+    // ./config/uketsuke.toml is found; its store does not exist yet: said so, none created.
+    let site = dir.join("site");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), &site.join("config"));
+    let out = run(&site, None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("there is no store at state/uketsuke.db"), "{err}");
+    assert!(!site.join("state").exists(), "status created a store");
+    // $UKETSUKE_CONFIG wins, and one that names nothing is an error, not a fallback.
+    let out = run(&empty, Some(&site.join("config/uketsuke.toml")));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no store"), "{out:?}");
+    let out = run(&site, Some(&dir.join("missing.toml")));
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UKETSUKE_CONFIG names"), "{out:?}");
+    // Once the store exists, status reads it.
+    let store = site.join("state/uketsuke.db");
+    std::fs::create_dir_all(store.parent().unwrap()).unwrap();
+    uketsuke::record::SqliteStore::open(&store).expect("a store");
+    let out = run(&site, None);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no problems"), "{out:?}");
+}

@@ -261,9 +261,141 @@ fn imap_server_restarted_mid_run_and_smtp_refusing_then_accepting() {
     }
     let log = daemon.terminate();
     assert!(log.contains("IMAP intake is down"), "{log}");
-    assert!(log.contains("sending failed, will retry"), "{log}");
+    assert!(log.contains("sending has paused"), "{log}");
+    assert!(log.contains("the SMTP server is back after"), "{log}");
     // Each change of state is logged once, not once per retry.
     assert!(log.matches("IMAP intake is down").count() <= 3, "{log}");
+}
+
+/// `uketsuke status --json` for a test's configuration (Null before the daemon made its store).
+fn status_json(config: &std::path::Path) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["status", "--json", "--config", config.to_str().unwrap()])
+        .output()
+        .expect("status");
+    if String::from_utf8_lossy(&out.stderr).contains("there is no store") {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("status --json: {e}: {out:?}"))
+}
+
+/// The outbox entries still waiting: (recipient, attempts, not_before, created_at).
+fn pending_entries(db: &std::path::Path) -> Vec<(String, i64, String, String)> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("store");
+    let mut query = conn
+        .prepare("SELECT recipient, attempts, not_before, created_at FROM outbox WHERE state = 'pending'")
+        .expect("query");
+    query
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[test]
+fn an_smtp_outage_pauses_the_channel_and_everything_waiting_goes_when_it_is_back() {
+    let stack = MailStack::new("smtp-outage");
+    let config = config_for(&stack, "smtp-outage", "three-priority", "plain");
+    // The shipped backoff for a message's own failures: had each refused connection aged the
+    // messages, they would wait a minute or more after the server is back. Down is said after
+    // 3 s.
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "retry_first_seconds = 1\nretry_max_seconds = 2\n",
+        "retry_first_seconds = 30\nretry_max_seconds = 3600\n",
+        1,
+    ) + "[alerts]\ndown_after_seconds = 3\n";
+    std::fs::write(&config, text).unwrap();
+    let db = stack.dir.join("smtp-outage.db");
+    let daemon = Daemon::start(&config, None);
+    let first = "outage-0@ops.acme.example.jp";
+    append(
+        &stack,
+        SUPPORT,
+        &report(first, "o0@acme", "一件目", "使い方を教えてください"),
+        "20-Nov-2026 11:00:00 +0900",
+    );
+    wait_for("the first acknowledgment", Duration::from_secs(30), || {
+        Some(mailbox(&stack, first)).filter(|m| !m.is_empty())
+    });
+
+    stack.postfix("stop");
+    let waiting: Vec<String> = (1..=5).map(|i| format!("outage-{i}@ops.acme.example.jp")).collect();
+    for (i, who) in waiting.iter().enumerate() {
+        let id = format!("o{}@acme", i + 1);
+        append(&stack, SUPPORT, &report(who, &id, "使い方", "使い方を教えてください"), "20-Nov-2026 11:01:00 +0900");
+    }
+    // Health says so as soon as the grace is over, not after stalled_after_seconds (600).
+    let problems = wait_for("status to show SMTP down", Duration::from_secs(60), || {
+        let status = status_json(&config);
+        let problems = status["problems"].to_string();
+        problems.contains("smtp is down since").then_some(problems)
+    });
+    assert!(problems.contains("refused") || problems.contains("connect"), "{problems}");
+    // Let the channel fail a good many times over.
+    std::thread::sleep(Duration::from_secs(10));
+    let pending = pending_entries(&db);
+    let acks: Vec<_> = pending.iter().filter(|(to, ..)| to.starts_with("outage-")).collect();
+    assert_eq!(acks.len(), waiting.len(), "{pending:?}");
+    for (to, attempts, not_before, created) in &pending {
+        // Nothing was counted against a message, nothing was put off.
+        assert_eq!(*attempts, 0, "{to}: {pending:?}");
+        assert!(not_before <= created, "{to} was put off: {pending:?}");
+    }
+
+    let back = std::time::Instant::now();
+    stack.postfix("start");
+    for who in &waiting {
+        wait_for("the acknowledgments that waited", Duration::from_secs(60), || {
+            Some(mailbox(&stack, who)).filter(|m| !m.is_empty())
+        });
+    }
+    eprintln!("every waiting acknowledgment delivered {} ms after SMTP was back", back.elapsed().as_millis());
+    for who in waiting.iter().chain([&first.to_string()]) {
+        assert_eq!(mailbox(&stack, who).len(), 1, "{who} acknowledged twice");
+    }
+    wait_for("status to show SMTP up", Duration::from_secs(30), || {
+        let status = status_json(&config);
+        (!status["problems"].to_string().contains("smtp is down")).then_some(())
+    });
+    let log = daemon.terminate();
+    // The outage is logged when it starts and when it ends, not once per refused connection.
+    assert_eq!(log.matches("sending has paused").count(), 1, "{log}");
+    assert!(log.contains("the SMTP server is back after"), "{log}");
+}
+
+#[test]
+fn an_imap_server_that_is_down_is_shown_at_once_and_no_status_creates_an_empty_store() {
+    let stack = MailStack::new("imap-down");
+    let config = config_for(&stack, "imap-down", "three-priority", "tls");
+    let text = std::fs::read_to_string(&config).unwrap() + "[alerts]\ndown_after_seconds = 2\n";
+    std::fs::write(&config, text).unwrap();
+    let db = stack.dir.join("imap-down.db");
+    // Before the daemon ever ran there is no store: status says so and makes none.
+    let before = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["status", "--config", config.to_str().unwrap()])
+        .output()
+        .expect("status");
+    assert_eq!(before.status.code(), Some(1), "{before:?}");
+    assert!(String::from_utf8_lossy(&before.stderr).contains("there is no store at"), "{before:?}");
+    assert!(!db.exists(), "status created an empty store");
+
+    let daemon = Daemon::start(&config, None);
+    wait_for("IMAP connected", Duration::from_secs(30), || {
+        let status = status_json(&config);
+        status["channels"].to_string().contains("connected").then_some(())
+    });
+    assert_eq!(status_json(&config)["problems"], serde_json::json!([]));
+    stack.stop_all();
+    let problems = wait_for("status to show IMAP down", Duration::from_secs(60), || {
+        let problems = status_json(&config)["problems"].to_string();
+        problems.contains("imap is down since").then_some(problems)
+    });
+    assert!(!problems.contains("has not succeeded"), "{problems}");
+    stack.restart();
+    wait_for("status to show IMAP up again", Duration::from_secs(90), || {
+        status_json(&config)["problems"].as_array().is_some_and(|p| p.is_empty()).then_some(())
+    });
+    daemon.terminate();
 }
 
 #[test]
@@ -443,7 +575,7 @@ fn smtp_auth_with_a_password_where_the_server_allows_it() {
         "20-Nov-2026 11:05:00 +0900",
     );
     wait_for("the refused login in the log", Duration::from_secs(30), || {
-        daemon.log().contains("sending failed, will retry").then_some(())
+        daemon.log().contains("sending has paused, the SMTP server refuses our login").then_some(())
     });
     let log = daemon.terminate();
     let status = Command::new(env!("CARGO_BIN_EXE_uketsuke"))

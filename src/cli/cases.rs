@@ -17,9 +17,80 @@ pub struct StoreArgs {
     pub overrides: Overrides,
 }
 
+/// Where a command finds the main configuration when `--config` is not given, after
+/// `$UKETSUKE_CONFIG`: the first of these that exists.
+pub const CONFIG_SEARCH: [&str; 2] = ["config/uketsuke.toml", "/etc/uketsuke/uketsuke.toml"];
+
+/// The main configuration a command on the daemon's store uses: `--config`, else
+/// `$UKETSUKE_CONFIG`, else the first of [`CONFIG_SEARCH`] that exists. None when nothing was
+/// found; an error when `$UKETSUKE_CONFIG` names a file that is not there.
+pub fn find_config(explicit: Option<&Path>) -> Result<Option<PathBuf>, String> {
+    if let Some(path) = explicit {
+        return Ok(Some(path.to_path_buf()));
+    }
+    if let Some(path) = std::env::var_os("UKETSUKE_CONFIG").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        if !path.exists() {
+            return Err(format!(
+                "UKETSUKE_CONFIG names {}, which does not exist; set it to the daemon's uketsuke.toml or pass --config FILE",
+                path.display()
+            ));
+        }
+        return Ok(Some(path));
+    }
+    Ok(CONFIG_SEARCH.iter().map(PathBuf::from).find(|p| p.exists()))
+}
+
+/// Whether a command may create the store when there is none yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Commands that put something in (ingest, auth login): a new store is made.
+    CreateIfMissing,
+    /// Commands that read or change what the daemon recorded: no store is an error, never an
+    /// empty new one that reports "no problems".
+    Existing,
+    /// `auth status`: before the first sign-in there is nothing stored, which is its answer
+    /// (each account "has no refresh token yet"); read as empty, no file made.
+    EmptyIfMissing,
+}
+
+/// The configuration a store command works with (see [`find_config`]): with `--db` and no
+/// configuration found, the built-in one; with neither, an error that says where it looked.
+pub fn load_for_store(args: &StoreArgs) -> Result<Config, ExitCode> {
+    match find_config(args.config.as_deref()) {
+        Ok(Some(path)) => load(Some(&path), &args.overrides),
+        Ok(None) if args.db.is_some() => load(None, &args.overrides),
+        Ok(None) => {
+            eprintln!(
+                "uketsuke: no configuration found (looked at $UKETSUKE_CONFIG, ./{}, {}); pass --config FILE, or --db PATH for a store alone",
+                CONFIG_SEARCH[0], CONFIG_SEARCH[1]
+            );
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("uketsuke: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn open(args: &StoreArgs) -> Result<(Config, SqliteStore), ExitCode> {
-    let config = load(args.config.as_deref(), &args.overrides)?;
-    let path = args.db.clone().unwrap_or_else(|| config.store.path.clone());
+    open_with(args, Access::Existing)
+}
+
+fn open_with(args: &StoreArgs, access: Access) -> Result<(Config, SqliteStore), ExitCode> {
+    let config = load_for_store(args)?;
+    let mut path = args.db.clone().unwrap_or_else(|| config.store.path.clone());
+    if access == Access::EmptyIfMissing && !path.exists() {
+        path = PathBuf::from(":memory:");
+    }
+    if access == Access::Existing && !path.exists() {
+        eprintln!(
+            "uketsuke: there is no store at {}: uketsuke has not run with this configuration yet, or [store] path (or --db) names another file",
+            path.display()
+        );
+        return Err(ExitCode::from(1));
+    }
     match SqliteStore::open(&path) {
         Ok(store) => Ok((config, store)),
         Err(e) => {
@@ -56,7 +127,7 @@ pub fn ingest(args: &StoreArgs, files: &[PathBuf], form: bool, at: Option<&str>,
         Ok(at) => at,
         Err(code) => return code,
     };
-    let (config, mut store) = match open(args) {
+    let (config, mut store) = match open_with(args, Access::CreateIfMissing) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -475,7 +546,7 @@ fn account_line(a: &crate::oauth::health::AccountHealth, config: &Config) -> Str
 
 /// `uketsuke auth login NAME`.
 pub fn auth_login(args: &StoreArgs, name: &str) -> ExitCode {
-    let (config, store) = match open(args) {
+    let (config, store) = match open_with(args, Access::CreateIfMissing) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -522,8 +593,11 @@ pub fn auth_login(args: &StoreArgs, name: &str) -> ExitCode {
 
 /// `uketsuke auth status`.
 pub fn auth_status(args: &StoreArgs, json: bool) -> ExitCode {
-    let (config, status) = match open_status(args) {
-        Ok(v) => v,
+    let (config, status) = match open_with(args, Access::EmptyIfMissing) {
+        Ok((config, store)) => match store.status() {
+            Ok(status) => (config, status),
+            Err(e) => return fail(e),
+        },
         Err(code) => return code,
     };
     let accounts = crate::oauth::health::accounts(&config, &status, Utc::now());

@@ -148,7 +148,8 @@ enum AuthCommand {
 
 #[derive(clap::Args)]
 struct StoreOptions {
-    /// Main configuration file (default: the configuration built into the binary).
+    /// Main configuration file (default: $UKETSUKE_CONFIG, else the first of
+    /// ./config/uketsuke.toml and /etc/uketsuke/uketsuke.toml that exists).
     #[arg(long)]
     config: Option<PathBuf>,
     /// The SQLite database (default: [store] path of the configuration).
@@ -473,7 +474,7 @@ fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> E
     } else {
         builder.init();
     }
-    let config = match load(args.config.as_deref(), &args.overrides) {
+    let config = match cases::load_for_store(&args) {
         Ok(c) => c,
         Err(code) => return code,
     };

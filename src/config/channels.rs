@@ -147,6 +147,10 @@ pub struct OutboxSettings {
 pub struct AlertSettings {
     /// A channel with no success for this long is reported as stalled.
     pub stalled_after: Duration,
+    /// A channel that has been down (refused, unreachable, failing its login) for this long
+    /// is reported as down: long enough for a server restart or a dropped connection that the
+    /// channel mends on its next try not to flap health red and green.
+    pub down_after: Duration,
     /// An outbox entry pending this long is reported.
     pub outbox_late_after: Duration,
     /// Mail the on-call address when an OAuth2 account needs re-authorization or its secret
@@ -164,6 +168,7 @@ impl Default for AlertSettings {
     fn default() -> Self {
         AlertSettings {
             stalled_after: Duration::from_secs(600),
+            down_after: Duration::from_secs(30),
             outbox_late_after: Duration::from_secs(900),
             auth_notice: false,
         }
@@ -377,10 +382,15 @@ pub fn read_outbox(source: &mut Source, t: TableRef<'_, '_>) -> OutboxSettings {
 }
 
 pub fn read_alerts(source: &mut Source, t: TableRef<'_, '_>) -> AlertSettings {
-    let mut s =
-        Section::new(source, t, "[alerts]", &["stalled_after_seconds", "outbox_late_after_seconds", "auth_notice"]);
+    let mut s = Section::new(
+        source,
+        t,
+        "[alerts]",
+        &["stalled_after_seconds", "down_after_seconds", "outbox_late_after_seconds", "auth_notice"],
+    );
     AlertSettings {
         stalled_after: seconds(&mut s, "stalled_after_seconds", 600, 7 * 86_400),
+        down_after: Duration::from_secs(s.integer("down_after_seconds", 30, 0..3_601) as u64),
         outbox_late_after: seconds(&mut s, "outbox_late_after_seconds", 900, 7 * 86_400),
         auth_notice: s.boolean("auth_notice", false),
     }
