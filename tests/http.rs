@@ -6,11 +6,11 @@
 
 mod common;
 
-use common::{copy_shipped_config, free_port};
+use common::{TestDir, copy_shipped_config, die_with_test, free_port};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -68,7 +68,8 @@ fn request(port: u16, method: &str, path: &str, headers: &[(&str, String)], body
 struct Server {
     child: Child,
     port: u16,
-    dir: PathBuf,
+    /// Removed when the server is dropped (after its daemon is killed).
+    dir: TestDir,
 }
 
 impl Drop for Server {
@@ -80,8 +81,7 @@ impl Drop for Server {
 
 /// `uketsuke run` with only the HTTP listener, its clock fixed at `now`.
 fn server(name: &str, profile: &str, now: &str, extra: &str) -> Server {
-    let dir = std::env::temp_dir().join(format!("uketsuke-http-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TestDir::new(&format!("http-{name}"));
     let repo = common::repo();
     copy_shipped_config(&dir);
     // The templates are copied too, so a test may edit them and reload.
@@ -101,7 +101,7 @@ fn server(name: &str, profile: &str, now: &str, extra: &str) -> Server {
     );
     std::fs::write(dir.join("uketsuke.toml"), config).expect("config");
     let log = std::fs::File::create(dir.join("daemon.log")).expect("log");
-    let child = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+    let child = die_with_test(&mut Command::new(env!("CARGO_BIN_EXE_uketsuke")))
         .args([
             "run",
             "--config",
@@ -978,8 +978,7 @@ fn the_page_refuses_posts_from_elsewhere_and_sends_its_safety_headers() {
 
 #[test]
 fn an_empty_or_short_signing_secret_is_a_configuration_error() {
-    let dir = std::env::temp_dir().join(format!("uketsuke-http-secret-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TestDir::new("http-secret");
     copy_shipped_config(&dir);
     std::fs::write(dir.join("empty-key"), "\n").unwrap();
     std::fs::write(dir.join("short-key"), "secret").unwrap();
