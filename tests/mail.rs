@@ -281,6 +281,9 @@ fn status_json(config: &std::path::Path) -> serde_json::Value {
 
 /// The outbox entries still waiting: (recipient, attempts, not_before, created_at).
 fn pending_entries(db: &std::path::Path) -> Vec<(String, i64, String, String)> {
+    if !db.exists() {
+        return Vec::new();
+    }
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("store");
     let mut query = conn
         .prepare("SELECT recipient, attempts, not_before, created_at FROM outbox WHERE state = 'pending'")
@@ -361,6 +364,52 @@ fn an_smtp_outage_pauses_the_channel_and_everything_waiting_goes_when_it_is_back
     // The outage is logged when it starts and when it ends, not once per refused connection.
     assert_eq!(log.matches("sending has paused").count(), 1, "{log}");
     assert!(log.contains("the SMTP server is back after"), "{log}");
+}
+
+#[test]
+fn a_4xx_to_one_recipient_is_that_messages_backoff_not_an_outage() {
+    let stack = MailStack::new("smtp-4xx");
+    let config = config_for(&stack, "smtp-4xx", "three-priority", "plain");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "retry_first_seconds = 1\nretry_max_seconds = 2\n",
+        "retry_first_seconds = 30\nretry_max_seconds = 3600\n",
+        1,
+    ) + "[alerts]\ndown_after_seconds = 1\n";
+    std::fs::write(&config, text).unwrap();
+    // Postfix puts off one recipient (450 at RCPT), as a full or busy mailbox does.
+    let busy = "busy-4xx@ops.acme.example.jp";
+    let etc = stack.dir.join("postfix/etc");
+    let restriction =
+        format!("smtpd_recipient_restrictions = check_recipient_access inline:{{{{{busy}=450 4.2.0 Mailbox busy}}}}");
+    let out = Command::new("postconf").args(["-c", etc.to_str().unwrap(), "-e", &restriction]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    stack.postfix("reload");
+    let daemon = Daemon::start(&config, None);
+    append(&stack, SUPPORT, &report(busy, "b4@acme", "一件目", "使い方を教えてください"), "20-Nov-2026 11:00:00 +0900");
+    let db = stack.dir.join("smtp-4xx.db");
+    let entry = wait_for("the put-off acknowledgment", Duration::from_secs(30), || {
+        pending_entries(&db).into_iter().find(|(to, attempts, ..)| to == busy && *attempts >= 1)
+    });
+    // Put off by its own backoff (30 s doubled), not sent again at once.
+    assert!(entry.2 > entry.3, "not put off: {entry:?}");
+    // The channel is up: the next customer's acknowledgment goes at once.
+    let other = "other-4xx@ops.acme.example.jp";
+    append(
+        &stack,
+        SUPPORT,
+        &report(other, "o4@acme", "二件目", "使い方を教えてください"),
+        "20-Nov-2026 11:01:00 +0900",
+    );
+    wait_for("the other acknowledgment", Duration::from_secs(30), || {
+        Some(mailbox(&stack, other)).filter(|m| !m.is_empty())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let problems = status_json(&config)["problems"].to_string();
+    assert!(!problems.contains("smtp is down"), "{problems}");
+    let log = daemon.terminate();
+    assert!(log.contains("the server put the message off, will retry in 60 s") && log.contains("450"), "{log}");
+    assert!(!log.contains("sending has paused"), "{log}");
+    assert!(mailbox(&stack, busy).is_empty());
 }
 
 #[test]
