@@ -173,7 +173,7 @@ fn read_parts(
         }
     }
     let text_of = |id: usize, warnings: &mut Vec<String>| match repaired.get(id).and_then(Option::as_ref) {
-        Some(r) => r.text.clone(),
+        Some(r) => capped(&r.text, warnings).to_string(),
         None => decode_part(raw, &parts[id], warnings),
     };
 
@@ -193,7 +193,7 @@ fn read_parts(
         let Some(part) = parts.get(id) else { continue };
         let text = match &part.body {
             PartType::Text(_) => text_of(id, &mut parsed.warnings),
-            PartType::Html(_) => html::html_to_text(&text_of(id, &mut parsed.warnings)),
+            PartType::Html(_) => capped_owned(html::html_to_text(&text_of(id, &mut parsed.warnings))),
             _ => continue,
         };
         if text.trim().is_empty() {
@@ -202,10 +202,12 @@ fn read_parts(
             found.texts.push(text);
         }
     }
-    for &id in &message.html_body {
+    // The HTML alternatives are read only while no text has been found: they are the body
+    // only when there is no text.
+    for &id in message.html_body.iter().filter(|_| found.texts.is_empty()) {
         let id = id as usize;
         if parts.get(id).is_some_and(|p| matches!(p.body, PartType::Html(_))) {
-            let text = html::html_to_text(&text_of(id, &mut parsed.warnings));
+            let text = capped_owned(html::html_to_text(&text_of(id, &mut parsed.warnings)));
             if !text.trim().is_empty() {
                 found.htmls.push(text);
             }
@@ -570,28 +572,83 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
         let looks_right = unicode_label || !text.contains(|c: char| ('\u{80}'..='\u{FF}').contains(&c));
         if plain_label && looks_right && !text.contains(['\u{FFFD}', '\u{1b}']) && (label.is_some() || text.is_ascii())
         {
-            return text.to_string();
+            return capped(text, warnings).to_string();
         }
     }
-    let body = raw.get(part.offset_body as usize..part.offset_end as usize).unwrap_or_default();
-    let bytes = match part.encoding {
+    let whole = raw.get(part.offset_body as usize..part.offset_end as usize).unwrap_or_default();
+    // A long encoded body is decoded only as far as is read: cut at a line end, where
+    // base64 and quoted-printable lines end whole.
+    let body = if whole.len() > 2 * MAX_TEXT_BYTES && part.encoding != Encoding::None {
+        let prefix = &whole[..2 * MAX_TEXT_BYTES];
+        &prefix[..prefix.iter().rposition(|&b| b == b'\n').map_or(prefix.len(), |i| i + 1)]
+    } else {
+        whole
+    };
+    let mut bytes = match part.encoding {
         Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
         Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(body),
-        Encoding::None => Some(body.to_vec()),
+        Encoding::None => Some(body[..body.len().min(MAX_TEXT_BYTES + 4)].to_vec()),
     };
-    let Some(bytes) = bytes else {
+    let Some(bytes) = bytes.as_mut() else {
         // The transfer encoding is broken; mail-parser's best effort is better than nothing.
         warnings.push("a text part has a broken transfer encoding; its text may be incomplete".into());
-        return part.text_contents().unwrap_or_default().to_string();
+        return capped(part.text_contents().unwrap_or_default(), warnings).to_string();
     };
+    // Only the first MAX_TEXT_BYTES are read (a few more, so that a character cut at the end
+    // is not taken for a wrong charset); the warning says how long the text was.
+    if bytes.len() > MAX_TEXT_BYTES {
+        let warning = too_long(if body.len() < whole.len() { whole.len() * 3 / 4 } else { body.len() });
+        if !warnings.contains(&warning) {
+            warnings.push(warning);
+        }
+        bytes.truncate(MAX_TEXT_BYTES + 4);
+    }
     let label = part.content_type().and_then(|ct| ct.attribute("charset"));
-    let decoded = charset::decode(&bytes, label);
+    let decoded = charset::decode(bytes, label);
     if let Some(w) = decoded.warning
         && !warnings.contains(&w)
     {
         warnings.push(w);
     }
-    decoded.text
+    let mut text = decoded.text;
+    if text.len() > MAX_TEXT_BYTES {
+        text.truncate(text.floor_char_boundary(MAX_TEXT_BYTES));
+    }
+    text
+}
+
+/// The most text read from one part for the incident items, in bytes of UTF-8. A report's
+/// own words are a few kilobytes; beyond this is a pasted log or a dump, whose first megabyte
+/// says what went wrong. The message itself is stored whole, and the hand-over carries it.
+/// Reading a 50 MB body whole would cost several copies of it, in memory and in time.
+pub const MAX_TEXT_BYTES: usize = 1 << 20;
+
+fn too_long(len: usize) -> String {
+    format!(
+        "a text part is {:.1} MB; only its first {} MB was read for the incident items (the whole message is kept)",
+        len as f64 / 1e6,
+        MAX_TEXT_BYTES >> 20
+    )
+}
+
+/// At most [`MAX_TEXT_BYTES`] of a part's text, cut at a character boundary, with a warning.
+fn capped<'t>(text: &'t str, warnings: &mut Vec<String>) -> &'t str {
+    if text.len() <= MAX_TEXT_BYTES {
+        return text;
+    }
+    let warning = too_long(text.len());
+    if !warnings.contains(&warning) {
+        warnings.push(warning);
+    }
+    &text[..text.floor_char_boundary(MAX_TEXT_BYTES)]
+}
+
+/// [`capped`] for text made here (an HTML part read as text), whose length was already warned of.
+fn capped_owned(mut text: String) -> String {
+    if text.len() > MAX_TEXT_BYTES {
+        text.truncate(text.floor_char_boundary(MAX_TEXT_BYTES));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -728,6 +785,46 @@ mod tests {
         .expect("parses");
         assert_eq!(p.content_type, "text/plain");
         assert_eq!(p.body.trim(), "café");
+    }
+
+    #[test]
+    fn a_huge_text_body_is_read_up_to_the_limit_with_a_warning() {
+        let line = "2026-11-25 11:00:00 ERROR 管理画面にログインできません E-4012\r\n";
+        let body = line.repeat(3 * MAX_TEXT_BYTES / line.len());
+        for (encoding, encoded) in [
+            ("8bit", body.clone()),
+            ("base64", {
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(body.as_bytes());
+                b64.as_bytes().chunks(76).map(|c| format!("{}\r\n", String::from_utf8_lossy(c))).collect()
+            }),
+        ] {
+            let p = parse_mail(&format!(
+                "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n{encoded}"
+            ));
+            assert!(
+                p.body.len() <= MAX_TEXT_BYTES && p.body.len() > MAX_TEXT_BYTES / 2,
+                "{encoding}: {}",
+                p.body.len()
+            );
+            assert!(p.body.starts_with("2026-11-25 11:00:00 ERROR 管理画面"), "{encoding}");
+            // Cut between characters, never inside one; no charset doubt from the cut.
+            assert!(!p.body.contains('\u{FFFD}'), "{encoding}");
+            assert!(
+                p.warnings.iter().any(|w| w.contains("only its first 1 MB was read")),
+                "{encoding}: {:?}",
+                p.warnings
+            );
+            assert!(!p.warnings.iter().any(|w| w.contains("charset")), "{encoding}: {:?}", p.warnings);
+        }
+        // 3 MB of NULs in base64 (a binary dump sent as text): read as far as the limit.
+        use base64::Engine;
+        let nul = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 3 * MAX_TEXT_BYTES]);
+        let nul: String = nul.as_bytes().chunks(76).map(|c| format!("{}\r\n", String::from_utf8_lossy(c))).collect();
+        let p = parse_mail(&format!(
+            "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{nul}"
+        ));
+        assert!(p.body.len() <= MAX_TEXT_BYTES, "{}", p.body.len());
     }
 
     #[test]
