@@ -42,11 +42,13 @@ struct LabelLine {
 }
 
 pub fn read(body: &str, rules: &Understanding) -> Reading {
-    let lines: Vec<String> = body.lines().map(|l| normalize(l.trim_end())).collect();
+    // Normalised once, whole: NFKC and the dash rule never reach across a line break.
+    let normalized = normalize(body);
+    let lines: Vec<&str> = normalized.lines().map(str::trim_end).collect();
     let end = own_text_end(&lines, rules);
     let own: Vec<&str> = lines[..end]
         .iter()
-        .map(String::as_str)
+        .copied()
         .filter(|l| !rules.quote_prefixes.iter().any(|p| l.trim_start().starts_with(p.as_str())))
         .collect();
 
@@ -344,7 +346,7 @@ fn python_exception_line(line: &str) -> bool {
 }
 
 /// Where the customer's own text ends: at the first quoted earlier message or the signature.
-fn own_text_end(lines: &[String], rules: &Understanding) -> usize {
+fn own_text_end(lines: &[&str], rules: &Understanding) -> usize {
     let mut end = lines.len();
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
@@ -371,10 +373,10 @@ fn own_text_end(lines: &[String], rules: &Understanding) -> usize {
 /// A signature with no separator: a last block of one to four short lines, after a blank line
 /// or a closing courtesy line, that reads like a name, a company or contact details ("森",
 /// "渡辺 健太 / パートナーコンサルティング株式会社").
-fn trailing_name_block(lines: &[String], rules: &Understanding) -> Option<usize> {
+fn trailing_name_block(lines: &[&str], rules: &Understanding) -> Option<usize> {
     let last = lines.iter().rposition(|l| !l.trim().is_empty())?;
     let mut start = last;
-    while start > 0 && !lines[start - 1].trim().is_empty() && !is_courtesy(&lines[start - 1], rules) {
+    while start > 0 && !lines[start - 1].trim().is_empty() && !is_courtesy(lines[start - 1], rules) {
         start -= 1;
     }
     let block = &lines[start..=last];
@@ -415,7 +417,7 @@ fn trailing_name_block(lines: &[String], rules: &Understanding) -> Option<usize>
 }
 
 /// Outlook's quoted header: `From:`/`差出人:` followed closely by `Sent:`/`送信日時:` etc.
-fn outlook_header_block(lines: &[String], i: usize) -> bool {
+fn outlook_header_block(lines: &[&str], i: usize) -> bool {
     const FROM: [&str; 3] = ["from:", "差出人:", "送信者:"];
     const NEXT: [&str; 10] =
         ["sent:", "date:", "to:", "subject:", "送信日時:", "日時:", "宛先:", "件名:", "cc:", "送信:"];
@@ -423,7 +425,7 @@ fn outlook_header_block(lines: &[String], i: usize) -> bool {
         let f = l.trim_start().as_bytes();
         set.iter().any(|p| f.len() >= p.len() && f[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
     };
-    starts(&lines[i], &FROM) && lines[i + 1..].iter().take(3).any(|l| starts(l, &NEXT))
+    starts(lines[i], &FROM) && lines[i + 1..].iter().take(3).any(|l| starts(l, &NEXT))
 }
 
 /// Recognises a label at the start of a line in any of the layouts customers use.
@@ -463,7 +465,12 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
     if let Some(l) = classify(stripped, "", rules) {
         return Some(l);
     }
-    // "重要度レベル 1": a priority label followed by its value after a space.
+    // "重要度レベル 1": a priority label followed by its value after a space. Most lines
+    // start with no priority label's first letter and are passed over without a key.
+    let first = stripped.chars().next().and_then(|c| c.to_lowercase().next());
+    if !rules.priority_labels.iter().any(|p| p.chars().next() == first) {
+        return None;
+    }
     let key = label_key(stripped);
     for p in &rules.priority_labels {
         if let Some(rest) = key.strip_prefix(p.as_str())
@@ -541,11 +548,11 @@ fn inline_customer_id(line: &str, rules: &Understanding) -> Option<String> {
         return None;
     }
     let folded = fold(line);
+    let compact: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
     for (label, kind) in &rules.labels {
         if *kind != LabelKind::Item(Item::CustomerId) || label.chars().count() < 3 {
             continue;
         }
-        let compact: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
         if let Some(pos) = compact.find(label.as_str()) {
             return find_customer_id(&compact[pos + label.len()..], rules);
         }

@@ -7,7 +7,7 @@
 
 use super::{charset, header, html};
 use chrono::{DateTime, FixedOffset, TimeZone};
-use mail_parser::{Encoding, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Encoding, HeaderName, MessageParser, MimeHeaders, PartType};
 use serde::Serialize;
 
 /// The parts of a message that understanding needs.
@@ -60,6 +60,20 @@ impl std::fmt::Display for MimeError {
     }
 }
 
+/// The MIME parser, told to read structurally only the headers uketsuke uses: the MIME
+/// headers, From, Date and the message IDs. The rest (Subject, which is decoded here from its
+/// raw bytes, Received, To, the list headers ...) stay raw, which spares most of the parse.
+static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| {
+    MessageParser::new()
+        .with_mime_headers()
+        .header_address(HeaderName::From)
+        .header_date(HeaderName::Date)
+        .header_id(HeaderName::MessageId)
+        .header_id(HeaderName::InReplyTo)
+        .header_id(HeaderName::References)
+        .default_header_raw()
+});
+
 const KNOWN_HEADERS: [&str; 9] =
     ["from", "to", "date", "subject", "message-id", "received", "content-type", "mime-version", "return-path"];
 
@@ -67,7 +81,7 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(MimeError::Empty);
     }
-    let message = MessageParser::default().parse(raw).ok_or(MimeError::NotAMessage)?;
+    let message = PARSER.parse(raw).ok_or(MimeError::NotAMessage)?;
     let mut parsed = Parsed::default();
     let raw = message.raw_message();
 
@@ -102,7 +116,18 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     parsed.in_reply_to = ids(message.in_reply_to());
     parsed.references = ids(message.references());
     parsed.date = message.date().and_then(to_chrono);
-    parsed.received = message.received().and_then(|r| r.date.as_ref()).and_then(to_chrono);
+    // Only the newest Received header (the first) is read for its date; the others are
+    // kept raw (parsing every hop costs as much as the rest of the headers).
+    parsed.received = message
+        .root_part()
+        .headers()
+        .iter()
+        .find(|h| h.name == HeaderName::Received)
+        .and_then(|h| raw.get(h.offset_start as usize..h.offset_end as usize))
+        .and_then(|value| match mail_parser::parsers::MessageStream::new(value).parse_received() {
+            mail_parser::HeaderValue::Received(r) => r.date.as_ref().and_then(to_chrono),
+            _ => None,
+        });
     if let Some(ct) = message.root_part().content_type() {
         parsed.content_type = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase();
         parsed.report_type = ct.attribute("report-type").map(str::to_ascii_lowercase);
@@ -118,7 +143,9 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
         parsed.warnings.push("the plain-text alternative is empty; the text was read from the HTML part".into());
     }
     parsed.body = if texts.is_empty() { distinct(found.htmls).join("\n\n") } else { texts.join("\n\n") };
-    parsed.body = parsed.body.replace("\r\n", "\n");
+    if parsed.body.contains('\r') {
+        parsed.body = parsed.body.replace("\r\n", "\n");
+    }
     Ok(parsed)
 }
 
@@ -262,7 +289,7 @@ fn read_parts(
     {
         let mut again = format!("Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n").into_bytes();
         again.extend_from_slice(rest);
-        if let Some(message) = MessageParser::default().parse(&again) {
+        if let Some(message) = PARSER.parse(&again) {
             read_parts(&message, message.raw_message(), max_log_bytes, parsed, found, depth + 1);
         }
     }
@@ -423,7 +450,7 @@ fn is_inline_text(part: &mail_parser::MessagePart<'_>) -> bool {
 fn distinct(texts: Vec<String>) -> Vec<String> {
     // Side-by-side copies come in twos and threes; a message of hundreds of parts is kept as
     // it is rather than compared part against part.
-    if texts.len() > 16 {
+    if texts.len() > 16 || texts.len() < 2 {
         return texts;
     }
     let squash = |t: &str| t.split_whitespace().collect::<String>();

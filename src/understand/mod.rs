@@ -266,8 +266,8 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
 }
 
 fn language_of(subject: &str, own_text: &str) -> Language {
-    let sample: String = own_text.chars().take(4000).collect();
-    if text::is_japanese(&format!("{subject}\n{sample}")) { Language::Ja } else { Language::En }
+    let sample = subject.chars().chain(std::iter::once('\n')).chain(own_text.chars().take(4000));
+    if text::is_japanese_chars(sample) { Language::Ja } else { Language::En }
 }
 
 /// Whether the subject or text mentions a feature-request word.

@@ -9,6 +9,27 @@ pub fn normalize(text: &str) -> String {
     if !needs_normalizing(text) {
         return text.to_string();
     }
+    if text.contains('\n') {
+        // Line by line: NFKC (the costly part) only for the lines that need it. No rule here
+        // reaches across a line break.
+        let mut out = String::with_capacity(text.len());
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            if needs_normalizing(line) {
+                out.push_str(&normalize_line(line));
+            } else {
+                out.push_str(line);
+            }
+        }
+        return out;
+    }
+    normalize_line(text)
+}
+
+/// [`normalize`] of text that needs it.
+fn normalize_line(text: &str) -> String {
     // A circled number (①..⑳) that opens a line numbers a step; NFKC would make "①開く"
     // "1開く" and lose that. Elsewhere (「①」が化ける) it is just a character.
     let nfkc: String = if text.contains(|c: char| ('\u{2460}'..='\u{2473}').contains(&c)) {
@@ -85,11 +106,20 @@ pub fn fold(text: &str) -> String {
 const SIMPLIFIED_ONLY: &str = "们这说时会为个没对发过还关问题网络统显误请谢帮处无录码账户么";
 
 pub fn is_japanese(text: &str) -> bool {
+    is_japanese_chars(text.chars())
+}
+
+/// [`is_japanese`] over characters, so a caller can sample a text without copying it.
+pub fn is_japanese_chars(chars: impl Iterator<Item = char>) -> bool {
     let (mut kana, mut kanji, mut latin) = (0usize, 0usize, 0usize);
-    for c in text.chars() {
+    let mut simplified = false;
+    for c in chars {
         match c {
             '\u{3040}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}' => kana += 1,
-            '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' => kanji += 1,
+            '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' => {
+                kanji += 1;
+                simplified = simplified || (kana == 0 && SIMPLIFIED_ONLY.contains(c));
+            }
             c if c.is_ascii_alphabetic() => latin += 1,
             _ => {}
         }
@@ -97,7 +127,7 @@ pub fn is_japanese(text: &str) -> bool {
     // Japanese prose has kana; an English report quoting a Japanese error has little of it
     // compared with its Latin letters. Hanzi without a single kana, more than a short
     // all-kanji subject (障害報告) has, are Chinese: answered in English, not Japanese.
-    if kana == 0 && (kanji >= 16 || text.contains(|c| SIMPLIFIED_ONLY.contains(c))) {
+    if kana == 0 && (kanji >= 16 || simplified) {
         return false;
     }
     let japanese = kana * 3 + kanji * 2;
