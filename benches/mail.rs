@@ -20,9 +20,16 @@
 //!    (VmHWM) is read and it is stopped with SIGTERM; finally the customers' mailboxes are
 //!    counted (lost or duplicated acknowledgments).
 //!
+//! 3. SIGKILL during a backlog. The support mailbox is filled with K reports (from 100
+//!    senders); a daemon is started and SIGKILLed after 100-500 ms, N times over (the same
+//!    seed gives the same intervals), then one daemon drains the rest. Then the customers' and
+//!    the team's mailboxes are read: every outbox entry must have arrived (lost), and each
+//!    Message-ID that arrived more than once is a surplus that a kill caused.
+//!
 //! Run with `cargo bench --bench mail` (needs the mail servers: `scripts/mailstack install`).
 //! Knobs: UKETSUKE_BENCH_ACKS (300), UKETSUKE_BENCH_BACKLOG (10000), UKETSUKE_BENCH_POLL_MS
-//! (20), UKETSUKE_BENCH_DRAIN_LIMIT_S (300: the drain is
+//! (20), UKETSUKE_BENCH_KILLS (50; 0 skips part 3), UKETSUKE_BENCH_KILL_BACKLOG (1000);
+//! 0 for ACKS or BACKLOG skips part 1 or 2. UKETSUKE_BENCH_DRAIN_LIMIT_S (300: the drain is
 //! stopped there, to keep the whole run near 10 minutes on 2 cores, and the time to send every
 //! acknowledgment is projected from the rate so far; raise it to drain to the end). The stack
 //! lives in a fresh $TMPDIR/uketsuke-mail-bench-... on ports reserved for the run (both printed
@@ -525,8 +532,134 @@ fn main() {
 }
 
 async fn bench(stack: &MailStack, n: usize, backlog: usize, poll: Duration, drain_limit: Duration) {
-    latency(stack, n, poll).await;
-    drain(stack, backlog, drain_limit).await;
+    if n > 0 {
+        latency(stack, n, poll).await;
+    }
+    if backlog > 0 {
+        drain(stack, backlog, drain_limit).await;
+    }
+    let kills_n = knob("UKETSUKE_BENCH_KILLS", 50) as usize;
+    if kills_n > 0 {
+        kills(stack, knob("UKETSUKE_BENCH_KILL_BACKLOG", 1000) as usize, kills_n).await;
+    }
+}
+
+/// Part 3: SIGKILL at random instants while a backlog drains, then count what reached the
+/// mailboxes against what the outbox holds: every entry must arrive (nothing lost) and the
+/// surplus (the same Message-ID delivered twice) is what the kills cost.
+async fn kills(stack: &MailStack, m: usize, kills: usize) {
+    println!();
+    println!(
+        "== 3. SIGKILL during a backlog: {m} reports, {kills} kills at 100-500 ms intervals, then one daemon drains the rest"
+    );
+    let mut imap = RawImap::login(stack, SUPPORT).await;
+    let selected = imap.command(b"SELECT INBOX").await;
+    if !selected.iter().any(|l| l == "* 0 EXISTS") {
+        imap.command(b"STORE 1:* +FLAGS.SILENT (\\Deleted)").await;
+        imap.command(b"EXPUNGE").await;
+    }
+    imap.command(b"CLOSE").await;
+    for start in (0..m).step_by(200) {
+        let mut cmd = b"APPEND INBOX".to_vec();
+        for i in start..(start + 200).min(m) {
+            let raw = report(
+                &format!("kills-{}@{DOMAIN}", i % BACKLOG_SENDERS),
+                &format!("bench-kills-{i}@{DOMAIN}"),
+                &format!("強制終了 {i}: 操作方法"),
+            );
+            cmd.extend_from_slice(format!(" {{{}+}}\r\n", raw.len()).as_bytes());
+            cmd.extend_from_slice(&raw);
+        }
+        imap.command(&cmd).await;
+    }
+    imap.command(b"LOGOUT").await;
+    let team_before = count_of(stack, TEAM).await;
+    let (config, db) = config_for(stack, "kills");
+    let _ = std::fs::remove_file(&db);
+    let mut rng = 0x5eed_u64;
+    let t0 = Instant::now();
+    for k in 0..kills {
+        let log = stack.dir.join(format!("daemon-kills-{k}.log"));
+        let mut daemon = Daemon::start(&config, &log);
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        tokio::time::sleep(Duration::from_millis(100 + rng % 401)).await;
+        let _ = daemon.child.kill(); // SIGKILL
+        let _ = daemon.child.wait();
+    }
+    let killed_for = t0.elapsed();
+    let c = counts(&db).unwrap_or_default();
+    println!(
+        "  after {kills} kills ({:.1} s): recorded {} of {m}, outbox sent {} of {}",
+        killed_for.as_secs_f64(),
+        c.messages,
+        c.sent,
+        c.outbox
+    );
+    let mut daemon = Daemon::start(&config, &stack.dir.join("daemon-kills-last.log"));
+    let t = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let c = counts(&db).unwrap_or_default();
+        if (c.messages as usize >= m && c.pending == 0 && c.outbox > 0) || t.elapsed() > Duration::from_secs(300) {
+            break;
+        }
+    }
+    daemon.terminate();
+    let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("db");
+    let q = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap_or(-1);
+    let (acks, handovers, others, sent) = (
+        q("SELECT count(*) FROM outbox WHERE kind = 'ack'"),
+        q("SELECT count(*) FROM outbox WHERE kind = 'handover'"),
+        q("SELECT count(*) FROM outbox WHERE kind NOT IN ('ack', 'handover')"),
+        q("SELECT count(*) FROM outbox WHERE state = 'sent'"),
+    );
+    // Postfix may still be delivering what it accepted.
+    let expected_team = team_before as i64 + handovers;
+    let t = Instant::now();
+    let mut delivered: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    loop {
+        delivered.clear();
+        std::thread::scope(|scope| {
+            let readers: Vec<_> = (0..BACKLOG_SENDERS)
+                .map(|s| scope.spawn(move || common::mail::mailbox(stack, &format!("kills-{s}@{DOMAIN}"))))
+                .collect();
+            for r in readers {
+                for got in r.join().expect("mailbox") {
+                    *delivered.entry(got.message_id).or_default() += 1;
+                }
+            }
+        });
+        let total: u32 = delivered.values().sum();
+        if total as i64 >= acks || t.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let team = count_of(stack, TEAM).await as i64;
+    let distinct = delivered.len() as i64;
+    let total: i64 = delivered.values().map(|&n| n as i64).sum();
+    let twice = delivered.values().filter(|&&n| n > 1).count();
+    println!(
+        "  outbox: {acks} acknowledgments, {handovers} hand-overs, {others} others; {sent} sent; recorded {} of {m}",
+        q("SELECT count(*) FROM messages")
+    );
+    println!(
+        "  customers' mailboxes: {total} acknowledgments, {distinct} distinct Message-IDs (lost {}), surplus {} ({twice} Message-IDs delivered more than once)",
+        acks - distinct,
+        total - distinct
+    );
+    println!(
+        "  team mailbox: {} hand-overs delivered for {handovers} entries: surplus {}",
+        team - team_before as i64,
+        team - expected_team
+    );
+    println!(
+        "  surplus per kill: {:.2} acknowledgments, {:.2} hand-overs",
+        (total - distinct) as f64 / kills as f64,
+        (team - expected_team) as f64 / kills as f64
+    );
 }
 
 struct Sample {

@@ -4,6 +4,13 @@
 //! Message-ID it was given when enqueued, so a resend after a crash is recognisably the same
 //! message.
 //!
+//! Up to [`PARALLEL_SENDS`] messages are on their way at once, but the end of DATA is taken
+//! one message at a time: from writing the final dot until the store has the entry as sent,
+//! no other message may end its DATA. SMTP leaves a window that cannot be closed (the server
+//! has taken the message and we have not yet recorded it); this keeps at most one message
+//! inside it, so a crash or a SIGKILL sends at most one message twice, and none when it lands
+//! anywhere else.
+//!
 //! Two kinds of failure are kept apart, because they call for different waits:
 //!
 //! - A failure of the *channel* (no connection, TLS, a 421 or any refusal in the greeting,
@@ -67,6 +74,8 @@ enum SendError {
     /// The server's answer to this message (its MAIL, RCPT or DATA), or lettre's refusal to
     /// send it (a non-ASCII address to a server without SMTPUTF8).
     Message(lettre::transport::smtp::Error),
+    /// The message cannot go to this server at all (it needs an extension the server lacks).
+    Unsendable(String),
 }
 
 /// What a failure means for the outbox.
@@ -88,6 +97,7 @@ impl SendError {
             SendError::Unavailable(_) | SendError::Broken(_) => Blame::Channel,
             SendError::Login(_) | SendError::NeedsReauthorization(_) => Blame::Login,
             SendError::Message(e) if e.is_permanent() => Blame::Permanent,
+            SendError::Unsendable(_) => Blame::Permanent,
             SendError::Message(_) => Blame::Temporary,
         }
     }
@@ -114,7 +124,7 @@ fn while_sending(e: lettre::transport::smtp::Error) -> SendError {
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SendError::Unavailable(e) | SendError::Broken(e) => f.write_str(e),
+            SendError::Unavailable(e) | SendError::Broken(e) | SendError::Unsendable(e) => f.write_str(e),
             SendError::Message(e) => write!(f, "{e}"),
             SendError::Login(e) => write!(f, "the server refused the login: {e}"),
             SendError::NeedsReauthorization(e) => write!(f, "the OAuth2 account needs re-authorization: {e}"),
@@ -126,7 +136,57 @@ impl std::fmt::Display for SendError {
 /// through lettre's transport) to set TCP_NODELAY: lettre writes the final "." of a message
 /// separately, and with Nagle's algorithm that small write waits for the server's delayed
 /// ACK, about 40 ms per message.
+/// A message the server took: its answer, and the turn at the last word, held until the
+/// outbox has recorded the message as sent.
+struct Accepted {
+    response: lettre::transport::smtp::response::Response,
+    last_word: tokio::sync::OwnedMutexGuard<()>,
+}
+
+/// MAIL, RCPT and DATA for one message (several messages do this side by side, each on its
+/// connection); the message's bytes, to be sent after DATA's 354.
+async fn begin(
+    conn: &mut AsyncSmtpConnection,
+    envelope: &lettre::address::Envelope,
+    message: &lettre::Message,
+) -> Result<Vec<u8>, SendError> {
+    use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+    use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
+    let email = message.formatted();
+    let mut options = Vec::new();
+    let ascii = |a: &lettre::Address| AsRef::<str>::as_ref(a).is_ascii();
+    let non_ascii = envelope.from().is_some_and(|a| !ascii(a)) || envelope.to().iter().any(|a| !ascii(a));
+    if non_ascii {
+        if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            return Err(SendError::Unsendable("an address is not ASCII and the server has no SMTPUTF8".into()));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !email.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            return Err(SendError::Unsendable("the message is not ASCII and the server has no 8BITMIME".into()));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let step = async |conn: &mut AsyncSmtpConnection, command: String| match conn.command(command).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // As lettre does: a refused step ends the transaction (RSET by QUIT).
+            conn.abort().await;
+            Err(while_sending(e))
+        }
+    };
+    step(conn, Mail::new(envelope.from().cloned(), options).to_string()).await?;
+    for to in envelope.to() {
+        step(conn, Rcpt::new(to.clone(), vec![]).to_string()).await?;
+    }
+    step(conn, Data.to_string()).await?;
+    Ok(email)
+}
+
 struct Connections {
+    /// The turn at the end of DATA (see [`Accepted`]).
+    last_word: Arc<tokio::sync::Mutex<()>>,
     settings: SmtpSettings,
     /// Idle connections, each with the time its OAuth2 token should no longer be relied on.
     idle: std::sync::Mutex<Vec<(AsyncSmtpConnection, Option<DateTime<Utc>>)>>,
@@ -217,7 +277,7 @@ impl Connections {
     /// next message unless it broke. An idle connection the server has closed meanwhile (its
     /// idle timeout, a restart) is no outage: the message is tried once more on a fresh one,
     /// and only that answer counts.
-    async fn send(&self, message: &lettre::Message) -> Result<lettre::transport::smtp::response::Response, SendError> {
+    async fn send(&self, message: &lettre::Message) -> Result<Accepted, SendError> {
         let reused = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         // A connection whose token is about to expire is closed rather than reused.
         if let Some((conn, renew_at)) = reused.filter(|(_, at)| at.is_none_or(|at| Utc::now() < at)) {
@@ -235,13 +295,28 @@ impl Connections {
         mut conn: AsyncSmtpConnection,
         renew_at: Option<DateTime<Utc>>,
         message: &lettre::Message,
-    ) -> Result<lettre::transport::smtp::response::Response, SendError> {
-        let result =
-            tokio::time::timeout(self.settings.timeout * 4, conn.send(message.envelope(), &message.formatted())).await;
-        match result {
+    ) -> Result<Accepted, SendError> {
+        let limit = self.settings.timeout * 4;
+        let hung = || SendError::Broken(format!("the server did not answer within {limit:?}"));
+        let envelope = message.envelope();
+        let prepared = match tokio::time::timeout(limit, begin(&mut conn, envelope, message)).await {
+            Ok(Ok(email)) => email,
+            Ok(Err(e)) => {
+                if !conn.has_broken() {
+                    self.keep(conn, renew_at);
+                }
+                return Err(e);
+            }
+            Err(_) => return Err(hung()),
+        };
+        // The last word: from the end of DATA until the caller has recorded the message as
+        // sent, one message at a time. A crash can then find at most one message that the
+        // server took and the store does not know of (sent again, with the same Message-ID).
+        let last_word = self.last_word.clone().lock_owned().await;
+        match tokio::time::timeout(limit, conn.message(&prepared)).await {
             Ok(Ok(response)) => {
                 self.keep(conn, renew_at);
-                Ok(response)
+                Ok(Accepted { response, last_word })
             }
             Ok(Err(e)) => {
                 if !conn.has_broken() {
@@ -249,9 +324,7 @@ impl Connections {
                 }
                 Err(while_sending(e))
             }
-            Err(_) => {
-                Err(SendError::Broken(format!("the server did not answer within {:?}", self.settings.timeout * 4)))
-            }
+            Err(_) => Err(hung()),
         }
     }
 
@@ -305,7 +378,8 @@ fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, String> {
 pub async fn send_now(daemon: &Daemon, message: &lettre::Message) -> Result<(), String> {
     let settings = daemon.rules().config.smtp.clone().ok_or("sending is off ([smtp] enabled = false)")?;
     let tokens = settings.server.oauth.as_ref().map(|o| daemon.token_source(&o.account)).transpose()?;
-    let connections = Connections { settings, idle: std::sync::Mutex::new(Vec::new()), tokens };
+    let connections =
+        Connections { last_word: Arc::default(), settings, idle: std::sync::Mutex::new(Vec::new()), tokens };
     connections.send(message).await.map(drop).map_err(|e| e.to_string())
 }
 
@@ -330,8 +404,12 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
             return;
         }
     };
-    let connections =
-        Connections { settings: settings.clone(), idle: std::sync::Mutex::new(Vec::new()), tokens: tokens.clone() };
+    let connections = Connections {
+        last_word: Arc::default(),
+        settings: settings.clone(),
+        idle: std::sync::Mutex::new(Vec::new()),
+        tokens: tokens.clone(),
+    };
     let mut token_backoff = super::Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
     // Entries under which a fresh connection broke, and how many times in a row.
     let mut breaks: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
@@ -426,16 +504,19 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                     }
                 }
                 Err(e) => Err((e.blame(), e.to_string())),
-                Ok(response) => Ok(response),
+                Ok(accepted) => Ok(accepted),
             };
             match result {
-                Ok(response) => {
+                Ok(Accepted { response, last_word }) => {
                     breaks.remove(&job.id);
                     daemon.metrics.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let _ = tokio::task::block_in_place(|| {
-                        store.mark_sent(job.id, now)?;
-                        store.set_channel("smtp", "sending", true, None, now)
-                    });
+                    let marked = tokio::task::block_in_place(|| store.mark_sent(job.id, now));
+                    // Recorded (or failed to be): the next message may have the last word.
+                    drop(last_word);
+                    if let Err(e) = marked {
+                        error!(channel = "smtp", case = %case, "the message was sent but could not be recorded as sent (it may go again): {e}");
+                    }
+                    let _ = tokio::task::block_in_place(|| store.set_channel("smtp", "sending", true, None, now));
                     if states.changed("sending") {
                         info!(channel = "smtp", "SMTP is accepting messages");
                     }
