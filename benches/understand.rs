@@ -1097,6 +1097,50 @@ fn main() {
             uu / bu
         );
     }
+    long_subjects(&config);
+}
+
+/// Subjects built to be slow: 1 MB of encoded words that never end, and 1 MB of `Re: ` before
+/// the words. Each is understood once (the subject decoded) and its acknowledgment's subject
+/// cleaned once; both must take milliseconds, linear in the length.
+fn long_subjects(config: &Config) {
+    println!();
+    println!("  long subjects (one pass each, best of 3)   | subject KB | understand_mail ms | clean_subject ms");
+    let unterminated = "=?UTF-8?B?44Ot44Kw44Kk44Oz ".repeat((1 << 20) / 27);
+    let replies = format!("{}ログインできません", "Re: ".repeat((1 << 20) / 4));
+    let fullwidth = format!("{}ログインできません", "Ｒｅ：".repeat((1 << 20) / 9));
+    for (name, subject) in [
+        ("unterminated encoded words", &unterminated),
+        ("Re: Re: ...", &replies),
+        ("Ｒｅ：Ｒｅ：... (full width)", &fullwidth),
+    ] {
+        let raw = format!(
+            "From: Yamada <yamada@acme.example.jp>\r\nTo: support@uketsuke.example.jp\r\nSubject: {subject}\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\nMessage-ID: <long@acme.example.jp>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nログインできません。\r\n"
+        );
+        let understand = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(understand_mail(raw.as_bytes(), config).ok());
+                t.elapsed()
+            })
+            .min()
+            .unwrap();
+        let clean = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(uketsuke::act::compose::clean_subject(subject, config));
+                t.elapsed()
+            })
+            .min()
+            .unwrap();
+        println!(
+            "  {:<42} | {:>10.0} | {:>18.2} | {:>16.2}",
+            name,
+            subject.len() as f64 / 1024.0,
+            understand.as_secs_f64() * 1e3,
+            clean.as_secs_f64() * 1e3
+        );
+    }
 }
 
 fn cpu_model() -> String {

@@ -26,6 +26,9 @@ pub struct Understanding {
     /// The same, for lookups by exact key.
     pub label_index: std::collections::HashMap<String, LabelKind>,
     pub priority_labels: Vec<String>,
+    /// The longest label or priority label key, in bytes: longer text is no label (a line of
+    /// prose is passed over without building its key).
+    pub longest_label: usize,
     pub reply_headers: RegexSet,
     pub quote_prefixes: Vec<String>,
     pub signature_starts: RegexSet,
@@ -180,6 +183,8 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
     }
 
     let label_index = labels.iter().cloned().collect();
+    let longest_label =
+        labels.iter().map(|(l, _)| l.len()).chain(priority_labels.iter().map(String::len)).max().unwrap_or(0);
     let feature_pattern = literal_pattern(&feature_words);
     Some(Understanding {
         customer_id_pattern: customer_id_pattern?,
@@ -187,6 +192,7 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
         labels,
         label_index,
         priority_labels,
+        longest_label,
         reply_headers: reply_headers?,
         quote_prefixes,
         signature_starts: signature_starts?,

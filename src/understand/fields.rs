@@ -488,6 +488,14 @@ fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine>
     if label.is_empty() || label.chars().count() > 40 {
         return None;
     }
+    // Longer than any label even without its spaces, and no trailing parenthetical or stop
+    // to cut: prose, passed over without a key.
+    if !label.ends_with([')', '.', '。'])
+        && label.len() > rules.longest_label
+        && label.bytes().filter(|b| !b.is_ascii_whitespace()).count() > rules.longest_label
+    {
+        return None;
+    }
     let mut key = label_key(label);
     // "再現手順（必須）", "Error message (full text)": a trailing parenthetical is not the label.
     if key.ends_with(')')
@@ -495,9 +503,9 @@ fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine>
     {
         key.truncate(open);
     }
-    let key = key.trim_end_matches(['.', '。']).to_string();
-    let priority = rules.priority_labels.contains(&key);
-    let kind = rules.label(&key);
+    let key = key.trim_end_matches(['.', '。']);
+    let priority = rules.priority_labels.iter().any(|p| p == key);
+    let kind = rules.label(key);
     if !priority && kind.is_none() {
         return None;
     }
