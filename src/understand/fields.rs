@@ -308,7 +308,7 @@ fn error_line(line: &str, rules: &Understanding) -> Option<ErrorLine> {
 /// - a Python traceback's last line, the exception, not indented (`KeyboardInterrupt`,
 ///   `mod.CustomFailure: text`), after its indented frames;
 /// - blank lines around Python's "During handling of the above exception ..." line, which
-///   joins two tracebacks into one.
+///   joins two tracebacks into one, and before a Go panic's `goroutine 1 [running]:`.
 fn trace_continues(last: &str, traceback: bool, rest: &[&str]) -> Option<usize> {
     let line = *rest.first()?;
     let indented = |l: &str| (l.starts_with('\t') || l.starts_with("  ")) && !l.trim().is_empty();
@@ -324,8 +324,19 @@ fn trace_continues(last: &str, traceback: bool, rest: &[&str]) -> Option<usize> 
         if traceback && (chains_tracebacks(last) || chains_tracebacks(next)) {
             return Some(blanks);
         }
+        // A Go panic: its message, a blank line, then the goroutines' stacks.
+        if is_goroutine_header(next) {
+            return Some(blanks);
+        }
     }
     None
+}
+
+/// `goroutine 1 [running]:`, which opens each goroutine's stack in a Go panic.
+fn is_goroutine_header(line: &str) -> bool {
+    line.strip_prefix("goroutine ")
+        .and_then(|rest| rest.split_once(' '))
+        .is_some_and(|(id, state)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && state.starts_with('['))
 }
 
 /// Python's line between the tracebacks of chained exceptions.
@@ -677,6 +688,22 @@ mod tests {
         let r = read(&body, &rules());
         assert_eq!(r.fields.error_messages, vec![chained.to_string()]);
         assert_eq!(r.fields.description.as_deref(), Some("The worker dies:\n\nPlease check."));
+    }
+
+    #[test]
+    fn unlabelled_dotnet_and_go_traces_are_one_error_message_whole() {
+        let dotnet = "Unhandled exception. System.NullReferenceException: Object reference not set to an instance of an object.\n   at Acme.Billing.Invoice.Total() in C:\\src\\Billing\\Invoice.cs:line 88\n   at Acme.Billing.Program.Main(String[] args) in C:\\src\\Billing\\Program.cs:line 12";
+        let go = "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a1b2c]\n\ngoroutine 1 [running]:\nmain.(*Exporter).Run(0x0)\n\t/srv/exporter/main.go:42 +0x1d\nmain.main()\n\t/srv/exporter/main.go:12 +0x25\nexit status 2";
+        for trace in [dotnet, go] {
+            let body = format!("The nightly export stopped:\n\n{trace}\n\nIt ran fine last week.\n");
+            let r = read(&body, &rules());
+            assert_eq!(r.fields.error_messages, vec![trace.to_string()], "{trace}");
+            assert_eq!(
+                r.fields.description.as_deref(),
+                Some("The nightly export stopped:\n\nIt ran fine last week."),
+                "{trace}"
+            );
+        }
     }
 
     #[test]
