@@ -184,9 +184,11 @@ pub async fn run(
     }
     let mut tasks = Vec::new();
     let started = daemon.rules();
-    match started.config.imap.clone() {
-        Some(imap) => tasks.push(tokio::spawn(crate::channels::imap::run(daemon.clone(), imap))),
-        None => warn!("IMAP intake is off ([imap] enabled = false): only `uketsuke ingest` records mail"),
+    if started.config.imap.is_empty() {
+        warn!("IMAP intake is off ([imap] enabled = false): only `uketsuke ingest` records mail");
+    }
+    for imap in started.config.imap.clone() {
+        tasks.push(tokio::spawn(crate::channels::imap::run(daemon.clone(), imap)));
     }
     match started.config.smtp.clone() {
         Some(smtp) => tasks.push(tokio::spawn(crate::channels::smtp::run(daemon.clone(), smtp))),
@@ -398,10 +400,8 @@ pub fn problems(
     let down_after = chrono::Duration::from_std(config.alerts.down_after).unwrap_or(chrono::Duration::seconds(30));
     let late = chrono::Duration::from_std(config.alerts.outbox_late_after).unwrap_or(chrono::Duration::minutes(15));
     let mut out = Vec::new();
-    for (name, enabled) in [("imap", config.imap.is_some()), ("smtp", config.smtp.is_some())] {
-        if !enabled {
-            continue;
-        }
+    let names = config.imap.iter().map(|i| i.channel.as_str()).chain(config.smtp.as_ref().map(|_| "smtp"));
+    for name in names {
         let channel = status.channels.iter().find(|c| c.name == name);
         let waiting = !(name == "smtp" && status.outbox_pending == 0);
         out.extend(channel_problem(name, channel, waiting, now, started, stalled, down_after));

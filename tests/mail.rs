@@ -416,6 +416,79 @@ fn a_4xx_to_one_recipient_is_that_messages_backoff_not_an_outage() {
 }
 
 #[test]
+fn several_mailboxes_each_with_its_own_checkpoint_and_channel() {
+    let stack = MailStack::new("mailboxes");
+    let dir = stack.dir.join("config-mailboxes");
+    copy_shipped_config(&dir);
+    std::fs::write(dir.join("imap-password"), "secret\n").expect("secret");
+    let section = |name: &str, user: &str| {
+        format!(
+            "[[imap]]\nname = \"{name}\"\nenabled = true\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"tls\"\nca_file = \"{}\"\nusername = \"{user}\"\npassword_file = \"imap-password\"\nidle_seconds = 60\n",
+            stack.imaps,
+            stack.ca.display()
+        )
+    };
+    let security = "security@uketsuke.example.jp";
+    let db = stack.dir.join("mailboxes.db");
+    let main = config_head("three-priority", &db)
+        + &section("support", SUPPORT)
+        + &section("security", security)
+        + &format!(
+            "[smtp]\nenabled = true\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\n[outbox]\nretry_first_seconds = 1\nretry_max_seconds = 2\nmax_attempts = 1000\n",
+            stack.smtp
+        );
+    let config = dir.join("uketsuke.toml");
+    std::fs::write(&config, &main).expect("config");
+    let check = |text: &str| {
+        std::fs::write(dir.join("check.toml"), text).expect("config");
+        Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+            .args(["check-config", dir.join("check.toml").to_str().unwrap()])
+            .output()
+            .expect("check-config")
+    };
+    assert!(check(&main).status.success(), "{:?}", check(&main));
+    // Several mailboxes need names, and each its own.
+    let unnamed = check(&main.replace("name = \"security\"\n", ""));
+    assert!(String::from_utf8_lossy(&unnamed.stderr).contains("needs a name"), "{unnamed:?}");
+    let twice = check(&main.replace("name = \"security\"", "name = \"support\""));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("both named imap:support"), "{twice:?}");
+
+    let daemon = Daemon::start(&config, None);
+    let (a, b) = ("mb-a@ops.acme.example.jp", "mb-b@ops.acme.example.jp");
+    append(&stack, SUPPORT, &report(a, "mb-a@acme", "使い方", "使い方を教えてください"), "20-Nov-2026 11:00:00 +0900");
+    append(
+        &stack,
+        security,
+        &report(b, "mb-b@acme", "脆弱性の報告", "使い方を教えてください"),
+        "20-Nov-2026 11:00:00 +0900",
+    );
+    for who in [a, b] {
+        wait_for("the acknowledgment", Duration::from_secs(30), || {
+            Some(mailbox(&stack, who)).filter(|m| !m.is_empty())
+        });
+    }
+    let status = status_json(&config);
+    let channels = status["channels"].as_array().cloned().unwrap_or_default();
+    for name in ["imap:support", "imap:security"] {
+        assert!(
+            channels.iter().any(|c| c["name"] == name && c["state"] == "connected"),
+            "{name} is not shown connected: {status}"
+        );
+    }
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let checkpoints: Vec<String> = conn
+        .prepare("SELECT mailbox FROM checkpoints ORDER BY mailbox")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(checkpoints.len(), 2, "{checkpoints:?}");
+    assert!(checkpoints.iter().any(|c| c.starts_with(security)) && checkpoints.iter().any(|c| c.starts_with(SUPPORT)));
+    daemon.terminate();
+}
+
+#[test]
 fn an_imap_server_that_is_down_is_shown_at_once_and_no_status_creates_an_empty_store() {
     let stack = MailStack::new("imap-down");
     let config = config_for(&stack, "imap-down", "three-priority", "tls");

@@ -36,7 +36,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
     let mut store = match SqliteStore::open(&daemon.store_path) {
         Ok(s) => s,
         Err(e) => {
-            error!(channel = "imap", "cannot open the store: {e}");
+            error!(channel = %settings.channel, "cannot open the store: {e}");
             return;
         }
     };
@@ -49,27 +49,30 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
     );
     // When the session was last ended to renew its token, to log how long mail waited.
     let mut renewing: Option<std::time::Instant> = None;
+    // Whether this mailbox counts in the daemon's gauge of IMAP sessions up.
+    let mut up = false;
     while !*shutdown.borrow() {
-        let ended = session(&daemon, &settings, &key, &mut store, &mut backoff, &mut states, &mut renewing).await;
-        if !matches!(ended, Ok(Ended::TokenRenewal)) {
-            daemon.metrics.imap_connected.store(0, std::sync::atomic::Ordering::Relaxed);
+        let ended =
+            session(&daemon, &settings, &key, &mut store, &mut backoff, &mut states, &mut renewing, &mut up).await;
+        if !matches!(ended, Ok(Ended::TokenRenewal)) && std::mem::take(&mut up) {
+            daemon.metrics.imap_connected.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         }
         match ended {
             Ok(Ended::Shutdown) => break,
             Ok(Ended::TokenRenewal) => {
                 info!(
-                    channel = "imap",
+                    channel = %settings.channel,
                     "re-opening the IMAP session with a fresh OAuth2 token before the old one expires"
                 );
                 renewing = Some(std::time::Instant::now());
             }
             Err(SessionError::NeedsReauthorization(source, reason)) => {
                 if states.changed(&format!("needs re-authorization: {reason}")) {
-                    error!(channel = "imap", mailbox = %settings.mailbox, account = %source.account.name, "IMAP intake has stopped: the OAuth2 account needs re-authorization ({reason}); run `uketsuke auth login {}`", source.account.name);
+                    error!(channel = %settings.channel, mailbox = %settings.mailbox, account = %source.account.name, "IMAP intake has stopped: the OAuth2 account needs re-authorization ({reason}); run `uketsuke auth login {}`", source.account.name);
                 }
                 let now = daemon.clock.now();
                 let _ = tokio::task::block_in_place(|| {
-                    store.set_channel("imap", "needs re-authorization", false, Some(&reason), now)
+                    store.set_channel(&settings.channel, "needs re-authorization", false, Some(&reason), now)
                 });
                 // No retries against the provider: wait for a person to sign in again.
                 source.wait_for_reauthorization(&mut shutdown).await;
@@ -77,10 +80,11 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
             }
             Err(SessionError::Failed(e)) => {
                 if states.changed(&format!("down: {e}")) {
-                    error!(channel = "imap", mailbox = %settings.mailbox, "IMAP intake is down, retrying with backoff: {e}");
+                    error!(channel = %settings.channel, mailbox = %settings.mailbox, "IMAP intake is down, retrying with backoff: {e}");
                 }
                 let now = daemon.clock.now();
-                let _ = tokio::task::block_in_place(|| store.set_channel("imap", "down", false, Some(&e), now));
+                let _ =
+                    tokio::task::block_in_place(|| store.set_channel(&settings.channel, "down", false, Some(&e), now));
                 let delay = backoff.next_delay();
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -89,7 +93,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
             }
         }
     }
-    info!(channel = "imap", "IMAP intake stopped");
+    info!(channel = %settings.channel, "IMAP intake stopped");
 }
 
 /// Why a session ended without an error.
@@ -205,7 +209,7 @@ async fn login(daemon: &Daemon, settings: &ImapSettings) -> Result<(ImapSession,
                         Some(json) => format!("{e}; the server said {json}"),
                         None => e.to_string(),
                     };
-                    warn!(channel = "imap", account = %oauth.account, attempt = attempt + 1, "the server refused the OAuth2 token ({mechanism} as {}): {refused}", oauth.username);
+                    warn!(channel = %settings.channel, account = %oauth.account, attempt = attempt + 1, "the server refused the OAuth2 token ({mechanism} as {}): {refused}", oauth.username);
                     source.rejected(&token).await;
                 }
             }
@@ -238,6 +242,7 @@ async fn session(
     backoff: &mut Backoff,
     states: &mut StateLog,
     renewing: &mut Option<std::time::Instant>,
+    up: &mut bool,
 ) -> Result<Ended, SessionError> {
     let mut shutdown = daemon.shutdown.clone();
     let (mut session, renew_at) = login(daemon, settings).await?;
@@ -246,9 +251,11 @@ async fn session(
         session.select(&settings.mailbox).await.map_err(|e| format!("cannot select {}: {e}", settings.mailbox))?;
     let uidvalidity = mailbox.uid_validity.unwrap_or(0);
     backoff.reset();
-    daemon.metrics.imap_connected.store(1, std::sync::atomic::Ordering::Relaxed);
+    if !std::mem::replace(up, true) {
+        daemon.metrics.imap_connected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     if states.changed("connected") {
-        info!(channel = "imap", mailbox = %settings.mailbox, idle, "IMAP intake connected");
+        info!(channel = %settings.channel, mailbox = %settings.mailbox, idle, "IMAP intake connected");
     }
     // New mail the server announces between our catch-up fetch and the start of IDLE
     // arrives as an unsolicited EXISTS; it must not wait for the next IDLE round.
@@ -257,10 +264,10 @@ async fn session(
         while unsolicited.try_recv().is_ok() {}
         fetch_new(daemon, settings, key, uidvalidity, &mut session, store).await?;
         let now = daemon.clock.now();
-        let _ = tokio::task::block_in_place(|| store.set_channel("imap", "connected", true, None, now));
+        let _ = tokio::task::block_in_place(|| store.set_channel(&settings.channel, "connected", true, None, now));
         if let Some(started) = renewing.take() {
             info!(
-                channel = "imap",
+                channel = %settings.channel,
                 gap_ms = started.elapsed().as_millis() as u64,
                 "IMAP session re-opened with a fresh OAuth2 token and caught up"
             );
@@ -329,7 +336,7 @@ async fn fetch_new(
         Some(c) if c.uidvalidity == uidvalidity => c.uid,
         Some(c) => {
             warn!(
-                channel = "imap",
+                channel = %settings.channel,
                 old = c.uidvalidity,
                 new = uidvalidity,
                 "UIDVALIDITY changed: reading the whole mailbox again (duplicates are recognised)"
@@ -397,7 +404,7 @@ async fn fetch_new(
                 let raw = f.body().unwrap_or_default().to_vec();
                 let received = f.internal_date().map(|t| t.with_timezone(&Utc));
                 if received.is_none() {
-                    warn!(channel = "imap", uid, "the server sent no INTERNALDATE; using the message's own dates");
+                    warn!(channel = %settings.channel, uid, "the server sent no INTERNALDATE; using the message's own dates");
                 }
                 Some((uid, record::prepare(raw, Channel::Mail, received, now, &rules.config, &rules.calendars)))
             })
@@ -427,7 +434,7 @@ async fn fetch_new(
                 daemon.metrics.count_report("mail", &outcome.action);
             }
             let message_id = item.understood.as_ref().ok().and_then(|(r, _)| r.message_id.clone()).unwrap_or_default();
-            info!(channel = "imap", uid, case = outcome.case.as_deref().unwrap_or("-"), message_id = %message_id, received = %item.received_at.to_rfc3339(), action = %outcome.action, duplicate = outcome.duplicate, "recorded");
+            info!(channel = %settings.channel, uid, case = outcome.case.as_deref().unwrap_or("-"), message_id = %message_id, received = %item.received_at.to_rfc3339(), action = %outcome.action, duplicate = outcome.duplicate, "recorded");
         }
         daemon.outbox_wake.notify_one();
         // On disk: now mark them in the mailbox.
@@ -441,7 +448,7 @@ async fn fetch_new(
         };
         if let Err(e) = marked {
             warn!(
-                channel = "imap",
+                channel = %settings.channel,
                 "recorded, but marking the messages in the mailbox failed (they will not be fetched again): {e}"
             );
         }

@@ -118,6 +118,9 @@ pub enum AfterRecording {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImapSettings {
+    /// The channel's name in `status`, `/healthz` and the logs: `imap` for a single `[imap]`,
+    /// `imap:NAME` for each of several `[[imap]]` mailboxes (`name = "security"`).
+    pub channel: String,
     pub server: Server,
     pub mailbox: String,
     pub after: AfterRecording,
@@ -312,10 +315,34 @@ fn server(s: &mut Section, base: &Path, default_port: (u16, u16, u16)) -> Option
     Some(Server { host: host?, port, security, ca_file, login, oauth: oauth_login })
 }
 
-pub fn read_imap(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Option<ImapSettings> {
+/// One mailbox to watch: `[imap]`, or one of several `[[imap]]` blocks (`several`), each of
+/// which must then have a `name` of its own.
+pub fn read_imap(source: &mut Source, t: TableRef<'_, '_>, base: &Path, several: bool) -> Option<ImapSettings> {
     let mut keys: Vec<&str> = SERVER_KEYS.to_vec();
-    keys.extend(["mailbox", "after", "folder", "flag", "poll_seconds", "idle_seconds", "batch"]);
-    let mut s = Section::new(source, t, "[imap]", &keys);
+    keys.extend(["name", "mailbox", "after", "folder", "flag", "poll_seconds", "idle_seconds", "batch"]);
+    let whole = t.span.clone();
+    let mut s = Section::new(source, t, if several { "[[imap]]" } else { "[imap]" }, &keys);
+    let name = s.string("name", false, "\"security\"");
+    let channel = match name {
+        Some((n, span)) if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+            s.source.problem(
+                span,
+                format!("the mailbox name `{n}` is not a plain name"),
+                "Use letters, digits, - and _ (it names the channel: imap:NAME).",
+            );
+            return None;
+        }
+        Some((n, _)) => format!("imap:{n}"),
+        None if several => {
+            s.source.problem(
+                whole,
+                "each of several [[imap]] mailboxes needs a name",
+                "Add name = \"support\" (or \"security\", ...): status and /healthz show the mailbox as imap:NAME.",
+            );
+            return None;
+        }
+        None => "imap".to_string(),
+    };
     let server = server(&mut s, base, (993, 143, 143))?;
     let mailbox = s.string("mailbox", false, "\"INBOX\"").map(|(m, _)| m).unwrap_or("INBOX".into());
     let after = match s.string("after", false, "\"flag\"") {
@@ -346,6 +373,7 @@ pub fn read_imap(source: &mut Source, t: TableRef<'_, '_>, base: &Path) -> Optio
         }
     };
     Some(ImapSettings {
+        channel,
         server,
         mailbox,
         after,

@@ -34,7 +34,8 @@ pub struct Config {
     pub cases: CaseNumbering,
     pub store: StoreSettings,
     /// The mailbox to watch; `None` when IMAP intake is off.
-    pub imap: Option<channels::ImapSettings>,
+    /// The mailboxes watched (`[imap]`, or several `[[imap]]`), each its own channel.
+    pub imap: Vec<channels::ImapSettings>,
     /// The server to send through; `None` when sending is off (the outbox waits).
     pub smtp: Option<channels::SmtpSettings>,
     pub outbox: channels::OutboxSettings,
@@ -351,7 +352,7 @@ struct Main {
     mail: MailIdentity,
     cases: CaseNumbering,
     store: StoreSettings,
-    imap: Option<channels::ImapSettings>,
+    imap: Vec<channels::ImapSettings>,
     smtp: Option<channels::SmtpSettings>,
     outbox: channels::OutboxSettings,
     alerts: channels::AlertSettings,
@@ -362,13 +363,13 @@ struct Main {
 
 /// Ties each `[oauth.NAME]` account to the mailbox whose channel names it, and checks that
 /// every name resolves and that refresh tokens have a key to be sealed with.
-fn bind_oauth(
+fn bind_oauth<'a>(
     source: &mut Source,
     accounts: &mut [oauth::OAuthAccount],
-    servers: [Option<&channels::Server>; 2],
+    servers: impl Iterator<Item = &'a channels::Server>,
     have_key: bool,
 ) {
-    for server in servers.into_iter().flatten() {
+    for server in servers {
         let Some(login) = &server.oauth else { continue };
         match accounts.iter_mut().find(|a| a.name == login.account) {
             Some(account) if account.user.is_empty() || account.user.eq_ignore_ascii_case(&login.username) => {
@@ -421,7 +422,11 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let mail = top.table("mail");
     let cases = top.table("cases");
     let store = top.table("store");
-    let imap = top.table("imap");
+    // One mailbox ([imap]) or several ([[imap]]).
+    let imap: Vec<(TableRef<'_, '_>, bool)> = match top.value("imap").map(|v| v.get_ref().is_array()) {
+        Some(true) => top.tables("imap").into_iter().map(|t| (t, true)).collect(),
+        _ => top.table("imap").into_iter().map(|t| (t, false)).collect(),
+    };
     let smtp = top.table("smtp");
     let outbox = top.table("outbox");
     let alerts = top.table("alerts");
@@ -555,7 +560,17 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
         }
         None => StoreSettings { path: PathBuf::from("state/uketsuke.db"), token_key: None },
     };
-    let imap = imap.and_then(|t| channels::read_imap(source, t, &base));
+    let imap: Vec<channels::ImapSettings> =
+        imap.into_iter().filter_map(|(t, several)| channels::read_imap(source, t, &base, several)).collect();
+    for (i, mailbox) in imap.iter().enumerate() {
+        if imap[..i].iter().any(|m| m.channel == mailbox.channel) {
+            source.problem(
+                0..0,
+                format!("two [[imap]] mailboxes are both named {}", mailbox.channel),
+                "Give each [[imap]] its own name.",
+            );
+        }
+    }
     let smtp = smtp.and_then(|t| channels::read_smtp(source, t, &base));
     let outbox = outbox.map(|t| channels::read_outbox(source, t)).unwrap_or_default();
     let alerts = alerts.map(|t| channels::read_alerts(source, t)).unwrap_or_default();
@@ -564,7 +579,7 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     bind_oauth(
         source,
         &mut oauth,
-        [imap.as_ref().map(|i| &i.server), smtp.as_ref().map(|s| &s.server)],
+        imap.iter().map(|i| &i.server).chain(smtp.as_ref().map(|s| &s.server)),
         store.token_key.is_some(),
     );
     Some(Main {

@@ -433,7 +433,7 @@ async fn metrics(State(web): State<Arc<Web>>) -> Response {
     let load = std::sync::atomic::Ordering::Relaxed;
     out.push_str(&format!("# HELP uketsuke_messages_sent_total Outbox messages the SMTP server accepted.\n# TYPE uketsuke_messages_sent_total counter\nuketsuke_messages_sent_total {}\n", m.sent.load(load)));
     out.push_str(&format!("# HELP uketsuke_send_failures_total Failed SMTP attempts (temporary and permanent).\n# TYPE uketsuke_send_failures_total counter\nuketsuke_send_failures_total {}\n", m.send_failures.load(load)));
-    out.push_str(&format!("# HELP uketsuke_imap_connected 1 while the IMAP session is up.\n# TYPE uketsuke_imap_connected gauge\nuketsuke_imap_connected {}\n", m.imap_connected.load(load)));
+    out.push_str(&format!("# HELP uketsuke_imap_connected How many of the watched mailboxes have their IMAP session up.\n# TYPE uketsuke_imap_connected gauge\nuketsuke_imap_connected {}\n", m.imap_connected.load(load)));
     let status = {
         let store = web.store.lock().unwrap_or_else(|p| p.into_inner());
         tokio::task::block_in_place(|| store.status())
@@ -447,6 +447,15 @@ async fn metrics(State(web): State<Arc<Web>>) -> Response {
         out.push_str(&format!("# HELP uketsuke_oldest_held_case_age_seconds Age of the oldest held case.\n# TYPE uketsuke_oldest_held_case_age_seconds gauge\nuketsuke_oldest_held_case_age_seconds {oldest_held}\n"));
         out.push_str(&format!("# HELP uketsuke_quarantined_cases Messages that could not be understood.\n# TYPE uketsuke_quarantined_cases gauge\nuketsuke_quarantined_cases {}\n", s.quarantined));
         out.push_str(&oauth_metrics(&web.daemon, &s));
+        // Each channel (every watched mailbox, SMTP) by the state it last recorded.
+        out.push_str("# HELP uketsuke_channel_up 1 while the channel's last recorded state is a working one (connected, sending), 0 while it is down.\n# TYPE uketsuke_channel_up gauge\n");
+        for c in &s.channels {
+            let up = u8::from(matches!(c.state.as_str(), "connected" | "sending"));
+            out.push_str(&format!(
+                "uketsuke_channel_up{{channel=\"{}\"}} {up}\n",
+                c.name.replace(['"', '\\', '\n'], "_")
+            ));
+        }
         let refused = u8::from(s.config_refused.is_some());
         out.push_str(&format!("# HELP uketsuke_config_reload_refused 1 while the last reload was refused (the configuration loaded before stays in force).\n# TYPE uketsuke_config_reload_refused gauge\nuketsuke_config_reload_refused {refused}\n"));
     }
