@@ -1098,6 +1098,25 @@ fn main() {
         );
     }
     long_subjects(&config);
+    separators(&config);
+}
+
+/// A body of 15,000 signature separators, each followed by a line of text, and one labelled
+/// item at the very end (360 KB): every separator is a possible signature start, so asking of
+/// each whether a label follows it would be quadratic (46 s before it was made one pass).
+fn separators(config: &Config) {
+    let body = format!("{}【現象】ログインできません\r\n", "------\r\nsome text here\r\n".repeat(15_000));
+    let raw = format!(
+        "From: Yamada <yamada@acme.example.jp>\r\nTo: support@uketsuke.example.jp\r\nSubject: separators\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{body}"
+    );
+    let t = Instant::now();
+    black_box(understand_mail(raw.as_bytes(), config).ok());
+    println!();
+    println!(
+        "  15,000 signature separators before one label ({} KB): understand_mail {:.1} ms",
+        raw.len() / 1024,
+        t.elapsed().as_secs_f64() * 1e3
+    );
 }
 
 /// Subjects built to be slow: 1 MB of encoded words that never end, and 1 MB of `Re: ` before

@@ -366,16 +366,19 @@ fn own_text_end(lines: &[&str], rules: &Understanding) -> usize {
             break;
         }
     }
-    // The signature: the first signature start after which no labelled item follows.
-    for i in 0..end {
-        let t = lines[i].trim();
-        if !t.is_empty() && is_short(t) && rules.signature_starts.is_match(t) {
-            let labelled_after = lines[i + 1..end]
-                .iter()
-                .any(|l| parse_label(l.trim(), rules).is_some_and(|l| !matches!(l.kind, LabelKind::Other)));
-            if !labelled_after {
-                return i;
-            }
+    // The signature: the first signature start after which no labelled item follows. That is
+    // the first start at or after the last labelled line, found with one backward look from
+    // the first start (linear however many separators a text has: asking, for each start,
+    // whether a label follows it was quadratic).
+    let is_start = |l: &str| {
+        let t = l.trim();
+        !t.is_empty() && is_short(t) && rules.signature_starts.is_match(t)
+    };
+    if let Some(first) = (0..end).find(|&i| is_start(lines[i])) {
+        let labelled = |l: &str| parse_label(l.trim(), rules).is_some_and(|l| !matches!(l.kind, LabelKind::Other));
+        let from = (first + 1..end).rev().find(|&i| labelled(lines[i])).unwrap_or(first);
+        if let Some(i) = (from..end).find(|&i| is_start(lines[i])) {
+            return i;
         }
     }
     trailing_name_block(&lines[..end], rules).unwrap_or(end)
