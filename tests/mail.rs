@@ -370,6 +370,44 @@ fn an_smtp_outage_pauses_the_channel_and_everything_waiting_goes_when_it_is_back
 }
 
 #[test]
+fn an_smtp_server_that_never_greets_is_a_channel_down_not_a_hung_outbox() {
+    let stack = MailStack::new("smtp-silent");
+    let config = config_for(&stack, "smtp-silent", "three-priority", "plain");
+    // A server that takes connections and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        &format!("port = {}\nsecurity = \"plain\"", stack.smtp),
+        &format!("port = {port}\nsecurity = \"plain\"\ntimeout_seconds = 1"),
+        1,
+    ) + "[alerts]\ndown_after_seconds = 1\n";
+    assert!(text.contains("timeout_seconds = 1"), "{text}");
+    std::fs::write(&config, text).unwrap();
+    let daemon = Daemon::start(&config, None);
+    let who = "silent@ops.acme.example.jp";
+    append(
+        &stack,
+        SUPPORT,
+        &report(who, "silent@acme", "使い方", "使い方を教えてください"),
+        "20-Nov-2026 11:00:00 +0900",
+    );
+    let problems = wait_for("status to show SMTP down", Duration::from_secs(60), || {
+        let problems = status_json(&config)["problems"].to_string();
+        problems.contains("smtp is down since").then_some(problems)
+    });
+    assert!(problems.contains("did not finish greeting and login"), "{problems}");
+    // Still probing, not stuck: the daemon stops on SIGTERM at once.
+    let log = daemon.terminate();
+    assert_eq!(log.matches("sending has paused").count(), 1, "{log}");
+}
+
+#[test]
 fn a_4xx_to_one_recipient_is_that_messages_backoff_not_an_outage() {
     let stack = MailStack::new("smtp-4xx");
     let config = config_for(&stack, "smtp-4xx", "three-priority", "plain");
@@ -452,6 +490,8 @@ fn several_mailboxes_each_with_its_own_checkpoint_and_channel() {
     assert!(String::from_utf8_lossy(&unnamed.stderr).contains("needs a name"), "{unnamed:?}");
     let twice = check(&main.replace("name = \"security\"", "name = \"support\""));
     assert!(String::from_utf8_lossy(&twice.stderr).contains("both named imap:support"), "{twice:?}");
+    let same = check(&main.replace(&format!("username = \"{security}\""), &format!("username = \"{SUPPORT}\"")));
+    assert!(String::from_utf8_lossy(&same.stderr).contains("watch the same mailbox"), "{same:?}");
 
     let daemon = Daemon::start(&config, None);
     let (a, b) = ("mb-a@ops.acme.example.jp", "mb-b@ops.acme.example.jp");

@@ -76,6 +76,8 @@ enum SendError {
     Message(lettre::transport::smtp::Error),
     /// The message cannot go to this server at all (it needs an extension the server lacks).
     Unsendable(String),
+    /// The final dot was sent and no clear answer came: the server may have the message.
+    Unconfirmed(String),
 }
 
 /// What a failure means for the outbox.
@@ -98,6 +100,7 @@ impl SendError {
             SendError::Login(_) | SendError::NeedsReauthorization(_) => Blame::Login,
             SendError::Message(e) if e.is_permanent() => Blame::Permanent,
             SendError::Unsendable(_) => Blame::Permanent,
+            SendError::Unconfirmed(_) => Blame::Temporary,
             SendError::Message(_) => Blame::Temporary,
         }
     }
@@ -124,7 +127,9 @@ fn while_sending(e: lettre::transport::smtp::Error) -> SendError {
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SendError::Unavailable(e) | SendError::Broken(e) | SendError::Unsendable(e) => f.write_str(e),
+            SendError::Unavailable(e) | SendError::Broken(e) | SendError::Unsendable(e) | SendError::Unconfirmed(e) => {
+                f.write_str(e)
+            }
             SendError::Message(e) => write!(f, "{e}"),
             SendError::Login(e) => write!(f, "the server refused the login: {e}"),
             SendError::NeedsReauthorization(e) => write!(f, "the OAuth2 account needs re-authorization: {e}"),
@@ -222,7 +227,22 @@ impl Connections {
         Err(SendError::Login(format!("XOAUTH2 as {}, with a fresh OAuth2 token too: {refused}", oauth.username)))
     }
 
+    /// [`Connections::set_up`] within the channel's timeout (twice `timeout_seconds` for the
+    /// TLS handshake, the greeting, EHLO, STARTTLS and the login together): a server that takes
+    /// the connection and never answers is a channel that is down, not a send that hangs.
     async fn connect(&self, oauth: Option<Credentials>) -> Result<AsyncSmtpConnection, SendError> {
+        let limit = self.settings.timeout * 2;
+        let server = &self.settings.server;
+        match tokio::time::timeout(limit, self.set_up(oauth)).await {
+            Ok(done) => done,
+            Err(_) => Err(SendError::Unavailable(format!(
+                "{}:{} did not finish greeting and login within {limit:?}",
+                server.host, server.port
+            ))),
+        }
+    }
+
+    async fn set_up(&self, oauth: Option<Credentials>) -> Result<AsyncSmtpConnection, SendError> {
         let server = &self.settings.server;
         let hello = ClientId::default();
         let tcp = tokio::time::timeout(
@@ -262,7 +282,15 @@ impl Connections {
         };
         // lettre reports the JSON challenge of a refused token as a client error, a wrong
         // password as a 535: both are a refused login.
-        let refused = |e: lettre::transport::smtp::Error| SendError::Login(e.to_string());
+        // Anything else while logging in (the connection failing, a timeout, a 454 "try again
+        // later") is the channel being unavailable, probed at the short backoff.
+        let refused = |e: lettre::transport::smtp::Error| {
+            if e.is_permanent() || e.is_client() {
+                SendError::Login(e.to_string())
+            } else {
+                SendError::Unavailable(format!("logging in to {} failed: {e}", server.host))
+            }
+        };
         if let Some(credentials) = oauth {
             conn.auth(&[Mechanism::Xoauth2], &credentials).await.map_err(refused)?;
         } else if let Some(login) = &server.login {
@@ -318,13 +346,24 @@ impl Connections {
                 self.keep(conn, renew_at);
                 Ok(Accepted { response, last_word })
             }
-            Ok(Err(e)) => {
-                if !conn.has_broken() {
-                    self.keep(conn, renew_at);
-                }
-                Err(while_sending(e))
+            // The server's answer to the message: the connection stays usable.
+            Ok(Err(e)) if e.status().is_some() && !is_421(&e) => {
+                self.keep(conn, renew_at);
+                Err(SendError::Message(e))
             }
-            Err(_) => Err(hung()),
+            // A 421 refuses the message and closes the channel: nothing was taken.
+            Ok(Err(e)) if is_421(&e) => {
+                conn.abort().await;
+                Err(SendError::Broken(format!("the server closed the channel: {e}")))
+            }
+            // No clear answer after the final dot: the server may have taken the message. It
+            // is never sent again at once (not on a fresh connection, not by the outage pause)
+            // but on its own backoff, as an attempt; the connection is not used again.
+            Ok(Err(e)) => {
+                conn.abort().await;
+                Err(SendError::Unconfirmed(format!("no clear answer to the end of the message: {e}")))
+            }
+            Err(_) => Err(SendError::Unconfirmed(format!("no answer to the end of the message within {limit:?}"))),
         }
     }
 
