@@ -81,6 +81,12 @@ impl Drop for Server {
 
 /// `uketsuke run` with only the HTTP listener, its clock fixed at `now`.
 fn server(name: &str, profile: &str, now: &str, extra: &str) -> Server {
+    server_found(name, profile, now, extra, false)
+}
+
+/// [`server`], its configuration named by `--config`, or (`by_env`) found through
+/// `$UKETSUKE_CONFIG` as operators may start it.
+fn server_found(name: &str, profile: &str, now: &str, extra: &str, by_env: bool) -> Server {
     let dir = TestDir::new(&format!("http-{name}"));
     let repo = common::repo();
     copy_shipped_config(&dir);
@@ -101,19 +107,14 @@ fn server(name: &str, profile: &str, now: &str, extra: &str) -> Server {
     );
     std::fs::write(dir.join("uketsuke.toml"), config).expect("config");
     let log = std::fs::File::create(dir.join("daemon.log")).expect("log");
-    let child = die_with_test(&mut Command::new(env!("CARGO_BIN_EXE_uketsuke")))
-        .args([
-            "run",
-            "--config",
-            dir.join("uketsuke.toml").to_str().unwrap(),
-            "--clock-file",
-            dir.join("clock").to_str().unwrap(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("uketsuke run");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_uketsuke"));
+    die_with_test(&mut command).args(["run", "--clock-file", dir.join("clock").to_str().unwrap()]);
+    if by_env {
+        command.env("UKETSUKE_CONFIG", dir.join("uketsuke.toml")).current_dir(&*dir);
+    } else {
+        command.env_remove("UKETSUKE_CONFIG").args(["--config", dir.join("uketsuke.toml").to_str().unwrap()]);
+    }
+    let child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log).spawn().expect("uketsuke run");
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -486,6 +487,23 @@ fn reload(s: &Server, n: usize) -> String {
         assert!(started.elapsed() < Duration::from_secs(20), "no reload logged:\n{log}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn a_daemon_that_found_its_configuration_reloads_that_file() {
+    // Started without --config: $UKETSUKE_CONFIG names the file. A reload must read that file
+    // again, never the configuration built into the binary.
+    let s = server_found("found", "three-priority", NOW, "", true);
+    let t = unix(NOW);
+    let v = signed(s.port, &report_json("yamada@acme.example.jp", ""), KEY_NEW, t, &[]).json();
+    assert_eq!(v["response_due"], "2026-11-25T17:00:00+09:00", "{v}");
+    edit(&s.dir.join("policies/three-priority.toml"), "medium = \"6h\"", "medium = \"4h\"");
+    let log = reload(&s, 1);
+    let file = s.dir.join("uketsuke.toml");
+    assert!(log.contains(&format!("configuration reloaded from {}", file.display())), "{log}");
+    let again = report_json("yamada@acme.example.jp", "").replace("CSV export fails", "CSV export fails again");
+    let v = signed(s.port, &again, KEY_NEW, t, &[]).json();
+    assert_eq!(v["response_due"], "2026-11-25T15:00:00+09:00", "the edited file was not read again: {v}");
 }
 
 #[test]

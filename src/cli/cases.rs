@@ -56,10 +56,11 @@ pub enum Access {
 
 /// The configuration a store command works with (see [`find_config`]): with `--db` and no
 /// configuration found, the built-in one; with neither, an error that says where it looked.
-pub fn load_for_store(args: &StoreArgs) -> Result<Config, ExitCode> {
+/// Also returns the file found, which the daemon reads again on reload.
+pub fn load_for_store(args: &StoreArgs) -> Result<(Config, Option<PathBuf>), ExitCode> {
     match find_config(args.config.as_deref()) {
-        Ok(Some(path)) => load(Some(&path), &args.overrides),
-        Ok(None) if args.db.is_some() => load(None, &args.overrides),
+        Ok(Some(path)) => load(Some(&path), &args.overrides).map(|c| (c, Some(path))),
+        Ok(None) if args.db.is_some() => load(None, &args.overrides).map(|c| (c, None)),
         Ok(None) => {
             eprintln!(
                 "uketsuke: no configuration found (looked at $UKETSUKE_CONFIG, ./{}, {}); pass --config FILE, or --db PATH for a store alone",
@@ -79,8 +80,13 @@ fn open(args: &StoreArgs) -> Result<(Config, SqliteStore), ExitCode> {
 }
 
 fn open_with(args: &StoreArgs, access: Access) -> Result<(Config, SqliteStore), ExitCode> {
-    let config = load_for_store(args)?;
+    let (config, _) = load_for_store(args)?;
     let mut path = args.db.clone().unwrap_or_else(|| config.store.path.clone());
+    if access == Access::CreateIfMissing && !path.exists() {
+        // A relative [store] path is taken from the current folder: say where the new store
+        // goes, so a command run from the wrong folder is noticed.
+        eprintln!("uketsuke: no store at {} yet; creating it", path.display());
+    }
     if access == Access::EmptyIfMissing && !path.exists() {
         path = PathBuf::from(":memory:");
     }

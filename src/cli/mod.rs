@@ -474,8 +474,8 @@ fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> E
     } else {
         builder.init();
     }
-    let config = match cases::load_for_store(&args) {
-        Ok(c) => c,
+    let (config, config_path) = match cases::load_for_store(&args) {
+        Ok(found) => found,
         Err(code) => return code,
     };
     let store = args.db.clone().unwrap_or_else(|| config.store.path.clone());
@@ -490,7 +490,7 @@ fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> E
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(crate::daemon::run(config, args.config.clone(), args.overrides.clone(), store, clock)) {
+    match runtime.block_on(crate::daemon::run(config, config_path, args.overrides.clone(), store, clock)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("uketsuke: {e}");

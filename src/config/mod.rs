@@ -562,12 +562,21 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     };
     let imap: Vec<channels::ImapSettings> =
         imap.into_iter().filter_map(|(t, several)| channels::read_imap(source, t, &base, several)).collect();
+    let place = |m: &channels::ImapSettings| {
+        (m.server.username().to_ascii_lowercase(), m.server.host.to_ascii_lowercase(), m.server.port, m.mailbox.clone())
+    };
     for (i, mailbox) in imap.iter().enumerate() {
         if imap[..i].iter().any(|m| m.channel == mailbox.channel) {
             source.problem(
                 0..0,
                 format!("two [[imap]] mailboxes are both named {}", mailbox.channel),
                 "Give each [[imap]] its own name.",
+            );
+        } else if let Some(other) = imap[..i].iter().find(|m| place(m) == place(mailbox)) {
+            source.problem(
+                0..0,
+                format!("{} and {} watch the same mailbox", other.channel, mailbox.channel),
+                "Keep one [[imap]] per mailbox: two would fetch the same messages side by side.",
             );
         }
     }

@@ -449,7 +449,17 @@ async fn metrics(State(web): State<Arc<Web>>) -> Response {
         out.push_str(&oauth_metrics(&web.daemon, &s));
         // Each channel (every watched mailbox, SMTP) by the state it last recorded.
         out.push_str("# HELP uketsuke_channel_up 1 while the channel's last recorded state is a working one (connected, sending), 0 while it is down.\n# TYPE uketsuke_channel_up gauge\n");
-        for c in &s.channels {
+        // Only the channels configured now: a mailbox removed from the configuration keeps its
+        // row in the store, but is no alarm.
+        let rules = web.daemon.rules();
+        let configured: Vec<&str> = rules
+            .config
+            .imap
+            .iter()
+            .map(|i| i.channel.as_str())
+            .chain(rules.config.smtp.as_ref().map(|_| "smtp"))
+            .collect();
+        for c in s.channels.iter().filter(|c| configured.contains(&c.name.as_str())) {
             let up = u8::from(matches!(c.state.as_str(), "connected" | "sending"));
             out.push_str(&format!(
                 "uketsuke_channel_up{{channel=\"{}\"}} {up}\n",
