@@ -18,7 +18,8 @@
 //! ratio of their costs.
 //!
 //! Environment knobs: `UKETSUKE_BENCH_SYNTHETIC` (number of synthetic messages, default
-//! 2000), `UKETSUKE_BENCH_ROUNDS` (default 7), `UKETSUKE_BENCH_SEED` (default 0x5eed).
+//! 2000), `UKETSUKE_BENCH_ROUNDS` (default 7), `UKETSUKE_BENCH_SEED` (default 0x5eed), and
+//! `UKETSUKE_BENCH_PROFILE` (set: only understand_mail, `ROUNDS` times, for a profiler).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -1032,6 +1033,13 @@ fn main() {
         }
     }
 
+    // For a profiler: only understand_mail, round after round, and nothing else.
+    if std::env::var_os("UKETSUKE_BENCH_PROFILE").is_some() {
+        for _ in 0..rounds {
+            black_box(time_understand(&messages, &config));
+        }
+        return;
+    }
     println!("  rounds     : {rounds} of each, interleaved, single thread");
     let mut bare = Vec::new();
     let mut full = Vec::new();
@@ -1097,8 +1105,58 @@ fn main() {
             uu / bu
         );
     }
+    stages(&messages, &config);
     long_subjects(&config);
     separators(&config);
+}
+
+/// Where understanding's own time goes, stage by stage over the same messages (best of 5):
+/// taking the message apart and decoding it (`mime::parse`), spotting machine mail
+/// (`signals::detect`), and reading the incident items (`fields::read`).
+fn stages(messages: &[Vec<u8>], config: &Config) {
+    use uketsuke::understand::{fields, mime, signals};
+    let rules = &config.understanding;
+    let parsed: Vec<mime::Parsed> = messages.iter().filter_map(|m| mime::parse(m, rules.max_log_bytes).ok()).collect();
+    let best = |f: &dyn Fn()| {
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / messages.len() as f64;
+    let parse = best(&|| {
+        for m in messages {
+            black_box(mime::parse(black_box(m), rules.max_log_bytes).ok());
+        }
+    });
+    let detect = best(&|| {
+        for p in &parsed {
+            black_box(signals::detect(black_box(p), rules, &config.mail));
+        }
+    });
+    let read = best(&|| {
+        for p in &parsed {
+            black_box(fields::read(black_box(&p.body), rules));
+        }
+    });
+    let body_bytes: usize = parsed.iter().map(|p| p.body.len()).sum();
+    let body_lines: usize = parsed.iter().map(|p| p.body.lines().count()).sum();
+    println!();
+    println!(
+        "  bodies: mean {:.0} bytes, {:.1} lines per message",
+        body_bytes as f64 / parsed.len() as f64,
+        body_lines as f64 / parsed.len() as f64
+    );
+    println!(
+        "  stages (best of 5, µs/msg): mime::parse {:.2} | signals::detect {:.2} | fields::read {:.2}",
+        per(parse),
+        per(detect),
+        per(read)
+    );
 }
 
 /// A body of 15,000 signature separators, each followed by a line of text, and one labelled

@@ -38,11 +38,52 @@ pub struct Understanding {
     pub error_patterns: Vec<Option<Regex>>,
     pub max_log_bytes: usize,
     pub step_line: Regex,
+    /// All the per-line patterns above in one set, so that a line of the customer's text is
+    /// matched once, not once per kind.
+    pub line_kinds: LineKinds,
+    /// The first character of every label and priority label key: a line whose first
+    /// character is none of these is no label, and no key is built for it.
+    pub label_starts: Vec<char>,
     /// The feature-request words as one case-insensitive pattern (one pass over the text).
     pub feature_pattern: Option<Regex>,
     pub ignore_precedence: Vec<String>,
     pub ignore_headers: Vec<String>,
     pub ignore_senders: Vec<String>,
+}
+
+/// [`Understanding`]'s per-line patterns (reply headers, signature starts, courtesy lines,
+/// error lines, the step line) compiled as one set, with where each kind's patterns sit in it.
+#[derive(Debug, Clone)]
+pub struct LineKinds {
+    pub set: RegexSet,
+    pub reply: std::ops::Range<usize>,
+    pub signature: std::ops::Range<usize>,
+    pub courtesy: std::ops::Range<usize>,
+    pub error: std::ops::Range<usize>,
+    pub step: usize,
+}
+
+impl LineKinds {
+    fn new(
+        reply: &RegexSet,
+        signature: &RegexSet,
+        courtesy: &RegexSet,
+        error: &RegexSet,
+        step_line: &Regex,
+    ) -> Option<Self> {
+        let parts = [reply.patterns(), signature.patterns(), courtesy.patterns(), error.patterns()];
+        let mut patterns: Vec<&str> = Vec::new();
+        let [reply, signature, courtesy, error] = parts.map(|part| {
+            let start = patterns.len();
+            patterns.extend(part.iter().map(String::as_str));
+            start..patterns.len()
+        });
+        let step = patterns.len();
+        patterns.push(step_line.as_str());
+        // Each part compiled on its own, so the union fits (the limits are per compiled set).
+        let set = regex::RegexSetBuilder::new(&patterns).size_limit(64 << 20).dfa_size_limit(16 << 20).build().ok()?;
+        Some(LineKinds { set, reply, signature, courtesy, error, step })
+    }
 }
 
 impl Understanding {
@@ -186,6 +227,28 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
     let longest_label =
         labels.iter().map(|(l, _)| l.len()).chain(priority_labels.iter().map(String::len)).max().unwrap_or(0);
     let feature_pattern = literal_pattern(&feature_words);
+    let line_kinds = match (&reply_headers, &signature_starts, &courtesy, &error_lines, &step_line) {
+        (Some(r), Some(s), Some(c), Some(e), Some(l)) => {
+            let kinds = LineKinds::new(r, s, c, e, l);
+            if kinds.is_none() {
+                source.problem(
+                    0..0,
+                    "the line patterns of [quotes], [signatures], [courtesy], [errors] and [steps] are too large to match together",
+                    "Shorten or remove some patterns (each kind compiles, but not all of them as one set).",
+                );
+            }
+            kinds
+        }
+        _ => None,
+    };
+    let mut label_starts: Vec<char> = labels
+        .iter()
+        .map(|(l, _)| l.as_str())
+        .chain(priority_labels.iter().map(String::as_str))
+        .filter_map(|l| l.chars().next())
+        .collect();
+    label_starts.sort_unstable();
+    label_starts.dedup();
     Some(Understanding {
         customer_id_pattern: customer_id_pattern?,
         reply_prefixes,
@@ -201,6 +264,8 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
         error_patterns,
         max_log_bytes,
         step_line: step_line?,
+        line_kinds: line_kinds?,
+        label_starts,
         feature_pattern,
         ignore_precedence,
         ignore_headers,

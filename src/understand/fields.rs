@@ -6,7 +6,7 @@
 //! cut off first, so nothing from them lands in a field. Greetings and closings of business
 //! mail belong to no field.
 
-use super::text::{fold, normalize};
+use super::text::{fold, normalize_cow};
 use crate::config::Understanding;
 use crate::config::understanding::{LabelKind, normalized_label_key as label_key};
 use crate::terms::Item;
@@ -41,26 +41,82 @@ struct LabelLine {
     rest: String,
 }
 
+/// One line of the customer's text, looked at once: which kinds of line it is and the label it
+/// opens. Every later step reads these instead of matching the line again.
+struct Line<'a> {
+    text: &'a str,
+    kinds: Kinds,
+    label: Option<LabelLine>,
+}
+
+/// Which of the configured line patterns a line matches (one pass of the combined set).
+#[derive(Debug, Clone, Copy, Default)]
+struct Kinds {
+    /// The header of a quoted earlier message (matched on the trimmed line).
+    reply: bool,
+    /// A short line that starts the signature (trimmed).
+    signature: bool,
+    /// A short greeting or closing (trimmed).
+    courtesy: bool,
+    /// Error output (the line as written, indentation included).
+    error: bool,
+    /// A numbered step (as written).
+    step: bool,
+}
+
+fn kinds(line: &str, rules: &Understanding) -> Kinds {
+    let trimmed = line.trim();
+    if trimmed.is_empty() {
+        return Kinds::default();
+    }
+    let k = &rules.line_kinds;
+    let raw = k.set.matches(line);
+    // Most lines have no indentation: then one pass serves the trimmed kinds too.
+    let indented = (trimmed.len() != line.len()).then(|| k.set.matches(trimmed));
+    let t = indented.as_ref().unwrap_or(&raw);
+    let any = |m: &regex::SetMatches, r: &std::ops::Range<usize>| r.clone().any(|i| m.matched(i));
+    let short = is_short(trimmed);
+    Kinds {
+        reply: any(t, &k.reply),
+        signature: short && any(t, &k.signature),
+        courtesy: short && any(t, &k.courtesy),
+        error: any(&raw, &k.error),
+        step: raw.matched(k.step),
+    }
+}
+
 pub fn read(body: &str, rules: &Understanding) -> Reading {
     // Normalised once, whole: NFKC and the dash rule never reach across a line break.
-    let normalized = normalize(body);
-    let lines: Vec<&str> = normalized.lines().map(str::trim_end).collect();
+    let normalized = normalize_cow(body);
+    let all: Vec<&str> = normalized.lines().map(str::trim_end).collect();
+    // Each line up to the first quoted earlier message, classified once.
+    let mut lines: Vec<Line<'_>> = Vec::with_capacity(all.len());
+    for (i, &text) in all.iter().enumerate() {
+        let kinds = kinds(text, rules);
+        if kinds.reply || outlook_header_block(&all, i) {
+            break;
+        }
+        lines.push(Line { text, kinds, label: parse_label(text.trim(), rules) });
+    }
     let end = own_text_end(&lines, rules);
-    let own: Vec<&str> = lines[..end]
+    let own: Vec<&Line<'_>> = lines[..end]
         .iter()
-        .copied()
-        .filter(|l| !rules.quote_prefixes.iter().any(|p| l.trim_start().starts_with(p.as_str())))
+        .filter(|l| !rules.quote_prefixes.iter().any(|p| l.text.trim_start().starts_with(p.as_str())))
         .collect();
 
-    let mut reading = Reading { own_text: own.join("\n").trim().to_string(), ..Reading::default() };
-    let mut blocks: Vec<(LabelKind, Vec<&str>)> = Vec::new();
+    let own_text: Vec<&str> = own.iter().map(|l| l.text).collect();
+    let mut reading = Reading { own_text: own_text.join("\n").trim().to_string(), ..Reading::default() };
+    // Each block's lines, with whether the line is a courtesy line.
+    let mut blocks: Vec<(LabelKind, Vec<(&str, bool)>)> = Vec::new();
     let mut free: Vec<&str> = Vec::new();
+    let mut free_kinds: Vec<Kinds> = Vec::new();
     // The block being filled, and whether it ends at the next blank line (an inline value).
     let mut open: Option<(usize, bool)> = None;
     let mut pending_customer_id = false;
     let mut pending_priority = false;
 
-    for line in own.iter() {
+    for entry in own.iter() {
+        let line = entry.text;
         let trimmed = line.trim();
         if pending_customer_id && !trimmed.is_empty() {
             pending_customer_id = false;
@@ -75,14 +131,14 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
             pending_priority = false;
             // The value under a 【重要度】 heading may repeat the label ("重要度レベル 1",
             // "重要度レベル: 1"): the declaration is what follows it.
-            let value = match parse_label(trimmed, rules) {
-                Some(label) if label.priority && !label.rest.is_empty() => label.rest,
-                _ => trimmed.to_string(),
+            let value = match &entry.label {
+                Some(label) if label.priority && !label.rest.is_empty() => label.rest.as_str(),
+                _ => trimmed,
             };
-            reading.declared_priority = declared_word(&value);
+            reading.declared_priority = declared_word(value);
             continue;
         }
-        if let Some(label) = parse_label(trimmed, rules) {
+        if let Some(label) = &entry.label {
             if label.priority {
                 if reading.declared_priority.is_none() {
                     if label.rest.is_empty() {
@@ -107,7 +163,8 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
                     let inline = !label.rest.is_empty();
                     // The value is the end of the line: keep it as a slice of the line.
                     let value = trimmed.len().checked_sub(label.rest.len()).and_then(|start| trimmed.get(start..));
-                    blocks.push((kind, value.filter(|v| inline && *v == label.rest).into_iter().collect()));
+                    let value = value.filter(|v| inline && *v == label.rest);
+                    blocks.push((kind, value.map(|v| (v, is_courtesy(v, rules))).into_iter().collect()));
                     open = Some((blocks.len() - 1, inline));
                 }
             }
@@ -120,16 +177,20 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
             Some((_, true)) if trimmed.is_empty() => {
                 open = None;
                 free.push(line);
+                free_kinds.push(entry.kinds);
             }
-            Some((b, _)) => blocks[b].1.push(line),
-            None => free.push(line),
+            Some((b, _)) => blocks[b].1.push((line, entry.kinds.courtesy)),
+            None => {
+                free.push(line);
+                free_kinds.push(entry.kinds);
+            }
         }
     }
 
     // Labelled blocks.
     let mut labelled_errors = Vec::new();
     for (kind, content) in &blocks {
-        let text = tidy(content.iter().copied().filter(|l| !is_courtesy(l, rules)));
+        let text = tidy(content.iter().filter(|(_, courtesy)| !courtesy).map(|(l, _)| *l));
         if text.is_empty() {
             continue;
         }
@@ -160,7 +221,7 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
             i += 1;
             continue;
         }
-        if is_courtesy(trimmed, rules) {
+        if free_kinds[i].courtesy {
             i += 1;
             continue;
         }
@@ -181,7 +242,7 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
                     break;
                 }
             }
-            match error_line(free[j], rules) {
+            match error_line(free[j], free_kinds[j], rules) {
                 Some(ErrorLine::Whole) => {
                     traceback |= free[j].trim_start().starts_with("Traceback (most recent call last)");
                     run.push(free[j].trim_end());
@@ -207,7 +268,7 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
         }
         // A run of two or more numbered lines is the steps.
         let mut k = i;
-        while k < free.len() && rules.step_line.is_match(free[k]) {
+        while k < free.len() && free_kinds[k].step {
             k += 1;
         }
         if k - i >= 2 {
@@ -286,8 +347,8 @@ enum ErrorLine {
     Part(String),
 }
 
-fn error_line(line: &str, rules: &Understanding) -> Option<ErrorLine> {
-    if !rules.error_lines.is_match(line) {
+fn error_line(line: &str, kinds: Kinds, rules: &Understanding) -> Option<ErrorLine> {
+    if !kinds.error {
         return None;
     }
     let matches = rules.error_lines.matches(line);
@@ -357,43 +418,34 @@ fn python_exception_line(line: &str) -> bool {
 }
 
 /// Where the customer's own text ends: at the first quoted earlier message or the signature.
-fn own_text_end(lines: &[&str], rules: &Understanding) -> usize {
-    let mut end = lines.len();
-    for (i, line) in lines.iter().enumerate() {
-        let t = line.trim();
-        if rules.reply_headers.is_match(t) || outlook_header_block(lines, i) {
-            end = i;
-            break;
-        }
-    }
+/// (`lines` already ends before any quoted earlier message.)
+fn own_text_end(lines: &[Line<'_>], rules: &Understanding) -> usize {
+    let end = lines.len();
     // The signature: the first signature start after which no labelled item follows. That is
     // the first start at or after the last labelled line, found with one backward look from
     // the first start (linear however many separators a text has: asking, for each start,
     // whether a label follows it was quadratic).
-    let is_start = |l: &str| {
-        let t = l.trim();
-        !t.is_empty() && is_short(t) && rules.signature_starts.is_match(t)
-    };
-    if let Some(first) = (0..end).find(|&i| is_start(lines[i])) {
-        let labelled = |l: &str| parse_label(l.trim(), rules).is_some_and(|l| !matches!(l.kind, LabelKind::Other));
-        let from = (first + 1..end).rev().find(|&i| labelled(lines[i])).unwrap_or(first);
-        if let Some(i) = (from..end).find(|&i| is_start(lines[i])) {
+    let is_start = |l: &Line<'_>| l.kinds.signature;
+    if let Some(first) = (0..end).find(|&i| is_start(&lines[i])) {
+        let labelled = |l: &Line<'_>| l.label.as_ref().is_some_and(|l| !matches!(l.kind, LabelKind::Other));
+        let from = (first + 1..end).rev().find(|&i| labelled(&lines[i])).unwrap_or(first);
+        if let Some(i) = (from..end).find(|&i| is_start(&lines[i])) {
             return i;
         }
     }
-    trailing_name_block(&lines[..end], rules).unwrap_or(end)
+    trailing_name_block(lines, rules).unwrap_or(end)
 }
 
 /// A signature with no separator: a last block of one to four short lines, after a blank line
 /// or a closing courtesy line, that reads like a name, a company or contact details ("森",
 /// "渡辺 健太 / パートナーコンサルティング株式会社").
-fn trailing_name_block(lines: &[&str], rules: &Understanding) -> Option<usize> {
-    let last = lines.iter().rposition(|l| !l.trim().is_empty())?;
+fn trailing_name_block(lines: &[Line<'_>], rules: &Understanding) -> Option<usize> {
+    let last = lines.iter().rposition(|l| !l.text.trim().is_empty())?;
     let mut start = last;
-    while start > 0 && !lines[start - 1].trim().is_empty() && !is_courtesy(lines[start - 1], rules) {
+    while start > 0 && !lines[start - 1].text.trim().is_empty() && !lines[start - 1].kinds.courtesy {
         start -= 1;
     }
-    let block = &lines[start..=last];
+    let block: Vec<&str> = lines[start..=last].iter().map(|l| l.text).collect();
     if start == 0 || block.len() > 4 {
         return None;
     }
@@ -499,7 +551,13 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
 
 fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine> {
     let label = label.trim().trim_start_matches('#').trim();
-    if label.is_empty() || label.chars().count() > 40 {
+    // The key's first character (lower case) must begin some label: most lines fail here,
+    // before anything else is counted or built.
+    let first = label
+        .chars()
+        .next()
+        .map(|c| if c.is_ascii() { c.to_ascii_lowercase() } else { c.to_lowercase().next().unwrap_or(c) });
+    if first.is_none_or(|c| rules.label_starts.binary_search(&c).is_err()) || label.chars().count() > 40 {
         return None;
     }
     // Longer than any label even without its spaces, and no trailing parenthetical or stop

@@ -124,9 +124,14 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
         .iter()
         .find(|h| h.name == HeaderName::Received)
         .and_then(|h| raw.get(h.offset_start as usize..h.offset_end as usize))
-        .and_then(|value| match mail_parser::parsers::MessageStream::new(value).parse_received() {
-            mail_parser::HeaderValue::Received(r) => r.date.as_ref().and_then(to_chrono),
-            _ => None,
+        .and_then(|value| {
+            // The date is what follows the header's last ';' (RFC 5322 3.6.7): parsed on its
+            // own, without tokenizing the hops, which costs as much as all other headers.
+            let date = value.iter().rposition(|&b| b == b';').map(|i| &value[i + 1..])?;
+            match mail_parser::parsers::MessageStream::new(date).parse_date() {
+                mail_parser::HeaderValue::DateTime(d) => to_chrono(&d),
+                _ => None,
+            }
         });
     if let Some(ct) = message.root_part().content_type() {
         parsed.content_type = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase();
@@ -581,6 +586,23 @@ fn to_chrono(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
         .single()
 }
 
+/// One pass over text mail-parser decoded: whether it holds a Latin-1 letter (U+0080-U+00FF,
+/// lead byte C2 or C3) and whether it holds U+FFFD (EF BF BD) or an ESC, the marks of a wrong
+/// charset.
+fn scan_decoded(text: &str) -> (bool, bool) {
+    let bytes = text.as_bytes();
+    let (mut latin1, mut doubtful) = (false, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            0xC2 | 0xC3 => latin1 = true,
+            0x1B => doubtful = true,
+            0xEF => doubtful |= bytes.get(i + 1..i + 3) == Some(&[0xBF, 0xBD]),
+            _ => {}
+        }
+    }
+    (latin1, doubtful)
+}
+
 /// Decodes a text part from its raw bytes: transfer encoding, then charset (with detection).
 fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut Vec<String>) -> String {
     // UTF-8 and ASCII parts that mail-parser decoded cleanly need no second pass (most mail
@@ -596,9 +618,9 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
         let unicode_label = matches!(label.as_deref(), Some("utf-8" | "utf8" | "us-ascii" | "ascii") | None);
         // For the Japanese labels, Latin-1 letters in the result mean bytes of another
         // charset (UTF-8 read as ISO-2022-JP): decode those again too.
-        let looks_right = unicode_label || !text.contains(|c: char| ('\u{80}'..='\u{FF}').contains(&c));
-        if plain_label && looks_right && !text.contains(['\u{FFFD}', '\u{1b}']) && (label.is_some() || text.is_ascii())
-        {
+        let (latin1, doubtful) = scan_decoded(text);
+        let looks_right = unicode_label || !latin1;
+        if plain_label && looks_right && !doubtful && (label.is_some() || text.is_ascii()) {
             return capped(text, warnings).to_string();
         }
     }
@@ -685,6 +707,20 @@ mod tests {
     fn from_of(header: &str) -> Option<String> {
         let raw = format!("From: {header}\r\nTo: support@uketsuke.example.jp\r\nSubject: x\r\n\r\nbody\r\n");
         parse(raw.as_bytes(), 1 << 20).expect("parses").from
+    }
+
+    #[test]
+    fn the_arrival_time_is_the_date_of_the_newest_received_header() {
+        let raw = "Received: from mx.acme.example.jp (mx [192.0.2.7]; tls)\r\n\tby mail.uketsuke.example.jp with ESMTPS id 4f2a;\r\n\tFri, 27 Nov 2026 10:15:42 +0900 (JST)\r\n\
+                   Received: from pc.acme.example.jp by mx.acme.example.jp; Fri, 27 Nov 2026 01:10:00 +0000\r\n\
+                   From: a@acme.example.jp\r\nSubject: x\r\nDate: Thu, 26 Nov 2026 09:00:00 +0900\r\n\r\nbody\r\n";
+        let parsed = parse(raw.as_bytes(), 1 << 20).expect("parses");
+        assert_eq!(parsed.received.map(|d| d.to_rfc3339()).as_deref(), Some("2026-11-27T10:15:42+09:00"));
+        // No date after the last ';', or no ';' at all: no arrival time, and no error.
+        for received in ["from a by b; not a date", "from a by b"] {
+            let raw = format!("Received: {received}\r\nFrom: a@acme.example.jp\r\nSubject: x\r\n\r\nbody\r\n");
+            assert_eq!(parse(raw.as_bytes(), 1 << 20).expect("parses").received, None, "{received}");
+        }
     }
 
     #[test]
