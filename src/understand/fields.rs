@@ -501,7 +501,8 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
     }
     // A label is short: it stands alone, before a ':' or in brackets near the start. A long
     // line with none of those is prose (most lines), and is passed over at once.
-    let head_end = line.char_indices().nth(44).map_or(line.len(), |(i, _)| i);
+    let head_end =
+        if line.len() <= 44 { line.len() } else { line.char_indices().nth(44).map_or(line.len(), |(i, _)| i) };
     let long = head_end < line.len();
     if long && !line[..head_end].contains([':', '】', ']', '>', '〕', '》', '〉', '〗']) {
         return None;

@@ -266,8 +266,7 @@ pub fn understand_form(form: &FormSubmission, config: &Config) -> Report {
 }
 
 fn language_of(subject: &str, own_text: &str) -> Language {
-    let sample = subject.chars().chain(std::iter::once('\n')).chain(own_text.chars().take(4000));
-    if text::is_japanese_chars(sample) { Language::Ja } else { Language::En }
+    if text::is_japanese_sample(subject, own_text, 4000) { Language::Ja } else { Language::En }
 }
 
 /// Whether the subject or text mentions a feature-request word.

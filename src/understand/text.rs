@@ -170,32 +170,65 @@ static SIMPLIFIED_ONLY_SORTED: std::sync::LazyLock<Vec<char>> = std::sync::LazyL
 });
 
 pub fn is_japanese(text: &str) -> bool {
-    is_japanese_chars(text.chars())
+    let mut letters = Letters::default();
+    letters.count(text, usize::MAX);
+    letters.japanese()
 }
 
-/// [`is_japanese`] over characters, so a caller can sample a text without copying it.
-pub fn is_japanese_chars(chars: impl Iterator<Item = char>) -> bool {
-    let (mut kana, mut kanji, mut latin) = (0usize, 0usize, 0usize);
-    let mut simplified = false;
-    for c in chars {
-        match c {
-            '\u{3040}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}' => kana += 1,
-            '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' => {
-                kanji += 1;
-                simplified = simplified || (kana == 0 && SIMPLIFIED_ONLY_SORTED.binary_search(&c).is_ok());
+/// [`is_japanese`] of a subject and the first `limit` characters of a text, read in place.
+pub fn is_japanese_sample(subject: &str, text: &str, limit: usize) -> bool {
+    let mut letters = Letters::default();
+    letters.count(subject, usize::MAX);
+    letters.count(text, limit);
+    letters.japanese()
+}
+
+/// The characters that tell Japanese from other text, counted.
+#[derive(Default)]
+struct Letters {
+    kana: usize,
+    kanji: usize,
+    latin: usize,
+    /// A Simplified-only hanzi came before any kana.
+    simplified: bool,
+}
+
+impl Letters {
+    /// Counts the first `budget` characters of `text` (ASCII a byte at a time).
+    fn count(&mut self, text: &str, budget: usize) {
+        let bytes = text.as_bytes();
+        let (mut i, mut n) = (0, 0);
+        while i < bytes.len() && n < budget {
+            n += 1;
+            if bytes[i].is_ascii() {
+                self.latin += usize::from(bytes[i].is_ascii_alphabetic());
+                i += 1;
+                continue;
             }
-            c if c.is_ascii_alphabetic() => latin += 1,
-            _ => {}
+            let Some(c) = text[i..].chars().next() else { break };
+            i += c.len_utf8();
+            match c {
+                '\u{3040}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}' => self.kana += 1,
+                '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' => {
+                    self.kanji += 1;
+                    self.simplified =
+                        self.simplified || (self.kana == 0 && SIMPLIFIED_ONLY_SORTED.binary_search(&c).is_ok());
+                }
+                _ => {}
+            }
         }
     }
-    // Japanese prose has kana; an English report quoting a Japanese error has little of it
-    // compared with its Latin letters. Hanzi without a single kana, more than a short
-    // all-kanji subject (障害報告) has, are Chinese: answered in English, not Japanese.
-    if kana == 0 && (kanji >= 16 || simplified) {
-        return false;
+
+    fn japanese(&self) -> bool {
+        // Japanese prose has kana; an English report quoting a Japanese error has little of it
+        // compared with its Latin letters. Hanzi without a single kana, more than a short
+        // all-kanji subject (障害報告) has, are Chinese: answered in English, not Japanese.
+        if self.kana == 0 && (self.kanji >= 16 || self.simplified) {
+            return false;
+        }
+        let japanese = self.kana * 3 + self.kanji * 2;
+        japanese > 0 && japanese * 2 >= self.latin
     }
-    let japanese = kana * 3 + kanji * 2;
-    japanese > 0 && japanese * 2 >= latin
 }
 
 #[cfg(test)]
