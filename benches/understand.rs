@@ -19,7 +19,8 @@
 //!
 //! Environment knobs: `UKETSUKE_BENCH_SYNTHETIC` (number of synthetic messages, default
 //! 2000), `UKETSUKE_BENCH_ROUNDS` (default 7), `UKETSUKE_BENCH_SEED` (default 0x5eed), and
-//! `UKETSUKE_BENCH_PROFILE` (set: only understand_mail, `ROUNDS` times, for a profiler).
+//! `UKETSUKE_BENCH_PROFILE` (set: only understand_mail, `ROUNDS` times, for a profiler; set
+//! to a group's name, such as `plain euc-jp/8bit`, only that group's messages).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -1034,9 +1035,12 @@ fn main() {
     }
 
     // For a profiler: only understand_mail, round after round, and nothing else.
-    if std::env::var_os("UKETSUKE_BENCH_PROFILE").is_some() {
+    // `UKETSUKE_BENCH_PROFILE=<group name>`: only that group's messages.
+    if let Some(group) = std::env::var_os("UKETSUKE_BENCH_PROFILE") {
+        let group = group.to_string_lossy();
+        let chosen = groups.iter().find(|(k, _)| *k == group).map_or(&messages, |(_, ms)| ms);
         for _ in 0..rounds {
-            black_box(time_understand(&messages, &config));
+            black_box(time_understand(chosen, &config));
         }
         return;
     }

@@ -501,10 +501,9 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
     }
     // A label is short: it stands alone, before a ':' or in brackets near the start. A long
     // line with none of those is prose (most lines), and is passed over at once.
-    let head_end =
-        if line.len() <= 44 { line.len() } else { line.char_indices().nth(44).map_or(line.len(), |(i, _)| i) };
+    let head_end = char_start(line, 44).unwrap_or(line.len());
     let long = head_end < line.len();
-    if long && !line[..head_end].contains([':', '】', ']', '>', '〕', '》', '〉', '〗']) {
+    if long && !closes_label(&line.as_bytes()[..head_end]) {
         return None;
     }
     let stripped = strip_marker(line);
@@ -548,6 +547,31 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
         }
     }
     None
+}
+
+/// Where the `n`th character (from 0) of `text` starts, counted on the bytes (a character
+/// starts at every byte that is not a UTF-8 continuation byte).
+fn char_start(text: &str, n: usize) -> Option<usize> {
+    if text.len() <= n {
+        return None;
+    }
+    let mut seen = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if (b as i8) >= -0x40 {
+            if seen == n {
+                return Some(i);
+            }
+            seen += 1;
+        }
+    }
+    None
+}
+
+/// Whether the bytes hold a character that ends a label: ':', ']' or '>', or one of
+/// 】〕》〉〗 (E3 80 91, 95, 8B, 89, 97 in UTF-8).
+fn closes_label(head: &[u8]) -> bool {
+    head.iter().any(|&b| matches!(b, b':' | b']' | b'>'))
+        || head.windows(3).any(|w| w[0] == 0xE3 && w[1] == 0x80 && matches!(w[2], 0x91 | 0x95 | 0x8B | 0x89 | 0x97))
 }
 
 fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine> {
@@ -686,6 +710,26 @@ mod tests {
         assert_eq!(declared_word("Sev1").as_deref(), Some("1"));
         assert_eq!(declared_word("１").as_deref(), Some("1"));
         assert_eq!(declared_word("レベル１").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_long_line_is_a_label_only_with_a_closing_mark_near_its_start() {
+        let text = "あいうえおかきくけこ";
+        assert_eq!(char_start(text, 3), Some(9));
+        assert_eq!(char_start(text, 10), None);
+        assert_eq!(char_start("abc", 2), Some(2));
+        assert_eq!(char_start("abc", 3), None);
+        for mark in [":", "]", ">", "】", "〕", "》", "〉", "〗"] {
+            assert!(closes_label(format!("再現手順{mark}").as_bytes()), "{mark}");
+        }
+        for other in ["「」【", "。、・", "〜（）"] {
+            assert!(!closes_label(format!("再現手順{other}").as_bytes()), "{other}");
+        }
+        // A long line with its label closed near the start is read; without, passed over.
+        let rules = rules();
+        let long = "エラー内容】".to_string() + &"長い説明".repeat(20);
+        assert!(parse_label(&format!("【{long}"), &rules).is_some());
+        assert!(parse_label(&"長い説明".repeat(20), &rules).is_none());
     }
 
     #[test]
