@@ -70,6 +70,11 @@ fn kinds(line: &str, rules: &Understanding) -> Kinds {
         return Kinds::default();
     }
     let k = &rules.line_kinds;
+    // Most lines are prose and match nothing: a plain search says so at less cost than
+    // collecting every pattern that matches.
+    if !k.set.is_match(line) && (trimmed.len() == line.len() || !k.set.is_match(trimmed)) {
+        return Kinds::default();
+    }
     let raw = k.set.matches(line);
     // Most lines have no indentation: then one pass serves the trimmed kinds too.
     let indented = (trimmed.len() != line.len()).then(|| k.set.matches(trimmed));
