@@ -513,11 +513,14 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
     }
     let stripped = strip_marker(line);
     // 【Label】rest, [Label] rest, <Label> rest, 〔Label〕, 《Label》, 〈Label〉
-    for (open, close) in [('【', '】'), ('[', ']'), ('<', '>'), ('〔', '〕'), ('《', '》'), ('〈', '〉'), ('〖', '〗')]
-    {
-        if let Some(inner) = stripped.strip_prefix(open)
-            && let Some(end) = inner.find(close)
-        {
+    let opened = stripped.chars().next().and_then(|first| {
+        [('【', '】'), ('[', ']'), ('<', '>'), ('〔', '〕'), ('《', '》'), ('〈', '〉'), ('〖', '〗')]
+            .into_iter()
+            .find(|&(open, _)| open == first)
+    });
+    if let Some((open, close)) = opened {
+        let inner = &stripped[open.len_utf8()..];
+        if let Some(end) = inner.find(close) {
             let label = &inner[..end];
             let rest = inner[end + close.len_utf8()..].trim().trim_start_matches(':').trim();
             if let Some(l) = classify(label, rest, rules) {

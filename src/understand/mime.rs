@@ -591,15 +591,9 @@ fn to_chrono(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
 /// charset.
 fn scan_decoded(text: &str) -> (bool, bool) {
     let bytes = text.as_bytes();
-    let (mut latin1, mut doubtful) = (false, false);
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            0xC2 | 0xC3 => latin1 = true,
-            0x1B => doubtful = true,
-            0xEF => doubtful |= bytes.get(i + 1..i + 3) == Some(&[0xBF, 0xBD]),
-            _ => {}
-        }
-    }
+    let latin1 = memchr::memchr2(0xC2, 0xC3, bytes).is_some();
+    let doubtful =
+        memchr::memchr(0x1B, bytes).is_some() || memchr::memmem::find(bytes, "\u{FFFD}".as_bytes()).is_some();
     (latin1, doubtful)
 }
 
