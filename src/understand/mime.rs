@@ -148,10 +148,26 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
         parsed.warnings.push("the plain-text alternative is empty; the text was read from the HTML part".into());
     }
     parsed.body = if texts.is_empty() { distinct(found.htmls).join("\n\n") } else { texts.join("\n\n") };
-    if parsed.body.contains('\r') {
-        parsed.body = parsed.body.replace("\r\n", "\n");
+    if memchr::memchr(b'\r', parsed.body.as_bytes()).is_some() {
+        parsed.body = without_crs_before_newlines(std::mem::take(&mut parsed.body));
     }
     Ok(parsed)
+}
+
+/// `text` with every CR LF made a LF, in place (a lone CR stays).
+fn without_crs_before_newlines(text: String) -> String {
+    let mut bytes = text.into_bytes();
+    let mut kept = 0;
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            continue;
+        }
+        bytes[kept] = bytes[i];
+        kept += 1;
+    }
+    bytes.truncate(kept);
+    // Only ASCII CRs were taken out, so the text is still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The body texts found in a message, in message order.
@@ -701,6 +717,14 @@ mod tests {
     fn from_of(header: &str) -> Option<String> {
         let raw = format!("From: {header}\r\nTo: support@uketsuke.example.jp\r\nSubject: x\r\n\r\nbody\r\n");
         parse(raw.as_bytes(), 1 << 20).expect("parses").from
+    }
+
+    #[test]
+    fn crlf_becomes_lf_and_a_lone_cr_stays() {
+        for text in ["a\r\nb\r\n", "障害\r\n\r\n発生\r", "a\rb\r\r\nc", "\r\n", ""] {
+            assert_eq!(without_crs_before_newlines(text.to_string()), text.replace("\r\n", "\n"), "{text:?}");
+        }
+        assert_eq!(without_crs_before_newlines("a\rb\r\r\nc".into()), "a\rb\r\nc");
     }
 
     #[test]

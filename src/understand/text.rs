@@ -205,17 +205,29 @@ impl Letters {
                 i += 1;
                 continue;
             }
-            let Some(c) = text[i..].chars().next() else { break };
-            i += c.len_utf8();
-            match c {
-                '\u{3040}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}' => self.kana += 1,
-                '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' => {
-                    self.kanji += 1;
-                    self.simplified =
-                        self.simplified || (self.kana == 0 && SIMPLIFIED_ONLY_SORTED.binary_search(&c).is_ok());
+            // Kana and kanji are all three bytes long in UTF-8: their code point is read from
+            // the bytes, without decoding anything else.
+            let width = match bytes[i] {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                _ => 2,
+            };
+            if width == 3
+                && let [b0, b1, b2, ..] = bytes[i..]
+            {
+                let c = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+                match c {
+                    0x3040..=0x30FF | 0xFF66..=0xFF9F => self.kana += 1,
+                    0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF => {
+                        self.kanji += 1;
+                        self.simplified = self.simplified
+                            || (self.kana == 0
+                                && char::from_u32(c).is_some_and(|c| SIMPLIFIED_ONLY_SORTED.binary_search(&c).is_ok()));
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
+            i += width;
         }
     }
 
