@@ -80,7 +80,7 @@ impl LineKinds {
         });
         let step = patterns.len();
         patterns.push(step_line.as_str());
-        // Each part compiled on its own, so the union fits (the limits are per compiled set).
+        // Larger limits than one kind's set needs: this set holds all of them.
         let set = regex::RegexSetBuilder::new(&patterns).size_limit(64 << 20).dfa_size_limit(16 << 20).build().ok()?;
         Some(LineKinds { set, reply, signature, courtesy, error, step })
     }
@@ -294,6 +294,12 @@ pub fn label_key(label: &str) -> String {
     normalized_label_key(&fold(label))
 }
 
+/// The first character of [`normalized_label_key`] of `label`, without building the key.
+pub fn normalized_label_key_start(label: &str) -> Option<char> {
+    let c = label.chars().find(|c| !c.is_whitespace())?;
+    Some(if c.is_ascii() { c.to_ascii_lowercase() } else { c.to_lowercase().next().unwrap_or(c) })
+}
+
 /// [`label_key`] of text that is already NFKC-normalised: lower case, without spaces.
 pub fn normalized_label_key(label: &str) -> String {
     let mut key = String::with_capacity(label.len());
@@ -344,4 +350,16 @@ pub fn literal_pattern(words: &[String]) -> Option<Regex> {
     }
     let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
     Regex::new(&format!("(?i){}", alternation.join("|"))).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_keys_first_character_is_known_without_building_the_key() {
+        for label in ["Steps To Reproduce", " 再現手順", "Érreur", "ＩＤ", "  ", "", "ΣΦ code", "#見出し"] {
+            assert_eq!(normalized_label_key_start(label), normalized_label_key(label).chars().next(), "{label:?}");
+        }
+    }
 }

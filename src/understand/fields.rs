@@ -8,7 +8,7 @@
 
 use super::text::{fold, normalize_cow};
 use crate::config::Understanding;
-use crate::config::understanding::{LabelKind, normalized_label_key as label_key};
+use crate::config::understanding::{LabelKind, normalized_label_key as label_key, normalized_label_key_start};
 use crate::terms::Item;
 use serde::Serialize;
 
@@ -586,10 +586,7 @@ fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine>
     let label = label.trim().trim_start_matches('#').trim();
     // The key's first character (lower case) must begin some label: most lines fail here,
     // before anything else is counted or built.
-    let first = label
-        .chars()
-        .next()
-        .map(|c| if c.is_ascii() { c.to_ascii_lowercase() } else { c.to_lowercase().next().unwrap_or(c) });
+    let first = normalized_label_key_start(label);
     if first.is_none_or(|c| rules.label_starts.binary_search(&c).is_err()) || label.chars().count() > 40 {
         return None;
     }

@@ -602,9 +602,9 @@ fn to_chrono(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
         .single()
 }
 
-/// One pass over text mail-parser decoded: whether it holds a Latin-1 letter (U+0080-U+00FF,
-/// lead byte C2 or C3) and whether it holds U+FFFD (EF BF BD) or an ESC, the marks of a wrong
-/// charset.
+/// Whether text mail-parser decoded holds a Latin-1 letter (U+0080-U+00FF, lead byte C2 or
+/// C3), and whether it holds U+FFFD (EF BF BD) or an ESC: the marks of a wrong charset. Each
+/// is a memchr scan of the bytes.
 fn scan_decoded(text: &str) -> (bool, bool) {
     let bytes = text.as_bytes();
     let latin1 = memchr::memchr2(0xC2, 0xC3, bytes).is_some();
