@@ -31,7 +31,7 @@ use token_server::{CLIENT_ID, TokenServer};
 use uketsuke::config::oauth::{ClientCredential, OAuthAccount, Provider};
 use uketsuke::oauth::TokenSource;
 use uketsuke::oauth::vault::Vault;
-use uketsuke::record::SqliteStore;
+use uketsuke::record::{SqliteStore, Store, StoreLocation};
 
 fn knob(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -83,7 +83,7 @@ fn refreshes(n: u64) {
     store
         .save_oauth_tokens("support", Some(&vault.seal("support", &first).unwrap()), None, true, chrono::Utc::now())
         .unwrap();
-    let source = TokenSource::new(account(&provider), db, Some(vault));
+    let source = TokenSource::new(account(&provider), StoreLocation::Sqlite(db), Some(vault));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut times = Vec::with_capacity(n as usize);
     rt.block_on(async {

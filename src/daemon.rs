@@ -9,7 +9,7 @@ use crate::act::scheduler::{self, Clock};
 use crate::config::{Config, Overrides};
 use crate::decide::Calendars;
 use crate::http::page::Pages;
-use crate::record::SqliteStore;
+use crate::record::{AnyStore, Store, StoreLocation};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -94,7 +94,9 @@ pub struct Daemon {
     /// The main configuration file and command-line overrides, to read again on reload.
     config_path: Option<PathBuf>,
     overrides: Overrides,
-    pub store_path: PathBuf,
+    pub store: StoreLocation,
+    /// This process, as the store knows it: the holder of its leases and outbox claims.
+    pub instance: crate::record::Instance,
     pub clock: Arc<dyn Clock>,
     /// Woken when something was enqueued, so acknowledgments leave at once.
     pub outbox_wake: Notify,
@@ -138,6 +140,11 @@ impl Daemon {
         Ok((rules, not_applied))
     }
 
+    /// How long an instance may go unheard before its leases and claims are taken over.
+    pub fn dead_after(&self) -> std::time::Duration {
+        self.rules().config.store.lease
+    }
+
     pub fn token_source(&self, account: &str) -> Result<Arc<crate::oauth::TokenSource>, String> {
         self.tokens
             .iter()
@@ -153,36 +160,45 @@ pub async fn run(
     config: Config,
     config_path: Option<PathBuf>,
     overrides: Overrides,
-    store_path: PathBuf,
+    store_location: StoreLocation,
     clock: Arc<dyn Clock>,
 ) -> Result<(), String> {
     let loaded_at = clock.now();
     let main_file = config.path.clone();
     let rules = Rules::new(config, loaded_at).map_err(|p| p.join("\n"))?;
     // Open once here so schema problems stop the start, with a clear message.
-    let mut store = SqliteStore::open(&store_path).map_err(|e| e.to_string())?;
+    let mut store = tokio::task::block_in_place(|| store_location.open()).map_err(|e| e.to_string())?;
     record_load(&mut store, loaded_at, &main_file, &[]);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let tokens = crate::oauth::tokens::sources(&rules.config, &store_path)?;
+    let tokens = crate::oauth::tokens::sources(&rules.config, &store_location)?;
     let daemon = Arc::new(Daemon {
         tokens,
         rules: RwLock::new(Arc::new(rules)),
         config_path,
         overrides,
-        store_path,
+        store: store_location,
+        instance: crate::record::Instance::this_process(Utc::now()),
         clock,
         outbox_wake: Notify::new(),
         shutdown: stop_rx,
         metrics: Metrics::default(),
     });
-    // Catch up on releases that came due while uketsuke was down, before anything else.
-    let now = daemon.clock.now();
-    let released = tokio::task::block_in_place(|| scheduler::tick(&mut store, &daemon.rules().config, now))
-        .map_err(|e| e.to_string())?;
-    if !released.is_empty() {
-        info!(released = released.len(), "caught up on held cases released while uketsuke was down");
-    }
+    // This instance is known to the store before it claims anything; what a dead instance on
+    // this machine held is free at once.
+    let ttl = daemon.rules().config.store.lease;
+    tokio::task::block_in_place(|| {
+        crate::lease::forget_dead_neighbours(&mut store, &daemon.instance, ttl);
+        store.heartbeat(&daemon.instance)
+    })
+    .map_err(|e| e.to_string())?;
+    info!(instance = %daemon.instance.id, store = %daemon.store, "this instance is registered in the store");
     let mut tasks = Vec::new();
+    tasks.push(tokio::spawn(crate::lease::heartbeat(
+        daemon.store.clone(),
+        daemon.instance.clone(),
+        ttl,
+        daemon.shutdown.clone(),
+    )));
     let started = daemon.rules();
     if started.config.imap.is_empty() {
         warn!("IMAP intake is off ([imap] enabled = false): only `uketsuke ingest` records mail");
@@ -236,7 +252,7 @@ pub async fn run(
 
 /// SIGHUP: the rules read again. A refused reload keeps the running rules and logs every
 /// problem with its file and line; either way the store remembers it for `uketsuke status`.
-fn reload(daemon: &Daemon, store: &mut SqliteStore) {
+fn reload(daemon: &Daemon, store: &mut AnyStore) {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
     let now = daemon.clock.now();
     let main_file = daemon.rules().config.path.clone();
@@ -272,7 +288,7 @@ fn reload(daemon: &Daemon, store: &mut SqliteStore) {
 }
 
 /// Remembers a configuration load (no problems) or a refused reload in the store.
-fn record_load(store: &mut SqliteStore, at: DateTime<Utc>, path: &Path, problems: &[String]) {
+fn record_load(store: &mut AnyStore, at: DateTime<Utc>, path: &Path, problems: &[String]) {
     if let Err(e) = store.record_config_load(at, path, problems) {
         warn!("cannot record the configuration load in the store: {e}");
     }
@@ -282,33 +298,63 @@ fn watchdog_interval() -> Option<tokio::time::Interval> {
     sd_notify::watchdog_enabled().filter(|d| !d.is_zero()).map(|d| tokio::time::interval(d / 2))
 }
 
-/// The scheduler: hands held cases to the team when support opens.
+/// The scheduler: hands held cases to the team when support opens. It runs on one instance
+/// at a time, the holder of the `scheduler` lease; its first tick catches up on releases that
+/// came due while no instance ran.
 async fn release_held(daemon: Arc<Daemon>) {
-    let mut shutdown = daemon.shutdown.clone();
-    let mut store = match SqliteStore::open(&daemon.store_path) {
+    let mut store = match tokio::task::block_in_place(|| daemon.store.open()) {
         Ok(s) => s,
         Err(e) => {
             error!("scheduler cannot open the store: {e}");
             return;
         }
     };
-    while !*shutdown.borrow() {
-        let now = daemon.clock.now();
-        match tokio::task::block_in_place(|| scheduler::tick(&mut store, &daemon.rules().config, now)) {
-            Ok(released) => {
-                for number in &released {
-                    info!(case = %number, "held case released to the team");
+    let ttl = daemon.rules().config.store.lease;
+    loop {
+        let Some(holding) =
+            crate::lease::hold(&mut store, &daemon.store, "scheduler", &daemon.instance, ttl, &daemon.shutdown).await
+        else {
+            return;
+        };
+        let mut stop = holding.stop.clone();
+        let mut first = true;
+        while !*stop.borrow() {
+            let now = daemon.clock.now();
+            let rules = daemon.rules();
+            match tokio::task::block_in_place(|| scheduler::tick_fenced(&mut store, &rules.config, now, &holding.fence))
+            {
+                Ok(released) => {
+                    if first && !released.is_empty() {
+                        info!(
+                            released = released.len(),
+                            "caught up on held cases released while no instance ran the scheduler"
+                        );
+                    }
+                    for number in &released {
+                        info!(case = %number, "held case released to the team");
+                    }
+                    if !released.is_empty() {
+                        daemon.outbox_wake.notify_one();
+                    }
                 }
-                if !released.is_empty() {
-                    daemon.outbox_wake.notify_one();
+                Err(e) if e.is_lease_lost() => {
+                    warn!("the scheduler lease passed to another instance: {e}");
+                    break;
                 }
+                Err(e) => error!("releasing held cases failed: {e}"),
             }
-            Err(e) => error!("releasing held cases failed: {e}"),
+            first = false;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.changed() => {}
+        if *daemon.shutdown.borrow() {
+            holding.release(&daemon.store).await;
+            return;
         }
+        // Lost: stand by and ask again.
+        drop(holding);
     }
 }
 
@@ -323,7 +369,7 @@ async fn watch_health(daemon: Arc<Daemon>) {
             _ = tokio::time::sleep(Duration::from_secs(15)) => {}
             _ = shutdown.changed() => break,
         }
-        let Ok(store) = SqliteStore::open(&daemon.store_path) else { continue };
+        let Ok(mut store) = tokio::task::block_in_place(|| daemon.store.open()) else { continue };
         let Ok(status) = tokio::task::block_in_place(|| store.status()) else { continue };
         let rules = daemon.rules();
         let problems = problems(&rules.config, &status, daemon.clock.now(), started);

@@ -15,6 +15,7 @@ pub mod config;
 pub mod daemon;
 pub mod decide;
 pub mod http;
+pub mod lease;
 pub mod oauth;
 pub mod record;
 pub mod terms;

@@ -9,6 +9,7 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::{ChildGuard, TestDir};
+use std::time::Duration;
 use uketsuke::act::compose::{Templates, compose};
 use uketsuke::config::{Config, Overrides};
 use uketsuke::decide::{Action, Calendars, Decision, decide};
@@ -247,7 +248,9 @@ fn acknowledgment(config: &Config, form: &FormSubmission, when: &str, name: &str
     let prepared = record::prepare(raw, Channel::Form, Some(at(when)), at(when), config, &calendars);
     store.write(|tx| record::record(tx, &prepared, config, &calendars, at(when))).expect("recorded");
     let decision = run(config, form, when);
-    let jobs = store.due_outbox(at("2030-01-01T00:00:00Z"), 10).expect("outbox");
+    let jobs = store
+        .claim_outbox("contract-test", at("2030-01-01T00:00:00Z"), Duration::from_secs(60), Duration::from_secs(60), 10)
+        .expect("outbox");
     let ack = jobs.iter().find(|j| j.kind == "ack").expect("an acknowledgment is queued");
     let message = compose(ack, &Templates::embedded(), config).expect("composes");
     let text = String::from_utf8_lossy(&message.formatted()).to_string();

@@ -799,3 +799,122 @@ fn a_server_without_idle_is_polled() {
     assert_eq!(acks.len(), 1);
     daemon.terminate();
 }
+
+// ---- several instances on PostgreSQL ----
+
+/// The lease holder of the support mailbox, as (instance id, pid, term), if one is live.
+fn mailbox_holder(db: &mut postgres::Client) -> Option<(String, u32, i64)> {
+    let row = db
+        .query_opt("SELECT holder, term FROM leases WHERE name LIKE 'imap:%' AND expires_at > clock_timestamp()", &[])
+        .ok()??;
+    let holder: String = row.get(0);
+    let pid = holder.split(':').nth(1)?.parse().ok()?;
+    Some((holder, pid, row.get(1)))
+}
+
+fn pg_count(db: &mut postgres::Client, sql: &str) -> i64 {
+    db.query_one(sql, &[]).map(|r| r.get(0)).unwrap_or(-1)
+}
+
+#[test]
+fn three_instances_on_postgres_fail_over_losing_nothing_and_a_paused_holder_writes_nothing() {
+    let stack = MailStack::start("failover", 24800);
+    let pg = common::pg::PgDatabase::new("failover");
+    let config = config_for(&stack, "failover", "three-priority", "tls");
+    // The same configuration on PostgreSQL, with a short lease.
+    let text = std::fs::read_to_string(&config).expect("config");
+    let db_line = text.lines().find(|l| l.starts_with("path = ")).expect("a [store] path").to_string();
+    let text = text.replace(&db_line, &format!("url = \"{}\"\nlease_seconds = 3", pg.url));
+    std::fs::write(&config, text).expect("write config");
+    let mut db = pg.client();
+    let n = 80;
+    let append_reports = |from: usize, to: usize| {
+        runtime().block_on(async {
+            let mut session = imap_login(&stack, SUPPORT).await;
+            for i in from..to {
+                let raw = report(
+                    &format!("fo-{}@ops.acme.example.jp", i % 10),
+                    &format!("fo-{i}@acme"),
+                    &format!("Report {i}"),
+                    "使い方を教えてください",
+                );
+                session.append("INBOX", None, Some("\"20-Nov-2026 11:00:00 +0900\""), &raw).await.expect("append");
+            }
+            session.logout().await.ok();
+        })
+    };
+    append_reports(0, n);
+    let mut daemons: Vec<Daemon> = (0..3).map(|_| Daemon::start(&config, None)).collect();
+    // SIGKILL the holder of the mailbox lease again and again, mid-backlog; a new instance
+    // takes each one's place.
+    let mut takeovers = Vec::new();
+    for _ in 0..4 {
+        let (holder, pid, term) = wait_for("a lease holder", Duration::from_secs(30), || mailbox_holder(&mut db));
+        let before = pg_count(&mut db, "SELECT count(*) FROM messages");
+        wait_for("some progress", Duration::from_secs(60), || {
+            (pg_count(&mut db, "SELECT count(*) FROM messages") > before || before == n as i64).then_some(())
+        });
+        let i = daemons.iter().position(|d| d.child.id() == pid).expect("the holder is one of ours");
+        let mut dead = daemons.remove(i);
+        let _ = dead.child.kill();
+        let _ = dead.child.wait();
+        let killed = std::time::Instant::now();
+        let (next, _, next_term) = wait_for("a takeover", Duration::from_secs(30), || {
+            mailbox_holder(&mut db).filter(|(h, _, t)| *h != holder && *t > term)
+        });
+        takeovers.push(killed.elapsed());
+        assert_ne!(next, holder);
+        assert!(next_term > term);
+        daemons.push(Daemon::start(&config, None));
+    }
+    // Within the lease time (3 s), and a poll (1 s).
+    assert!(takeovers.iter().all(|t| *t < Duration::from_secs(5)), "takeovers took {takeovers:?}");
+    wait_for("every message recorded", Duration::from_secs(90), || {
+        (pg_count(&mut db, "SELECT count(*) FROM messages") == n as i64).then_some(())
+    });
+    // Paused past its lease, the holder loses the mailbox; resumed, it writes nothing.
+    let (holder, pid, term) = wait_for("a lease holder", Duration::from_secs(30), || mailbox_holder(&mut db));
+    unsafe_kill(pid, "STOP");
+    let (next, _, _) = wait_for("a takeover from the paused holder", Duration::from_secs(15), || {
+        mailbox_holder(&mut db).filter(|(h, _, t)| *h != holder && *t > term)
+    });
+    append_reports(n, n + 10);
+    wait_for("the new holder records the new mail", Duration::from_secs(60), || {
+        (pg_count(&mut db, "SELECT count(*) FROM messages") == n as i64 + 10).then_some(())
+    });
+    unsafe_kill(pid, "CONT");
+    let paused = daemons.iter().position(|d| d.child.id() == pid).expect("ours");
+    wait_for("the resumed instance knows its lease is gone", Duration::from_secs(15), || {
+        daemons[paused].log().contains("stopped watching the mailbox").then_some(())
+    });
+    assert_eq!(mailbox_holder(&mut db).map(|(h, _, _)| h), Some(next), "the lease stays with the new holder");
+    // Nothing lost, nothing twice: one message and one case per mail, and one acknowledgment
+    // Message-ID per report in the customers' mailboxes.
+    let total = n as i64 + 10;
+    assert_eq!(pg_count(&mut db, "SELECT count(*) FROM messages"), total);
+    assert_eq!(pg_count(&mut db, "SELECT count(DISTINCT number) FROM cases"), total);
+    assert_eq!(pg_count(&mut db, "SELECT count(*) FROM outbox WHERE kind = 'ack'"), total);
+    let mut by_original: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    wait_for("every acknowledgment delivered", Duration::from_secs(120), || {
+        by_original.clear();
+        for i in 0..10 {
+            for m in mailbox(&stack, &format!("fo-{i}@ops.acme.example.jp")) {
+                by_original.entry(m.in_reply_to.clone()).or_default().insert(m.message_id.clone());
+            }
+        }
+        (by_original.len() == total as usize).then_some(())
+    });
+    assert!(by_original.values().all(|ids| ids.len() == 1), "an acknowledgment went out under two Message-IDs");
+    // status shows the instances and who holds what.
+    let out = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+        .args(["status", "--config", config.to_str().unwrap()])
+        .output()
+        .expect("status");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("lease imap:") && shown.contains("lease scheduler"), "{shown}");
+    assert!(shown.matches("instance ").count() >= 3, "{shown}");
+    eprintln!("takeovers after SIGKILL: {takeovers:?}");
+    for d in daemons {
+        d.terminate();
+    }
+}

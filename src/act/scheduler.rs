@@ -71,6 +71,20 @@ pub fn tick(store: &mut impl Store, config: &Config, now: DateTime<Utc>) -> reco
     store.write(|tx| record::release_due(tx, config, now))
 }
 
+/// A tick of the daemon's scheduler, which runs under the `scheduler` lease: refused, with
+/// nothing released, once the lease is no longer this instance's.
+pub fn tick_fenced(
+    store: &mut impl Store,
+    config: &Config,
+    now: DateTime<Utc>,
+    fence: &crate::lease::Fence,
+) -> record::Result<Vec<String>> {
+    store.write(|tx| {
+        fence.check(tx)?;
+        record::release_due(tx, config, now)
+    })
+}
+
 /// Runs until `stop` is set: a tick, then sleep until the next release or a minute, whichever
 /// is sooner. `on_release` hears of every case released.
 pub fn run(

@@ -12,7 +12,7 @@ use crate::config::channels::{AfterRecording, ImapSettings, Security};
 use crate::daemon::Daemon;
 use crate::oauth::sasl::SaslClient;
 use crate::oauth::{TokenError, TokenSource};
-use crate::record::{self, Checkpoint, SqliteStore, Store};
+use crate::record::{self, AnyStore, Checkpoint, Store};
 use crate::understand::Channel;
 use async_imap::{Client, Session};
 use chrono::{DateTime, Utc};
@@ -28,12 +28,10 @@ type ImapSession = Session<MailStream>;
 /// About how much mail one fetch-and-record batch holds in memory.
 const BATCH_BYTES: usize = 32 << 20;
 
-/// Runs the intake until shutdown.
+/// Runs the intake until shutdown: watches the mailbox while this instance holds its lease,
+/// and stands by while another instance does.
 pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
-    let mut shutdown = daemon.shutdown.clone();
-    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
-    let mut states = StateLog::default();
-    let mut store = match SqliteStore::open(&daemon.store_path) {
+    let mut store = match tokio::task::block_in_place(|| daemon.store.open()) {
         Ok(s) => s,
         Err(e) => {
             error!(channel = %settings.channel, "cannot open the store: {e}");
@@ -47,13 +45,47 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
         settings.server.port,
         settings.mailbox
     );
+    let lease = format!("imap:{key}");
+    let ttl = daemon.rules().config.store.lease;
+    loop {
+        let Some(holding) =
+            crate::lease::hold(&mut store, &daemon.store, &lease, &daemon.instance, ttl, &daemon.shutdown).await
+        else {
+            break;
+        };
+        info!(channel = %settings.channel, mailbox = %settings.mailbox, term = holding.fence.term, "this instance watches the mailbox");
+        watch(&daemon, &settings, &key, &mut store, &holding).await;
+        if *daemon.shutdown.borrow() {
+            holding.release(&daemon.store).await;
+            break;
+        }
+        if holding.lost() {
+            warn!(channel = %settings.channel, mailbox = %settings.mailbox, "stopped watching the mailbox: its lease is no longer this instance's");
+        }
+    }
+    info!(channel = %settings.channel, "IMAP intake stopped");
+}
+
+/// Watches the mailbox until `holding` says stop (shutdown, or the lease lost).
+async fn watch(
+    daemon: &Daemon,
+    settings: &ImapSettings,
+    key: &str,
+    store: &mut AnyStore,
+    holding: &crate::lease::Holding,
+) {
+    let mut shutdown = holding.stop.clone();
+    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
+    let mut states = StateLog::default();
+    let fence = &holding.fence;
     // When the session was last ended to renew its token, to log how long mail waited.
     let mut renewing: Option<std::time::Instant> = None;
     // Whether this mailbox counts in the daemon's gauge of IMAP sessions up.
     let mut up = false;
     while !*shutdown.borrow() {
         let ended =
-            session(&daemon, &settings, &key, &mut store, &mut backoff, &mut states, &mut renewing, &mut up).await;
+            session(daemon, settings, key, store, fence, &shutdown, &mut backoff, &mut states, &mut renewing, &mut up)
+                .await;
         if !matches!(ended, Ok(Ended::TokenRenewal)) && std::mem::take(&mut up) {
             daemon.metrics.imap_connected.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         }
@@ -93,7 +125,9 @@ pub async fn run(daemon: Arc<Daemon>, settings: ImapSettings) {
             }
         }
     }
-    info!(channel = %settings.channel, "IMAP intake stopped");
+    if std::mem::take(&mut up) {
+        daemon.metrics.imap_connected.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Why a session ended without an error.
@@ -238,13 +272,15 @@ async fn session(
     daemon: &Daemon,
     settings: &ImapSettings,
     key: &str,
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
+    fence: &crate::lease::Fence,
+    stop: &tokio::sync::watch::Receiver<bool>,
     backoff: &mut Backoff,
     states: &mut StateLog,
     renewing: &mut Option<std::time::Instant>,
     up: &mut bool,
 ) -> Result<Ended, SessionError> {
-    let mut shutdown = daemon.shutdown.clone();
+    let mut shutdown = stop.clone();
     let (mut session, renew_at) = login(daemon, settings).await?;
     let idle = session.capabilities().await.map_err(|e| format!("CAPABILITY failed: {e}"))?.has_str("IDLE");
     let mailbox =
@@ -262,7 +298,7 @@ async fn session(
     let unsolicited = session.unsolicited_responses.clone();
     loop {
         while unsolicited.try_recv().is_ok() {}
-        fetch_new(daemon, settings, key, uidvalidity, &mut session, store).await?;
+        fetch_new(daemon, settings, key, fence, uidvalidity, &mut session, store).await?;
         let now = daemon.clock.now();
         let _ = tokio::task::block_in_place(|| store.set_channel(&settings.channel, "connected", true, None, now));
         if let Some(started) = renewing.take() {
@@ -327,9 +363,10 @@ async fn fetch_new(
     daemon: &Daemon,
     settings: &ImapSettings,
     key: &str,
+    fence: &crate::lease::Fence,
     uidvalidity: u32,
     session: &mut ImapSession,
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
 ) -> Result<(), String> {
     let checkpoint = tokio::task::block_in_place(|| store.checkpoint(key)).map_err(|e| e.to_string())?;
     let after = match checkpoint {
@@ -418,6 +455,7 @@ async fn fetch_new(
         }
         let outcomes = tokio::task::block_in_place(|| {
             store.write(|tx| {
+                fence.check(tx)?;
                 let outcomes = items
                     .iter()
                     .map(|(_, p)| record::record(tx, p, &rules.config, &rules.calendars, now))

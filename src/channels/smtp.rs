@@ -31,7 +31,7 @@ use crate::act::compose;
 use crate::config::channels::{Security, SmtpSettings};
 use crate::daemon::Daemon;
 use crate::oauth::{TokenError, TokenSource};
-use crate::record::SqliteStore;
+use crate::record::Store;
 use chrono::Duration as ChronoDuration;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -44,6 +44,11 @@ use tracing::{error, info, warn};
 
 /// Messages sent at the same time (each on its own connection).
 const PARALLEL_SENDS: usize = 8;
+
+/// How long a claimed batch of outbox entries stays this instance's. Entries not sent within
+/// half of it are claimed again before they are sent, so a pause (a stopped process, a slow
+/// server) never sends an entry whose claim may have passed to another instance.
+const CLAIM: Duration = Duration::from_secs(120);
 
 /// The longest wait between two probes of a server that cannot be reached: recovery is
 /// noticed within this long (plus the connection's own set-up).
@@ -426,7 +431,7 @@ pub async fn send_now(daemon: &Daemon, message: &lettre::Message) -> Result<(), 
 pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
     let mut shutdown = daemon.shutdown.clone();
     let mut states = StateLog::default();
-    let mut store = match SqliteStore::open(&daemon.store_path) {
+    let mut store = match tokio::task::block_in_place(|| daemon.store.open()) {
         Ok(s) => s,
         Err(e) => {
             error!(channel = "smtp", "cannot open the store: {e}");
@@ -452,9 +457,13 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
     let mut token_backoff = super::Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
     // Entries under which a fresh connection broke, and how many times in a row.
     let mut breaks: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
+    let claimant = daemon.instance.id.as_str();
     while !*shutdown.borrow() {
         let now = daemon.clock.now();
-        let jobs = match tokio::task::block_in_place(|| store.due_outbox(now, 32)) {
+        let claimed_at = std::time::Instant::now();
+        let jobs = match tokio::task::block_in_place(|| {
+            store.claim_outbox(&daemon.instance.id, now, CLAIM, daemon.dead_after(), 32)
+        }) {
             Ok(jobs) => jobs,
             Err(e) => {
                 error!(channel = "smtp", "reading the outbox failed: {e}");
@@ -510,7 +519,9 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                 Err(e) => {
                     let case = job.case.as_ref().map(|c| c.number.as_str()).unwrap_or("-");
                     error!(channel = "smtp", case = %case, kind = %job.kind, "cannot compose the message; parked for an operator: {e}");
-                    let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, &format!("compose: {e}"), None));
+                    let _ = tokio::task::block_in_place(|| {
+                        store.mark_failed(job.id, claimant, &format!("compose: {e}"), None)
+                    });
                 }
             }
         }
@@ -518,8 +529,12 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
         // up the next.
         let connections = &connections;
         let mut results = futures::stream::iter(sendable.into_iter().map(|(job, message)| async move {
+            if claimed_at.elapsed() > CLAIM / 2 {
+                // Claimed too long ago to be sure it is still ours: claimed again next round.
+                return (job, None);
+            }
             let result = connections.send(&message).await;
-            (job, result)
+            (job, Some(result))
         }))
         .buffer_unordered(PARALLEL_SENDS);
         // The channel's failure, if this batch met one: the entries it held stay as they were.
@@ -527,6 +542,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
         // Each result is recorded as soon as it is known, so at most the messages in flight
         // could be sent again (with the same Message-ID) after a crash.
         while let Some((job, result)) = results.next().await {
+            let Some(result) = result else { continue };
             let case = job.case.as_ref().map(|c| c.number.as_str()).unwrap_or("-").to_string();
             let now = daemon.clock.now();
             let result = match result {
@@ -549,7 +565,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                 Ok(Accepted { response, last_word }) => {
                     breaks.remove(&job.id);
                     daemon.metrics.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let marked = tokio::task::block_in_place(|| store.mark_sent(job.id, now));
+                    let marked = tokio::task::block_in_place(|| store.mark_sent(job.id, claimant, now));
                     // Recorded (or failed to be): the next message may have the last word.
                     drop(last_word);
                     if let Err(e) = marked {
@@ -564,7 +580,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                 Err((Blame::Permanent, answer)) => {
                     daemon.metrics.send_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     warn!(channel = "smtp", case = %case, kind = %job.kind, to = %job.recipient, "the server refused the message for good; parked: {answer}");
-                    let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, &answer, None));
+                    let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, claimant, &answer, None));
                 }
                 Err((Blame::Temporary, answer)) => {
                     // The server answered, about this message: its own backoff.
@@ -578,7 +594,7 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
                         warn!(channel = "smtp", case = %case, kind = %job.kind, to = %job.recipient, attempts, "the server put the message off, will retry in {} s: {answer}", wait.as_secs());
                         Some(now + ChronoDuration::from_std(wait).unwrap_or(ChronoDuration::seconds(60)))
                     };
-                    let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, &answer, retry));
+                    let _ = tokio::task::block_in_place(|| store.mark_failed(job.id, claimant, &answer, retry));
                 }
                 Err((blame, answer)) => {
                     // The channel: the entry is left as it was, to go when the server is back.

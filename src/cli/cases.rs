@@ -4,7 +4,7 @@
 use super::load;
 use crate::config::{Config, Overrides};
 use crate::decide::Calendars;
-use crate::record::{self, CaseDetail, CaseFilter, CaseRecord, CaseState, SqliteStore, Store};
+use crate::record::{self, AnyStore, CaseDetail, CaseFilter, CaseRecord, CaseState, Store, StoreLocation};
 use crate::understand::Channel;
 use chrono::{DateTime, Utc};
 use std::io::Read;
@@ -75,13 +75,41 @@ pub fn load_for_store(args: &StoreArgs) -> Result<(Config, Option<PathBuf>), Exi
     }
 }
 
-fn open(args: &StoreArgs) -> Result<(Config, SqliteStore), ExitCode> {
+impl StoreArgs {
+    /// The store named by `--db` (a SQLite file or a PostgreSQL URL), else by `[store]`.
+    pub fn location(&self, config: &Config) -> Result<StoreLocation, ExitCode> {
+        match &self.db {
+            Some(db) => StoreLocation::from_argument(&db.to_string_lossy()).map_err(|e| {
+                eprintln!("uketsuke: --db: {e}");
+                ExitCode::from(2)
+            }),
+            None => Ok(config.store.location.clone()),
+        }
+    }
+}
+
+fn open(args: &StoreArgs) -> Result<(Config, AnyStore), ExitCode> {
     open_with(args, Access::Existing)
 }
 
-fn open_with(args: &StoreArgs, access: Access) -> Result<(Config, SqliteStore), ExitCode> {
+fn open_with(args: &StoreArgs, access: Access) -> Result<(Config, AnyStore), ExitCode> {
     let (config, _) = load_for_store(args)?;
-    let mut path = args.db.clone().unwrap_or_else(|| config.store.path.clone());
+    let location = match args.location(&config)? {
+        StoreLocation::Sqlite(path) => StoreLocation::Sqlite(sqlite_path(path, access)?),
+        shared => shared,
+    };
+    match location.open() {
+        Ok(store) => Ok((config, store)),
+        Err(e) => {
+            eprintln!("uketsuke: {e}");
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// The SQLite file to open for `access`: says where a new one is created, and refuses to
+/// create one for a command that only reads.
+fn sqlite_path(mut path: PathBuf, access: Access) -> Result<PathBuf, ExitCode> {
     if access == Access::CreateIfMissing && !path.exists() {
         // A relative [store] path is taken from the current folder: say where the new store
         // goes, so a command run from the wrong folder is noticed.
@@ -97,18 +125,12 @@ fn open_with(args: &StoreArgs, access: Access) -> Result<(Config, SqliteStore), 
         );
         return Err(ExitCode::from(1));
     }
-    match SqliteStore::open(&path) {
-        Ok(store) => Ok((config, store)),
-        Err(e) => {
-            eprintln!("uketsuke: {e}");
-            Err(ExitCode::from(1))
-        }
-    }
+    Ok(path)
 }
 
 /// The configuration and the store's status.
 fn open_status(args: &StoreArgs) -> Result<(Config, crate::record::StoreStatus), ExitCode> {
-    let (config, store) = open(args)?;
+    let (config, mut store) = open(args)?;
     let status = store.status().map_err(fail)?;
     Ok((config, status))
 }
@@ -489,6 +511,31 @@ pub fn status(args: &StoreArgs, json: bool) -> ExitCode {
         for a in &oauth {
             println!("{}", account_line(a, &config));
         }
+        for i in &status.instances {
+            println!(
+                "instance {} on {} (pid {}, uketsuke {}): started {}, last heard {}",
+                i.id,
+                i.host,
+                i.pid,
+                i.version,
+                local(i.started_at, &config),
+                local(i.seen_at, &config)
+            );
+        }
+        for l in &status.leases {
+            if l.expires_at > now {
+                println!(
+                    "lease {}: held by {} since {} (term {}), until {}",
+                    l.name,
+                    l.holder,
+                    local(l.since, &config),
+                    l.term,
+                    local(l.expires_at, &config)
+                );
+            } else {
+                println!("lease {}: free (last held by {}, term {})", l.name, l.holder, l.term);
+            }
+        }
         if problems.is_empty() {
             println!("no problems");
         }
@@ -576,8 +623,12 @@ pub fn auth_login(args: &StoreArgs, name: &str) -> ExitCode {
         },
         None => None,
     };
-    let path = args.db.clone().unwrap_or_else(|| config.store.path.clone());
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let path = match args.location(&config) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    // Multi-threaded: the store is called off the async workers (`block_in_place`).
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("uketsuke: cannot start: {e}");
@@ -600,7 +651,7 @@ pub fn auth_login(args: &StoreArgs, name: &str) -> ExitCode {
 /// `uketsuke auth status`.
 pub fn auth_status(args: &StoreArgs, json: bool) -> ExitCode {
     let (config, status) = match open_with(args, Access::EmptyIfMissing) {
-        Ok((config, store)) => match store.status() {
+        Ok((config, mut store)) => match store.status() {
             Ok(status) => (config, status),
             Err(e) => return fail(e),
         },

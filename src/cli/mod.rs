@@ -152,7 +152,7 @@ struct StoreOptions {
     /// ./config/uketsuke.toml and /etc/uketsuke/uketsuke.toml that exists).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// The SQLite database (default: [store] path of the configuration).
+    /// The store: a SQLite file, or a postgres:// URL (default: [store] of the configuration).
     #[arg(long)]
     db: Option<PathBuf>,
 }
@@ -478,7 +478,10 @@ fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> E
         Ok(found) => found,
         Err(code) => return code,
     };
-    let store = args.db.clone().unwrap_or_else(|| config.store.path.clone());
+    let store = match args.location(&config) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     let clock: std::sync::Arc<dyn crate::act::scheduler::Clock> = match clock_file {
         Some(path) => std::sync::Arc::new(crate::act::scheduler::FileClock::new(path)),
         None => std::sync::Arc::new(crate::act::scheduler::SystemClock),

@@ -62,9 +62,12 @@ pub struct MailIdentity {
 /// Where the durable record lives.
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
-    pub path: PathBuf,
+    /// A SQLite file (`path`, the default) or a PostgreSQL database (`url`).
+    pub location: crate::record::StoreLocation,
     /// The key that seals OAuth2 refresh tokens in the store (32 bytes, raw or base64).
     pub token_key: Option<PathBuf>,
+    /// How long a mailbox or the scheduler stays with an instance that stops renewing it.
+    pub lease: std::time::Duration,
 }
 
 /// How case numbers are written: `{prefix}-{year}-{seq}`.
@@ -552,13 +555,52 @@ fn read_main(source: &mut Source, text: &str) -> Option<Main> {
     let base = source.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let store = match store {
         Some(t) => {
-            let mut s = Section::new(source, t, "[store]", &["path", "token_key_file"]);
-            let path =
-                s.string("path", false, "\"state/uketsuke.db\"").map(|(p, _)| p).unwrap_or("state/uketsuke.db".into());
+            let mut s = Section::new(
+                source,
+                t,
+                "[store]",
+                &["path", "url", "password_file", "ca_file", "token_key_file", "lease_seconds"],
+            );
+            let path = s.string("path", false, "\"state/uketsuke.db\"");
+            let url = s.string("url", false, "\"postgres://uketsuke@db.example.jp/uketsuke\"");
+            let password_file = s.string("password_file", false, "\"secrets/pg-password\"").map(|(p, _)| base.join(p));
+            let ca_file = s.string("ca_file", false, "\"/etc/ssl/certs/db-ca.pem\"").map(|(p, _)| base.join(p));
             let token_key = s.string("token_key_file", false, "\"secrets/token-key\"").map(|(p, _)| base.join(p));
-            StoreSettings { path: PathBuf::from(path), token_key }
+            let lease = std::time::Duration::from_secs(s.integer("lease_seconds", 15, 3..3601) as u64);
+            let sqlite = |path: Option<String>| {
+                crate::record::StoreLocation::Sqlite(PathBuf::from(path.unwrap_or("state/uketsuke.db".into())))
+            };
+            let location = match (path, url) {
+                (Some((_, span)), Some(_)) => {
+                    source.problem(
+                        span,
+                        "[store] has both `path` (SQLite) and `url` (PostgreSQL)",
+                        "Keep one: path = \"state/uketsuke.db\" for one instance, url = \"postgres://...\" for several.",
+                    );
+                    sqlite(None)
+                }
+                (_, Some((url, span))) => {
+                    match crate::record::StoreLocation::postgres(&url, password_file.as_deref(), ca_file.as_deref()) {
+                        Ok(location) => location,
+                        Err(e) => {
+                            source.problem(
+                                span,
+                                e,
+                                "Write it like: url = \"postgres://uketsuke@db.example.jp/uketsuke\"",
+                            );
+                            sqlite(None)
+                        }
+                    }
+                }
+                (path, None) => sqlite(path.map(|(p, _)| p)),
+            };
+            StoreSettings { location, token_key, lease }
         }
-        None => StoreSettings { path: PathBuf::from("state/uketsuke.db"), token_key: None },
+        None => StoreSettings {
+            location: crate::record::StoreLocation::Sqlite(PathBuf::from("state/uketsuke.db")),
+            token_key: None,
+            lease: std::time::Duration::from_secs(15),
+        },
     };
     let imap: Vec<channels::ImapSettings> =
         imap.into_iter().filter_map(|(t, several)| channels::read_imap(source, t, &base, several)).collect();

@@ -11,7 +11,7 @@ pub mod signature;
 
 use crate::config::channels::HttpSettings;
 use crate::daemon::Daemon;
-use crate::record::{CaseRecord, SqliteStore, Store};
+use crate::record::{AnyStore, CaseRecord, Store};
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -28,7 +28,7 @@ pub const ROUTES: [(&str, &str); 5] =
 pub struct Web {
     pub daemon: Arc<Daemon>,
     pub settings: HttpSettings,
-    pub store: Mutex<SqliteStore>,
+    pub store: Mutex<AnyStore>,
     limits: limits::RateLimits,
     /// Signs the intake page's same-origin tokens; new at every start.
     page_key: [u8; 32],
@@ -141,7 +141,7 @@ async fn guard(State(web): State<Arc<Web>>, request: axum::extract::Request, nex
 
 /// Serves until the daemon shuts down.
 pub async fn serve(daemon: Arc<Daemon>, settings: HttpSettings, listener: tokio::net::TcpListener) {
-    let store = match SqliteStore::open(&daemon.store_path) {
+    let store = match tokio::task::block_in_place(|| daemon.store.open()) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!("the HTTP listener cannot open the store: {e}");
@@ -357,7 +357,7 @@ fn submitted_json(web: &Web, done: &reports::Submitted) -> Response {
 /// `GET /healthz`: the store answers and no channel is stalled.
 async fn healthz(State(web): State<Arc<Web>>) -> Response {
     let status = {
-        let store = web.store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut store = web.store.lock().unwrap_or_else(|p| p.into_inner());
         tokio::task::block_in_place(|| store.status())
     };
     match status {
@@ -435,7 +435,7 @@ async fn metrics(State(web): State<Arc<Web>>) -> Response {
     out.push_str(&format!("# HELP uketsuke_send_failures_total Failed SMTP attempts (temporary and permanent).\n# TYPE uketsuke_send_failures_total counter\nuketsuke_send_failures_total {}\n", m.send_failures.load(load)));
     out.push_str(&format!("# HELP uketsuke_imap_connected How many of the watched mailboxes have their IMAP session up.\n# TYPE uketsuke_imap_connected gauge\nuketsuke_imap_connected {}\n", m.imap_connected.load(load)));
     let status = {
-        let store = web.store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut store = web.store.lock().unwrap_or_else(|p| p.into_inner());
         tokio::task::block_in_place(|| store.status())
     };
     if let Ok(s) = status {
@@ -466,6 +466,29 @@ async fn metrics(State(web): State<Arc<Web>>) -> Response {
                 c.name.replace(['"', '\\', '\n'], "_")
             ));
         }
+        let label = |v: &str| v.replace(['"', '\\', '\n'], "_");
+        out.push_str("# HELP uketsuke_instance_seen_timestamp_seconds When each instance sharing the store last reported.\n# TYPE uketsuke_instance_seen_timestamp_seconds gauge\n");
+        for i in &s.instances {
+            out.push_str(&format!(
+                "uketsuke_instance_seen_timestamp_seconds{{instance=\"{}\",host=\"{}\"}} {}\n",
+                label(&i.id),
+                label(&i.host),
+                i.seen_at.timestamp()
+            ));
+        }
+        out.push_str("# HELP uketsuke_lease_held_since_timestamp_seconds Since when the holder has held each live lease (a mailbox, the scheduler).\n# TYPE uketsuke_lease_held_since_timestamp_seconds gauge\n");
+        let wall = chrono::Utc::now();
+        for l in s.leases.iter().filter(|l| l.expires_at > wall) {
+            out.push_str(&format!(
+                "uketsuke_lease_held_since_timestamp_seconds{{lease=\"{}\",instance=\"{}\",term=\"{}\"}} {}\n",
+                label(&l.name),
+                label(&l.holder),
+                l.term,
+                l.since.timestamp()
+            ));
+        }
+        let mine = s.leases.iter().filter(|l| l.expires_at > wall && l.holder == web.daemon.instance.id).count();
+        out.push_str(&format!("# HELP uketsuke_leases_held_here Live leases this instance holds.\n# TYPE uketsuke_leases_held_here gauge\nuketsuke_leases_held_here {mine}\n"));
         let refused = u8::from(s.config_refused.is_some());
         out.push_str(&format!("# HELP uketsuke_config_reload_refused 1 while the last reload was refused (the configuration loaded before stays in force).\n# TYPE uketsuke_config_reload_refused gauge\nuketsuke_config_reload_refused {refused}\n"));
     }

@@ -14,12 +14,11 @@ use super::grant::{self, GrantError, Granted};
 use super::http;
 use super::vault::Vault;
 use crate::config::oauth::{ClientCredential, OAuthAccount, Provider};
-use crate::record::SqliteStore;
+use crate::record::{Store, StoreLocation};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -27,7 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// summary.
 pub async fn login(
     account: &OAuthAccount,
-    store_path: &Path,
+    store: &StoreLocation,
     vault: Option<&Vault>,
     out: &mut (dyn Write + Send),
 ) -> Result<String, String> {
@@ -48,7 +47,7 @@ pub async fn login(
         }
         _ => None,
     };
-    let mut store = SqliteStore::open(store_path).map_err(|e| e.to_string())?;
+    let mut store = tokio::task::block_in_place(|| store.open()).map_err(|e| e.to_string())?;
     store
         .save_oauth_tokens(&account.name, sealed.as_deref(), Some(granted.expires_at), true, Utc::now())
         .map_err(|e| e.to_string())?;

@@ -15,9 +15,8 @@
 use super::grant::{self, GrantError};
 use super::vault::Vault;
 use crate::config::oauth::OAuthAccount;
-use crate::record::SqliteStore;
+use crate::record::{AnyStore, Store, StoreLocation};
 use chrono::{DateTime, Duration, Utc};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// An access token and when to stop using it.
@@ -65,7 +64,7 @@ impl std::fmt::Display for TokenError {
 
 pub struct TokenSource {
     pub account: OAuthAccount,
-    store_path: PathBuf,
+    store: StoreLocation,
     vault: Option<Arc<Vault>>,
     current: tokio::sync::Mutex<Option<AccessToken>>,
     /// Refreshes done, for `/metrics`.
@@ -73,14 +72,8 @@ pub struct TokenSource {
 }
 
 impl TokenSource {
-    pub fn new(account: OAuthAccount, store_path: PathBuf, vault: Option<Arc<Vault>>) -> TokenSource {
-        TokenSource {
-            account,
-            store_path,
-            vault,
-            current: tokio::sync::Mutex::new(None),
-            refreshes: Default::default(),
-        }
+    pub fn new(account: OAuthAccount, store: StoreLocation, vault: Option<Arc<Vault>>) -> TokenSource {
+        TokenSource { account, store, vault, current: tokio::sync::Mutex::new(None), refreshes: Default::default() }
     }
 
     /// A token valid for a while yet: the one in hand, or a fresh one.
@@ -104,8 +97,8 @@ impl TokenSource {
         }
     }
 
-    fn store(&self) -> Result<SqliteStore, TokenError> {
-        SqliteStore::open(&self.store_path).map_err(|e| TokenError::Unavailable(e.to_string()))
+    fn store(&self) -> Result<AnyStore, TokenError> {
+        self.store.open().map_err(|e| TokenError::Unavailable(e.to_string()))
     }
 
     async fn refresh(&self) -> Result<AccessToken, TokenError> {
@@ -185,7 +178,7 @@ impl TokenSource {
                 return;
             }
             let state = tokio::task::block_in_place(|| {
-                self.store().ok().and_then(|s| s.oauth_account(&self.account.name).ok().flatten())
+                self.store().ok().and_then(|mut s| s.oauth_account(&self.account.name).ok().flatten())
             });
             if state.is_some_and(|s| s.needs_reauth.is_none()) {
                 *self.current.lock().await = None;
@@ -197,14 +190,10 @@ impl TokenSource {
 }
 
 /// The token sources of a configuration, one per account.
-pub fn sources(config: &crate::config::Config, store_path: &std::path::Path) -> Result<Vec<Arc<TokenSource>>, String> {
+pub fn sources(config: &crate::config::Config, store: &StoreLocation) -> Result<Vec<Arc<TokenSource>>, String> {
     let vault = match &config.store.token_key {
         Some(path) => Some(Arc::new(Vault::from_file(path)?)),
         None => None,
     };
-    Ok(config
-        .oauth
-        .iter()
-        .map(|a| Arc::new(TokenSource::new(a.clone(), store_path.to_path_buf(), vault.clone())))
-        .collect())
+    Ok(config.oauth.iter().map(|a| Arc::new(TokenSource::new(a.clone(), store.clone(), vault.clone()))).collect())
 }

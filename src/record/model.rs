@@ -290,6 +290,10 @@ pub struct StoreStatus {
     /// Stored OAuth2 accounts (shown through `oauth::health`, never with their tokens).
     #[serde(skip)]
     pub oauth: Vec<OAuthState>,
+    /// The instances heard from in the last hour, newest first.
+    pub instances: Vec<super::InstanceStatus>,
+    /// Who holds which mailbox and the scheduler, and since when.
+    pub leases: Vec<super::Lease>,
 }
 
 /// One reading of the configuration by the daemon (`config_loads`).

@@ -582,10 +582,10 @@ pub fn release_due(tx: &mut dyn Tx, config: &Config, now: DateTime<Utc>) -> Resu
 /// Hands one held case to the team now (`uketsuke cases release`).
 pub fn release(tx: &mut dyn Tx, config: &Config, number: &str, now: DateTime<Utc>, actor: &str) -> Result<String> {
     let case = tx.load_case(number)?.ok_or_else(|| {
-        super::StoreError(format!("no case {number}; `uketsuke cases list` shows the cases on record"))
+        super::StoreError::new(format!("no case {number}; `uketsuke cases list` shows the cases on record"))
     })?;
     if case.state != CaseState::Held {
-        return Err(super::StoreError(format!(
+        return Err(super::StoreError::new(format!(
             "case {number} is {}, not held: only held cases can be released",
             case.state.as_str()
         )));
@@ -603,7 +603,7 @@ fn release_case(
 ) -> Result<String> {
     let first = tx
         .first_message_of(case.id)?
-        .ok_or_else(|| super::StoreError(format!("case {} has no message on record", case.number)))?;
+        .ok_or_else(|| super::StoreError::new(format!("case {} has no message on record", case.number)))?;
     case.state = CaseState::Dispatched;
     case.updated_at = now;
     case.reasons.push(format!("{why}: handed over to the team"));
@@ -628,14 +628,14 @@ pub fn reclassify(
 ) -> Result<CaseRecord> {
     let policy = &config.policy;
     if !policy.priorities.iter().any(|p| p == priority) {
-        return Err(super::StoreError(format!(
+        return Err(super::StoreError::new(format!(
             "`{priority}` is not a priority of the {} profile; use one of: {}",
             policy.name,
             policy.priorities.join(", ")
         )));
     }
     let mut case = tx.load_case(number)?.ok_or_else(|| {
-        super::StoreError(format!("no case {number}; `uketsuke cases list` shows the cases on record"))
+        super::StoreError::new(format!("no case {number}; `uketsuke cases list` shows the cases on record"))
     })?;
     let old = (case.priority.clone(), case.response_due);
     case.priority = priority.to_string();
@@ -672,15 +672,16 @@ pub fn reprocess(
     actor: &str,
 ) -> Result<Option<Outcome>> {
     let mut case = tx.load_case(number)?.ok_or_else(|| {
-        super::StoreError(format!(
+        super::StoreError::new(format!(
             "no case {number}; `uketsuke cases list --state quarantined` shows the quarantined ones"
         ))
     })?;
     if case.state != CaseState::Quarantined {
-        return Err(super::StoreError(format!("case {number} is {}, not quarantined", case.state.as_str())));
+        return Err(super::StoreError::new(format!("case {number} is {}, not quarantined", case.state.as_str())));
     }
-    let (raw, channel, received) =
-        tx.raw_of_case(case.id)?.ok_or_else(|| super::StoreError(format!("case {number} has no message on record")))?;
+    let (raw, channel, received) = tx
+        .raw_of_case(case.id)?
+        .ok_or_else(|| super::StoreError::new(format!("case {number} has no message on record")))?;
     let mut item = prepare(raw, channel, Some(received), now, config, calendars);
     if let Err(e) = &item.understood {
         tx.add_event(case.id, now, actor, "reprocess_failed", e)?;

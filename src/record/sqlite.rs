@@ -6,18 +6,19 @@
 //! and case numbers are allocated inside the same transaction, so they are never reused.
 
 use super::model::*;
-use super::{Result, Store, StoreError, Tx};
+use super::{Instance, InstanceStatus, Lease, Result, Store, StoreError, Tx};
 use crate::terms::Language;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::path::Path;
 use std::time::Duration;
 
-const MIGRATIONS: [(&str, &str); 4] = [
+const MIGRATIONS: [(&str, &str); 5] = [
     ("0001_cases", include_str!("../../migrations/0001_cases.sql")),
     ("0002_channels", include_str!("../../migrations/0002_channels.sql")),
     ("0003_oauth", include_str!("../../migrations/0003_oauth.sql")),
     ("0004_contract_data", include_str!("../../migrations/0004_contract_data.sql")),
+    ("0005_instances", include_str!("../../migrations/0005_instances.sql")),
 ];
 
 pub struct SqliteStore {
@@ -25,7 +26,7 @@ pub struct SqliteStore {
 }
 
 fn err(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |e| StoreError(format!("{context}: {e}"))
+    move |e| StoreError::new(format!("{context}: {e}"))
 }
 
 impl SqliteStore {
@@ -33,14 +34,17 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError(format!(
+                StoreError::new(format!(
                     "cannot create the store's folder {}: {e}; check [store] path and permissions",
                     dir.display()
                 ))
             })?;
         }
         let conn = Connection::open(path).map_err(|e| {
-            StoreError(format!("cannot open the store {}: {e}; check [store] path and permissions", path.display()))
+            StoreError::new(format!(
+                "cannot open the store {}: {e}; check [store] path and permissions",
+                path.display()
+            ))
         })?;
         conn.busy_timeout(Duration::from_secs(60)).map_err(err("setting the busy timeout"))?;
         // WAL: readers never block the writer; FULL: a commit is on disk when it returns.
@@ -61,20 +65,23 @@ impl SqliteStore {
             tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err("reading the schema version"))?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
         if version > MIGRATIONS.len() {
-            return Err(StoreError(format!(
+            return Err(StoreError::new(format!(
                 "the store has schema version {version}, newer than this uketsuke knows ({}); run a newer uketsuke",
                 MIGRATIONS.len()
             )));
         }
         for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(version) {
-            tx.execute_batch(sql).map_err(|e| StoreError(format!("migration {name} failed: {e}")))?;
+            tx.execute_batch(sql).map_err(|e| StoreError::new(format!("migration {name} failed: {e}")))?;
             tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(err("recording the schema version"))?;
         }
         tx.commit().map_err(err("committing the migration"))
     }
+}
 
-    /// The checkpoint of an IMAP mailbox, if one is recorded.
-    pub fn checkpoint(&self, mailbox: &str) -> Result<Option<Checkpoint>> {
+struct SqliteTx<'c>(rusqlite::Transaction<'c>);
+
+impl Store for SqliteStore {
+    fn checkpoint(&mut self, mailbox: &str) -> Result<Option<Checkpoint>> {
         self.conn
             .query_row("SELECT uidvalidity, last_uid FROM checkpoints WHERE mailbox = ?1", [mailbox], |r| {
                 Ok(Checkpoint { mailbox: mailbox.to_string(), uidvalidity: r.get(0)?, uid: r.get(1)? })
@@ -83,38 +90,71 @@ impl SqliteStore {
             .map_err(err("reading a checkpoint"))
     }
 
-    /// Outbox entries whose time has come, oldest first, with what is needed to compose them.
-    pub fn due_outbox(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxJob>> {
-        let mut stmt = self
+    fn claim_outbox(
+        &mut self,
+        claimant: &str,
+        now: DateTime<Utc>,
+        claim_for: std::time::Duration,
+        dead_after: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxJob>> {
+        let clock = Utc::now();
+        let claim_until = time_micros(clock + chrono::Duration::from_std(claim_for).unwrap_or(chrono::Duration::MAX));
+        let alive_since = time_micros(clock - chrono::Duration::from_std(dead_after).unwrap_or(chrono::Duration::MAX));
+        let tx = self
             .conn
-            .prepare(
-                "SELECT o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, \
-                 m.sender, m.subject, m.message_id, m.received_at, m.raw \
-                 FROM outbox o JOIN messages m ON m.id = o.message_id \
-                 WHERE o.state = 'pending' AND o.not_before <= ?1 ORDER BY o.not_before, o.id LIMIT ?2",
-            )
-            .map_err(err("reading the outbox"))?;
-        let rows = stmt
-            .query_map(params![time_text(now), limit as i64], |r| {
-                Ok(OutboxJob {
-                    id: r.get(0)?,
-                    case_id: r.get(1)?,
-                    kind: r.get(2)?,
-                    recipient: r.get(3)?,
-                    language: language(r, 4)?,
-                    our_message_id: r.get(5)?,
-                    attempts: r.get(6)?,
-                    sender: r.get(7)?,
-                    subject: r.get(8)?,
-                    message_id: r.get(9)?,
-                    received_at: time(r, 10)?,
-                    raw: r.get(11)?,
-                    case: None,
-                })
-            })
-            .map_err(err("reading the outbox"))?;
-        let mut jobs: Vec<OutboxJob> =
-            rows.collect::<std::result::Result<_, _>>().map_err(err("reading an outbox entry"))?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("claiming outbox entries"))?;
+        let ids: Vec<i64> = {
+            let mut stmt = tx
+                .prepare(
+                    "UPDATE outbox SET claimed_by = ?1, claimed_until = ?2 WHERE id IN (SELECT id FROM outbox \
+                     WHERE state = 'pending' AND not_before <= ?3 AND (claimed_by IS NULL OR claimed_by = ?1 \
+                     OR claimed_until <= ?5 OR claimed_by NOT IN (SELECT id FROM instances WHERE seen_at > ?6)) \
+                     ORDER BY not_before, id LIMIT ?4) RETURNING id",
+                )
+                .map_err(err("claiming outbox entries"))?;
+            let rows = stmt
+                .query_map(
+                    params![claimant, claim_until, time_text(now), limit as i64, time_micros(clock), alive_since],
+                    |r| r.get(0),
+                )
+                .map_err(err("claiming outbox entries"))?;
+            rows.collect::<std::result::Result<_, _>>().map_err(err("claiming outbox entries"))?
+        };
+        tx.commit().map_err(err("claiming outbox entries"))?;
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            let job = self
+                .conn
+                .query_row(
+                    "SELECT o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, \
+                     m.sender, m.subject, m.message_id, m.received_at, m.raw \
+                     FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.id = ?1",
+                    [id],
+                    |r| {
+                        Ok(OutboxJob {
+                            id: r.get(0)?,
+                            case_id: r.get(1)?,
+                            kind: r.get(2)?,
+                            recipient: r.get(3)?,
+                            language: language(r, 4)?,
+                            our_message_id: r.get(5)?,
+                            attempts: r.get(6)?,
+                            sender: r.get(7)?,
+                            subject: r.get(8)?,
+                            message_id: r.get(9)?,
+                            received_at: time(r, 10)?,
+                            raw: r.get(11)?,
+                            case: None,
+                        })
+                    },
+                )
+                .optional()
+                .map_err(err("reading an outbox entry"))?;
+            jobs.extend(job);
+        }
+        jobs.sort_by_key(|j| j.id);
         for job in &mut jobs {
             if let Some(case_id) = job.case_id {
                 job.case = self
@@ -127,33 +167,36 @@ impl SqliteStore {
         Ok(jobs)
     }
 
-    /// The server accepted the message.
-    pub fn mark_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<()> {
-        self.conn
-            .execute("UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1", params![id, time_text(at)])
+    fn mark_sent(&mut self, id: i64, claimant: &str, at: DateTime<Utc>) -> Result<bool> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?3, attempts = attempts + 1, last_error = NULL, \
+                 claimed_by = NULL, claimed_until = NULL WHERE id = ?1 AND claimed_by = ?2 AND state = 'pending'",
+                params![id, claimant, time_text(at)],
+            )
             .map_err(err("marking an outbox entry sent"))?;
-        Ok(())
+        Ok(changed == 1)
     }
 
-    /// A failed attempt: retried at `retry_at`, or parked (with the server's answer) when
-    /// `retry_at` is `None`.
-    pub fn mark_failed(&mut self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+    fn mark_failed(&mut self, id: i64, claimant: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
         match retry_at {
             Some(at) => self.conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, not_before = ?3 WHERE id = ?1",
-                params![id, error, time_text(at)],
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, not_before = ?4, claimed_by = NULL, \
+                 claimed_until = NULL WHERE id = ?1 AND claimed_by = ?2 AND state = 'pending'",
+                params![id, claimant, error, time_text(at)],
             ),
             None => self.conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, state = 'parked' WHERE id = ?1",
-                params![id, error],
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, state = 'parked', claimed_by = NULL, \
+                 claimed_until = NULL WHERE id = ?1 AND claimed_by = ?2 AND state = 'pending'",
+                params![id, claimant, error],
             ),
         }
         .map_err(err("recording a failed send"))?;
         Ok(())
     }
 
-    /// Records a channel's state; `success` also stamps its last success.
-    pub fn set_channel(
+    fn set_channel(
         &mut self,
         name: &str,
         state: &str,
@@ -176,8 +219,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The stored state of an OAuth2 account.
-    pub fn oauth_account(&self, account: &str) -> Result<Option<OAuthState>> {
+    fn oauth_account(&mut self, account: &str) -> Result<Option<OAuthState>> {
         self.conn
             .query_row(
                 &format!("SELECT {OAUTH_COLUMNS} FROM oauth_accounts WHERE account = ?1"),
@@ -188,8 +230,7 @@ impl SqliteStore {
             .map_err(err("reading an OAuth account"))
     }
 
-    /// Every stored OAuth2 account, for `uketsuke status` and `uketsuke auth status`.
-    pub fn oauth_accounts(&self) -> Result<Vec<OAuthState>> {
+    fn oauth_accounts(&mut self) -> Result<Vec<OAuthState>> {
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT {OAUTH_COLUMNS} FROM oauth_accounts ORDER BY account"))
@@ -200,11 +241,7 @@ impl SqliteStore {
             .map_err(err("reading an OAuth account"))
     }
 
-    /// Records a refresh: the new access token's expiry and, when the provider sent one, the
-    /// new (sealed) refresh token. Durable when this returns, so a rotated refresh token is
-    /// never lost to a crash. `login` marks a fresh sign-in: it also clears "needs
-    /// re-authorization", which a waiting daemon watches for.
-    pub fn save_oauth_tokens(
+    fn save_oauth_tokens(
         &mut self,
         account: &str,
         sealed_refresh: Option<&[u8]>,
@@ -227,8 +264,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Marks an account as needing a person to sign in again, with the provider's reason.
-    pub fn mark_needs_reauth(&mut self, account: &str, reason: &str, at: DateTime<Utc>) -> Result<()> {
+    fn mark_needs_reauth(&mut self, account: &str, reason: &str, at: DateTime<Utc>) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO oauth_accounts (account, needs_reauth, updated_at) VALUES (?1, ?2, ?3) \
@@ -239,8 +275,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Everything `uketsuke status` shows.
-    pub fn status(&self) -> Result<StoreStatus> {
+    fn status(&mut self) -> Result<StoreStatus> {
         let (pending, parked, oldest_pending, held, next_release, quarantined, cases, messages, oldest_held) = self
             .conn
             .query_row(
@@ -270,7 +305,10 @@ impl SqliteStore {
             .map_err(err("reading channels"))?
             .collect::<std::result::Result<_, _>>()
             .map_err(err("reading a channel"))?;
+        drop(stmt);
         let oauth = self.oauth_accounts()?;
+        let instances = self.instances(std::time::Duration::from_secs(3600))?;
+        let leases = self.leases()?;
         let load = |outcome: &str| {
             self.conn
                 .query_row(
@@ -308,20 +346,19 @@ impl SqliteStore {
             messages,
             channels,
             oauth,
+            instances,
+            leases,
         })
     }
 
-    /// The raw bytes of a recorded message.
-    pub fn message_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
+    fn message_raw(&mut self, id: i64) -> Result<Option<Vec<u8>>> {
         self.conn
             .query_row("SELECT raw FROM messages WHERE id = ?1", [id], |r| r.get(0))
             .optional()
             .map_err(err("reading a message"))
     }
 
-    /// Remembers that the daemon read its configuration: put in force when `problems` is
-    /// empty, refused otherwise. Only the last hundred are kept.
-    pub fn record_config_load(&mut self, at: DateTime<Utc>, path: &Path, problems: &[String]) -> Result<()> {
+    fn record_config_load(&mut self, at: DateTime<Utc>, path: &Path, problems: &[String]) -> Result<()> {
         let outcome = if problems.is_empty() { "loaded" } else { "refused" };
         let tx = self.conn.transaction().map_err(err("recording a configuration load"))?;
         tx.execute(
@@ -334,8 +371,7 @@ impl SqliteStore {
         tx.commit().map_err(err("recording a configuration load"))
     }
 
-    /// Counts, for tests and status: (messages, cases, outbox entries).
-    pub fn counts(&self) -> Result<(i64, i64, i64)> {
+    fn counts(&mut self) -> Result<(i64, i64, i64)> {
         self.conn
             .query_row(
                 "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM cases), (SELECT count(*) FROM outbox)",
@@ -344,12 +380,113 @@ impl SqliteStore {
             )
             .map_err(err("counting"))
     }
-}
 
-struct SqliteTx<'c>(rusqlite::Transaction<'c>);
+    fn acquire_lease(&mut self, name: &str, holder: &str, ttl: std::time::Duration) -> Result<Option<Lease>> {
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+        self.conn
+            .query_row(
+                "INSERT INTO leases (name, holder, term, since, renewed_at, expires_at) VALUES (?1, ?2, 1, ?3, ?3, ?4) \
+                 ON CONFLICT (name) DO UPDATE SET \
+                   term = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > excluded.renewed_at THEN leases.term ELSE leases.term + 1 END, \
+                   since = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > excluded.renewed_at THEN leases.since ELSE excluded.since END, \
+                   holder = excluded.holder, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at \
+                 WHERE leases.expires_at <= excluded.renewed_at OR leases.holder = excluded.holder \
+                 RETURNING term, since, expires_at",
+                params![name, holder, time_micros(now), time_micros(until)],
+                |r| {
+                    Ok(Lease {
+                        name: name.to_string(),
+                        holder: holder.to_string(),
+                        term: r.get(0)?,
+                        since: time(r, 1)?,
+                        expires_at: time(r, 2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(err("taking a lease"))
+    }
 
-impl Store for SqliteStore {
-    fn write<T>(&mut self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    fn release_lease(&mut self, name: &str, holder: &str, term: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE leases SET expires_at = ?4 WHERE name = ?1 AND holder = ?2 AND term = ?3",
+                params![name, holder, term, time_micros(Utc::now())],
+            )
+            .map_err(err("giving up a lease"))?;
+        Ok(())
+    }
+
+    fn leases(&mut self) -> Result<Vec<Lease>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, holder, term, since, expires_at FROM leases ORDER BY name")
+            .map_err(err("reading leases"))?;
+        stmt.query_map([], |r| {
+            Ok(Lease {
+                name: r.get(0)?,
+                holder: r.get(1)?,
+                term: r.get(2)?,
+                since: time(r, 3)?,
+                expires_at: time(r, 4)?,
+            })
+        })
+        .map_err(err("reading leases"))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(err("reading a lease"))
+    }
+
+    fn heartbeat(&mut self, i: &Instance) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO instances (id, host, pid, version, started_at, seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+                params![i.id, i.host, i.pid, i.version, time_text(i.started_at), time_micros(Utc::now())],
+            )
+            .map_err(err("recording this instance"))?;
+        // Instances not heard from for a day are gone.
+        self.conn
+            .execute("DELETE FROM instances WHERE seen_at < ?1", [time_micros(Utc::now() - chrono::Duration::days(1))])
+            .map_err(err("recording this instance"))?;
+        Ok(())
+    }
+
+    fn forget_instance(&mut self, id: &str) -> Result<()> {
+        let now = time_micros(Utc::now());
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err("freeing leases"))?;
+        tx.execute("UPDATE leases SET expires_at = ?2 WHERE holder = ?1 AND expires_at > ?2", params![id, now])
+            .map_err(err("freeing leases"))?;
+        tx.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?1", [id])
+            .map_err(err("freeing outbox claims"))?;
+        tx.execute("DELETE FROM instances WHERE id = ?1", [id]).map_err(err("forgetting an instance"))?;
+        tx.commit().map_err(err("freeing leases"))
+    }
+
+    fn instances(&mut self, within: std::time::Duration) -> Result<Vec<InstanceStatus>> {
+        let since = Utc::now() - chrono::Duration::from_std(within).unwrap_or(chrono::Duration::MAX);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, host, pid, version, started_at, seen_at FROM instances WHERE seen_at >= ?1 ORDER BY started_at DESC, id",
+            )
+            .map_err(err("reading instances"))?;
+        stmt.query_map([time_micros(since)], |r| {
+            Ok(InstanceStatus {
+                id: r.get(0)?,
+                host: r.get(1)?,
+                pid: r.get(2)?,
+                version: r.get(3)?,
+                started_at: time(r, 4)?,
+                seen_at: time(r, 5)?,
+            })
+        })
+        .map_err(err("reading instances"))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(err("reading an instance"))
+    }
+
+    fn write<T>(&mut self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let tx =
             self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err("starting a write"))?;
         let mut tx = SqliteTx(tx);
@@ -452,6 +589,11 @@ const CASE_COLUMNS: &str = "id, number, state, customer_id, reporter, language, 
     repro_steps, error_messages, description, expected_result, circumstances, missing, clock, clock_start, \
     release_at, response_due, reasons, created_at, updated_at, change_request, awaiting_confirmation";
 
+/// A lease time, to the microsecond (leases last seconds, and are compared as text).
+fn time_micros(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 fn bad(column: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
 }
@@ -535,6 +677,22 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl Tx for SqliteTx<'_> {
+    fn check_lease(&mut self, name: &str, holder: &str, term: i64) -> Result<()> {
+        // BEGIN IMMEDIATE: no other writer can take the lease until this transaction ends.
+        let held = self
+            .0
+            .query_row(
+                "SELECT 1 FROM leases WHERE name = ?1 AND holder = ?2 AND term = ?3 AND expires_at > ?4",
+                params![name, holder, term, time_micros(Utc::now())],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(err("checking a lease"))?;
+        held.ok_or_else(|| {
+            StoreError::lease_lost(format!("the lease {name} (term {term}) is no longer this instance's"))
+        })
+    }
+
     fn find_message(&mut self, dedup_key: &str) -> Result<Option<(i64, Option<String>)>> {
         self.0
             .query_row(
