@@ -193,6 +193,14 @@ const CASE_COLUMNS: &str = "id, number, state, customer_id, reporter, language, 
     repro_steps, error_messages, description, expected_result, circumstances, missing, clock, clock_start, \
     release_at, response_due, reasons, created_at, updated_at, change_request, awaiting_confirmation";
 
+/// How many columns [`case_from_row`] reads.
+const CASE_COLUMN_COUNT: usize = 24;
+
+/// [`CASE_COLUMNS`] of the table `c`, for a join.
+fn qualified_case_columns() -> String {
+    CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
+}
+
 fn case_from_row(r: &Row) -> Result<CaseRecord> {
     let state: String = get(r, 2)?;
     Ok(CaseRecord {
@@ -243,10 +251,6 @@ fn oauth_from_row(r: &Row) -> Result<OAuthState> {
 
 fn lease_from_row(r: &Row) -> Result<Lease> {
     Ok(Lease { name: get(r, 0)?, holder: get(r, 1)?, term: get(r, 2)?, since: get(r, 3)?, expires_at: get(r, 4)? })
-}
-
-fn ttl_interval(ttl: std::time::Duration) -> f64 {
-    ttl.as_secs_f64()
 }
 
 impl Store for PgStore {
@@ -401,48 +405,47 @@ impl Store for PgStore {
         limit: usize,
     ) -> Result<Vec<OutboxJob>> {
         let limit = limit as i64;
-        let (claim_for, dead_after) = (ttl_interval(claim_for), ttl_interval(dead_after));
-        let rows = self.query(
-            "claiming outbox entries",
+        let sql = format!(
             "WITH due AS (SELECT id FROM outbox WHERE state = 'pending' AND not_before <= $3 \
                AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until <= clock_timestamp() \
                  OR claimed_by NOT IN (SELECT id FROM instances WHERE seen_at > clock_timestamp() - make_interval(secs => $5))) \
                ORDER BY not_before, id LIMIT $4 FOR UPDATE SKIP LOCKED), \
              claimed AS (UPDATE outbox o SET claimed_by = $1, claimed_until = clock_timestamp() + make_interval(secs => $2) FROM due WHERE o.id = due.id \
                RETURNING o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, o.message_id) \
-             SELECT c.id, c.case_id, c.kind, c.recipient, c.language, c.our_message_id, c.attempts, \
+             SELECT {}, o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, \
                m.sender, m.subject, m.message_id, m.received_at, m.raw \
-             FROM claimed c JOIN messages m ON m.id = c.message_id ORDER BY c.id",
-            &[&claimant, &claim_for, &now, &limit, &dead_after],
+             FROM claimed o JOIN messages m ON m.id = o.message_id LEFT JOIN cases c ON c.id = o.case_id ORDER BY o.id",
+            qualified_case_columns()
+        );
+        let rows = self.query(
+            "claiming outbox entries",
+            &sql,
+            &[&claimant, &claim_for.as_secs_f64(), &now, &limit, &dead_after.as_secs_f64()],
         )?;
-        let mut jobs = rows
-            .iter()
+        rows.iter()
             .map(|r| {
+                let case = match get::<Option<i64>>(r, 0)? {
+                    Some(_) => Some(case_from_row(r)?),
+                    None => None,
+                };
+                let j = CASE_COLUMN_COUNT;
                 Ok(OutboxJob {
-                    id: get(r, 0)?,
-                    case_id: get(r, 1)?,
-                    kind: get(r, 2)?,
-                    recipient: get(r, 3)?,
-                    language: language(r, 4)?,
-                    our_message_id: get(r, 5)?,
-                    attempts: get(r, 6)?,
-                    sender: get(r, 7)?,
-                    subject: get(r, 8)?,
-                    message_id: get(r, 9)?,
-                    received_at: get(r, 10)?,
-                    raw: get(r, 11)?,
-                    case: None,
+                    id: get(r, j)?,
+                    case_id: get(r, j + 1)?,
+                    kind: get(r, j + 2)?,
+                    recipient: get(r, j + 3)?,
+                    language: language(r, j + 4)?,
+                    our_message_id: get(r, j + 5)?,
+                    attempts: get(r, j + 6)?,
+                    sender: get(r, j + 7)?,
+                    subject: get(r, j + 8)?,
+                    message_id: get(r, j + 9)?,
+                    received_at: get(r, j + 10)?,
+                    raw: get(r, j + 11)?,
+                    case,
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
-        for job in &mut jobs {
-            if let Some(case_id) = job.case_id {
-                job.case =
-                    self.query_opt("reading a case", &sql, &[&case_id])?.map(|r| case_from_row(&r)).transpose()?;
-            }
-        }
-        Ok(jobs)
+            .collect()
     }
 
     fn mark_sent(&mut self, id: i64, claimant: &str, at: DateTime<Utc>) -> Result<bool> {
@@ -654,7 +657,7 @@ impl Store for PgStore {
                holder = excluded.holder, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at \
              WHERE leases.expires_at <= excluded.renewed_at OR leases.holder = excluded.holder \
              RETURNING name, holder, term, since, expires_at",
-            &[&name, &holder, &ttl_interval(ttl)],
+            &[&name, &holder, &ttl.as_secs_f64()],
         )?
         .map(|r| lease_from_row(&r))
         .transpose()
@@ -712,7 +715,7 @@ impl Store for PgStore {
             "reading instances",
             "SELECT id, host, pid, version, started_at, seen_at FROM instances \
              WHERE seen_at >= clock_timestamp() - make_interval(secs => $1) ORDER BY started_at DESC, id",
-            &[&ttl_interval(within)],
+            &[&within.as_secs_f64()],
         )?
         .iter()
         .map(|r| {

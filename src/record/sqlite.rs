@@ -105,65 +105,53 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("claiming outbox entries"))?;
-        let ids: Vec<i64> = {
+        tx.execute(
+            "UPDATE outbox SET claimed_by = ?1, claimed_until = ?2 WHERE id IN (SELECT id FROM outbox \
+             WHERE state = 'pending' AND not_before <= ?3 AND (claimed_by IS NULL OR claimed_by = ?1 \
+             OR claimed_until <= ?5 OR claimed_by NOT IN (SELECT id FROM instances WHERE seen_at > ?6)) \
+             ORDER BY not_before, id LIMIT ?4)",
+            params![claimant, claim_until, time_text(now), limit as i64, time_micros(clock), alive_since],
+        )
+        .map_err(err("claiming outbox entries"))?;
+        // What was claimed, with its message and case, in one read (the claim is ours until
+        // `claim_until`, so nobody else changes these rows meanwhile).
+        let jobs = {
             let mut stmt = tx
-                .prepare(
-                    "UPDATE outbox SET claimed_by = ?1, claimed_until = ?2 WHERE id IN (SELECT id FROM outbox \
-                     WHERE state = 'pending' AND not_before <= ?3 AND (claimed_by IS NULL OR claimed_by = ?1 \
-                     OR claimed_until <= ?5 OR claimed_by NOT IN (SELECT id FROM instances WHERE seen_at > ?6)) \
-                     ORDER BY not_before, id LIMIT ?4) RETURNING id",
-                )
-                .map_err(err("claiming outbox entries"))?;
+                .prepare(&format!(
+                    "SELECT {}, o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, \
+                     m.sender, m.subject, m.message_id, m.received_at, m.raw \
+                     FROM outbox o JOIN messages m ON m.id = o.message_id LEFT JOIN cases c ON c.id = o.case_id \
+                     WHERE o.claimed_by = ?1 AND o.claimed_until = ?2 AND o.state = 'pending' ORDER BY o.id",
+                    qualified_case_columns()
+                ))
+                .map_err(err("reading claimed outbox entries"))?;
             let rows = stmt
-                .query_map(
-                    params![claimant, claim_until, time_text(now), limit as i64, time_micros(clock), alive_since],
-                    |r| r.get(0),
-                )
-                .map_err(err("claiming outbox entries"))?;
-            rows.collect::<std::result::Result<_, _>>().map_err(err("claiming outbox entries"))?
+                .query_map(params![claimant, claim_until], |r| {
+                    let case = match r.get::<_, Option<i64>>(0)? {
+                        Some(_) => Some(case_from_row(r)?),
+                        None => None,
+                    };
+                    let j = CASE_COLUMN_COUNT;
+                    Ok(OutboxJob {
+                        id: r.get(j)?,
+                        case_id: r.get(j + 1)?,
+                        kind: r.get(j + 2)?,
+                        recipient: r.get(j + 3)?,
+                        language: language(r, j + 4)?,
+                        our_message_id: r.get(j + 5)?,
+                        attempts: r.get(j + 6)?,
+                        sender: r.get(j + 7)?,
+                        subject: r.get(j + 8)?,
+                        message_id: r.get(j + 9)?,
+                        received_at: time(r, j + 10)?,
+                        raw: r.get(j + 11)?,
+                        case,
+                    })
+                })
+                .map_err(err("reading claimed outbox entries"))?;
+            rows.collect::<std::result::Result<Vec<_>, _>>().map_err(err("reading claimed outbox entries"))?
         };
         tx.commit().map_err(err("claiming outbox entries"))?;
-        let mut jobs = Vec::with_capacity(ids.len());
-        for id in ids {
-            let job = self
-                .conn
-                .query_row(
-                    "SELECT o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, \
-                     m.sender, m.subject, m.message_id, m.received_at, m.raw \
-                     FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.id = ?1",
-                    [id],
-                    |r| {
-                        Ok(OutboxJob {
-                            id: r.get(0)?,
-                            case_id: r.get(1)?,
-                            kind: r.get(2)?,
-                            recipient: r.get(3)?,
-                            language: language(r, 4)?,
-                            our_message_id: r.get(5)?,
-                            attempts: r.get(6)?,
-                            sender: r.get(7)?,
-                            subject: r.get(8)?,
-                            message_id: r.get(9)?,
-                            received_at: time(r, 10)?,
-                            raw: r.get(11)?,
-                            case: None,
-                        })
-                    },
-                )
-                .optional()
-                .map_err(err("reading an outbox entry"))?;
-            jobs.extend(job);
-        }
-        jobs.sort_by_key(|j| j.id);
-        for job in &mut jobs {
-            if let Some(case_id) = job.case_id {
-                job.case = self
-                    .conn
-                    .query_row(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"), [case_id], case_from_row)
-                    .optional()
-                    .map_err(err("reading a case"))?;
-            }
-        }
         Ok(jobs)
     }
 
@@ -588,6 +576,14 @@ impl Store for SqliteStore {
 const CASE_COLUMNS: &str = "id, number, state, customer_id, reporter, language, reply_language, priority, subject, \
     repro_steps, error_messages, description, expected_result, circumstances, missing, clock, clock_start, \
     release_at, response_due, reasons, created_at, updated_at, change_request, awaiting_confirmation";
+
+/// How many columns [`case_from_row`] reads.
+const CASE_COLUMN_COUNT: usize = 24;
+
+/// [`CASE_COLUMNS`] of the table `c`, for a join.
+fn qualified_case_columns() -> String {
+    CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
+}
 
 /// A lease time, to the microsecond (leases last seconds, and are compared as text).
 fn time_micros(t: DateTime<Utc>) -> String {
