@@ -154,13 +154,33 @@ fn start_renewing(
                 let _ = stop_tx.send(true);
                 return;
             }
-            let outcome = tokio::task::block_in_place(|| {
-                if store.is_none() {
-                    store = Some(location.open()?);
-                }
-                let s = store.as_mut().expect("opened above");
-                s.acquire_lease(&fence.name, &fence.holder, ttl)
+            // The renewal runs on a thread of its own and is waited for only until the local
+            // deadline: a store that stops answering (a network partition that drops nothing
+            // but answers nothing) must not keep this instance acting past its lease.
+            let (job_location, job_fence, mut job_store) = (location.clone(), fence.clone(), store.take());
+            let job = tokio::task::spawn_blocking(move || {
+                let s = match job_store.as_mut() {
+                    Some(s) => s,
+                    None => match job_location.open() {
+                        Ok(s) => job_store.insert(s),
+                        Err(e) => return (Err(e), None),
+                    },
+                };
+                (s.acquire_lease(&job_fence.name, &job_fence.holder, ttl), job_store)
             });
+            let outcome = match tokio::time::timeout_at(valid_until.into(), job).await {
+                Ok(Ok((outcome, kept))) => {
+                    store = kept;
+                    outcome
+                }
+                Ok(Err(e)) => Err(crate::record::StoreError::new(format!("the renewal stopped: {e}"))),
+                Err(_) => {
+                    warn!(lease = %fence.name, term = fence.term, "the store did not answer the renewal before the lease would run out; stopping the work under it");
+                    let _ = lost_tx.send(true);
+                    let _ = stop_tx.send(true);
+                    return;
+                }
+            };
             match outcome {
                 Ok(Some(lease)) if lease.term == fence.term => valid_until = deadline(asked, ttl),
                 Ok(_) => {

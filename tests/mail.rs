@@ -821,11 +821,7 @@ fn three_instances_on_postgres_fail_over_losing_nothing_and_a_paused_holder_writ
     let stack = MailStack::start("failover", 24800);
     let pg = common::pg::PgDatabase::new("failover");
     let config = config_for(&stack, "failover", "three-priority", "tls");
-    // The same configuration on PostgreSQL, with a short lease.
-    let text = std::fs::read_to_string(&config).expect("config");
-    let db_line = text.lines().find(|l| l.starts_with("path = ")).expect("a [store] path").to_string();
-    let text = text.replace(&db_line, &format!("url = \"{}\"\nlease_seconds = 3", pg.url));
-    std::fs::write(&config, text).expect("write config");
+    on_postgres(&config, &pg.url);
     let mut db = pg.client();
     let n = 80;
     let append_reports = |from: usize, to: usize| {
@@ -917,4 +913,153 @@ fn three_instances_on_postgres_fail_over_losing_nothing_and_a_paused_holder_writ
     for d in daemons {
         d.terminate();
     }
+}
+
+/// A TCP relay in front of PostgreSQL that can be cut. Once cut it forwards nothing, either
+/// way, and answers nothing, but keeps every connection open and accepts new ones: a network
+/// partition as both ends see it (no reset, no close; only silence).
+struct Relay {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn to(url: &str) -> Relay {
+        use std::sync::atomic::Ordering;
+        let upstream = url.split('@').nth(1).and_then(|rest| rest.split('/').next()).expect("host:port in the URL");
+        let upstream = upstream.to_string();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("relay port");
+        let port = listener.local_addr().expect("addr").port();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let relay_cut = cut.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if relay_cut.load(Ordering::SeqCst) {
+                    let sink = client.try_clone().expect("clone");
+                    relay_pump(client, sink, relay_cut.clone());
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(&upstream) else { continue };
+                relay_pump(client.try_clone().expect("clone"), server.try_clone().expect("clone"), relay_cut.clone());
+                relay_pump(server, client, relay_cut.clone());
+            }
+        });
+        Relay { port, cut }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Copies `from` to `to` until cut; from then on reads and drops what `from` sends.
+fn relay_pump(
+    mut from: std::net::TcpStream,
+    mut to: std::net::TcpStream,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16384];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if !cut.load(std::sync::atomic::Ordering::SeqCst) && to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        if !cut.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = to.shutdown(std::net::Shutdown::Both);
+        }
+    });
+}
+
+/// The PostgreSQL configuration of `config_for`'s file: `url` instead of `path`, a short lease.
+fn on_postgres(config: &std::path::Path, url: &str) {
+    let text = std::fs::read_to_string(config).expect("config");
+    let db_line = text.lines().find(|l| l.starts_with("path = ")).expect("a [store] path").to_string();
+    std::fs::write(config, text.replace(&db_line, &format!("url = \"{url}\"\nlease_seconds = 3"))).expect("write");
+}
+
+#[test]
+fn an_instance_cut_from_postgres_stops_before_its_lease_ends_and_another_takes_over() {
+    let stack = MailStack::start("cut", 24900);
+    let pg = common::pg::PgDatabase::new("cut");
+    let relay = Relay::to(&pg.url);
+    // Instance A reaches the database through the relay; instance B directly.
+    let config_a = config_for(&stack, "cut-a", "three-priority", "tls");
+    let config_b = config_for(&stack, "cut-b", "three-priority", "tls");
+    let db_name = pg.url.rsplit('/').next().expect("database name");
+    on_postgres(&config_a, &format!("postgres://postgres@127.0.0.1:{}/{db_name}", relay.port));
+    on_postgres(&config_b, &pg.url);
+    let mut db = pg.client();
+    let customer = |i: usize| format!("cut-{}@ops.acme.example.jp", i % 3);
+    let append_reports = |from: usize, to: usize| {
+        for i in from..to {
+            let raw = report(&customer(i), &format!("cut-{i}@acme"), &format!("Report {i}"), "使い方を教えてください");
+            append(&stack, SUPPORT, &raw, "20-Nov-2026 11:00:00 +0900");
+        }
+    };
+    append_reports(0, 4);
+    let a = Daemon::start(&config_a, None);
+    let (_, pid, term) = wait_for("A holds the mailbox", Duration::from_secs(30), || mailbox_holder(&mut db));
+    assert_eq!(pid, a.child.id(), "A was started alone and must hold the mailbox");
+    wait_for("A records and acknowledges the first reports", Duration::from_secs(60), || {
+        (pg_count(&mut db, "SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'") == 4).then_some(())
+    });
+    let b = Daemon::start(&config_b, None);
+    wait_for("B stands by", Duration::from_secs(30), || b.log().contains("standing by").then_some(()));
+
+    // Cut A from the database. The lease row now keeps the expiry of A's last renewal.
+    relay.cut();
+    std::thread::sleep(Duration::from_millis(300));
+    let expires: chrono::DateTime<chrono::Utc> = db
+        .query_one("SELECT expires_at FROM leases WHERE name LIKE 'imap:%'", &[])
+        .map(|r| r.get(0))
+        .expect("the mailbox lease");
+    let stopped = wait_for("A stops acting on its own clock", Duration::from_secs(10), || {
+        a.log().contains("stopping the work under it").then(chrono::Utc::now)
+    });
+    assert!(stopped < expires, "A stopped at {stopped}, after its lease ran out at {expires}: {}", a.log());
+    let (holder, next_pid, next_term) = wait_for("B takes over", Duration::from_secs(15), || {
+        mailbox_holder(&mut db).filter(|(_, p, _)| *p == b.child.id())
+    });
+    assert!(next_term > term, "{holder} took the mailbox with term {next_term}, not above {term}");
+    let since: chrono::DateTime<chrono::Utc> = db
+        .query_one("SELECT since FROM leases WHERE name LIKE 'imap:%'", &[])
+        .map(|r| r.get(0))
+        .expect("the mailbox lease");
+    assert!(since >= expires, "B took the mailbox at {since}, before A's lease ran out at {expires}");
+    assert_eq!(next_pid, b.child.id());
+    wait_for("A stops watching the mailbox", Duration::from_secs(10), || {
+        a.log().contains("stopped watching the mailbox").then_some(())
+    });
+
+    // New mail is B's alone: recorded and acknowledged once each, nothing lost.
+    append_reports(4, 8);
+    wait_for("B records and acknowledges the new reports", Duration::from_secs(60), || {
+        (pg_count(&mut db, "SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'") == 8).then_some(())
+    });
+    assert_eq!(pg_count(&mut db, "SELECT count(*) FROM messages"), 8);
+    assert_eq!(pg_count(&mut db, "SELECT count(DISTINCT number) FROM cases"), 8);
+    let mut by_original: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    wait_for("every acknowledgment delivered", Duration::from_secs(60), || {
+        by_original.clear();
+        for i in 0..3 {
+            for m in mailbox(&stack, &customer(i)) {
+                by_original.entry(m.in_reply_to.clone()).or_default().insert(m.message_id.clone());
+            }
+        }
+        (by_original.values().map(BTreeSet::len).sum::<usize>() == 8).then_some(())
+    });
+    assert_eq!(by_original.len(), 8, "{by_original:?}");
+    assert!(!a.log().contains("panicked"), "{}", a.log());
+    eprintln!("A stopped {:?} before its lease ran out", (expires - stopped).to_std().unwrap_or_default());
+    // A is still cut off: it is killed, not asked to stop.
+    drop(a);
+    b.terminate();
 }

@@ -298,6 +298,12 @@ async fn session(
     let unsolicited = session.unsolicited_responses.clone();
     loop {
         while unsolicited.try_recv().is_ok() {}
+        // Stopped (the lease lost, or shutdown) while in IDLE: leave before asking the store
+        // anything, as a store that no longer answers is one reason to stop.
+        if *shutdown.borrow() {
+            let _ = session.logout().await;
+            return Ok(Ended::Shutdown);
+        }
         fetch_new(daemon, settings, key, fence, uidvalidity, &mut session, store).await?;
         let now = daemon.clock.now();
         let _ = tokio::task::block_in_place(|| store.set_channel(&settings.channel, "connected", true, None, now));
