@@ -26,9 +26,17 @@
 //!    the team's mailboxes are read: every outbox entry must have arrived (lost), and each
 //!    Message-ID that arrived more than once is a surplus that a kill caused.
 //!
-//! Run with `cargo bench --bench mail` (needs the mail servers: `scripts/mailstack install`).
+//! 4. Several instances (`benches/mail/instances.rs`): the same backlog drained by one instance
+//!    on SQLite, one on PostgreSQL and three on PostgreSQL, in one run; then three on
+//!    PostgreSQL again while the mailbox lease holder is SIGKILLed, for the takeover times and
+//!    the duplicates.
+//!
+//! Run with `cargo bench --bench mail` (needs the mail servers: `scripts/mailstack install`;
+//! part 4 needs PostgreSQL: `$UKETSUKE_TEST_POSTGRES`, else `scripts/postgres start` is run).
 //! Knobs: UKETSUKE_BENCH_ACKS (300), UKETSUKE_BENCH_BACKLOG (10000), UKETSUKE_BENCH_POLL_MS
-//! (20), UKETSUKE_BENCH_KILLS (50; 0 skips part 3), UKETSUKE_BENCH_KILL_BACKLOG (1000);
+//! (20), UKETSUKE_BENCH_KILLS (50; 0 skips part 3), UKETSUKE_BENCH_KILL_BACKLOG (1000),
+//! UKETSUKE_BENCH_INSTANCES (10000; 0 skips part 4), UKETSUKE_BENCH_FAILOVER_KILLS (3),
+//! UKETSUKE_BENCH_LEASE_S (15, the shipped lease time);
 //! 0 for ACKS or BACKLOG skips part 1 or 2. UKETSUKE_BENCH_DRAIN_LIMIT_S (300: the drain is
 //! stopped there, to keep the whole run near 10 minutes on 2 cores, and the time to send every
 //! acknowledgment is projected from the rate so far; raise it to drain to the end). The stack
@@ -249,6 +257,41 @@ async fn read_line<R: AsyncRead + Unpin>(io: &mut BufReader<R>) -> String {
     line.trim_end().to_string()
 }
 
+/// Empties the support mailbox and fills it with `m` reports by MULTIAPPEND (LITERAL+, 200 per
+/// command), from {name}-0..99@ (Message-IDs bench-{name}-{i}@): returns how long the emptying
+/// and the filling took and the bytes appended.
+async fn fill_backlog(stack: &MailStack, m: usize, name: &str, subject: &str) -> (Duration, Duration, usize) {
+    let t = Instant::now();
+    let mut imap = RawImap::login(stack, SUPPORT).await;
+    let caps = imap.command(b"CAPABILITY").await.join(" ");
+    assert!(caps.contains("LITERAL+") && caps.contains("MULTIAPPEND"), "{caps}");
+    let selected = imap.command(b"SELECT INBOX").await;
+    if !selected.iter().any(|l| l == "* 0 EXISTS") {
+        imap.command(b"STORE 1:* +FLAGS.SILENT (\\Deleted)").await;
+        imap.command(b"EXPUNGE").await;
+    }
+    imap.command(b"CLOSE").await;
+    let emptied = t.elapsed();
+    let t = Instant::now();
+    let mut bytes = 0usize;
+    for start in (0..m).step_by(200) {
+        let mut cmd = b"APPEND INBOX".to_vec();
+        for i in start..(start + 200).min(m) {
+            let raw = report(
+                &format!("{name}-{}@{DOMAIN}", i % BACKLOG_SENDERS),
+                &format!("bench-{name}-{i}@{DOMAIN}"),
+                &format!("{subject} {i}: 操作方法"),
+            );
+            bytes += raw.len();
+            cmd.extend_from_slice(format!(" {{{}+}}\r\n", raw.len()).as_bytes());
+            cmd.extend_from_slice(&raw);
+        }
+        imap.command(&cmd).await;
+    }
+    imap.command(b"LOGOUT").await;
+    (emptied, t.elapsed(), bytes)
+}
+
 // ---------------------------------------------------------------------------------------------
 // SMTP: a minimal client on one connection
 
@@ -430,29 +473,44 @@ fn counts(db: &Path) -> Option<Counts> {
     )
     .ok()?;
     conn.busy_timeout(Duration::from_secs(5)).ok()?;
-    conn.query_row(
-        "SELECT (SELECT count(*) FROM messages), \
-                (SELECT count(*) FROM outbox WHERE kind = 'ack'), \
-                (SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'), \
-                (SELECT count(*) FROM outbox), \
-                (SELECT count(*) FROM outbox WHERE state = 'sent'), \
-                (SELECT count(*) FROM outbox WHERE state = 'pending'), \
-                (SELECT count(*) FROM outbox WHERE state NOT IN ('pending', 'sent'))",
-        [],
-        |r| {
-            Ok(Counts {
-                messages: r.get(0)?,
-                acks: r.get(1)?,
-                acks_sent: r.get(2)?,
-                outbox: r.get(3)?,
-                sent: r.get(4)?,
-                pending: r.get(5)?,
-                parked: r.get(6)?,
-            })
-        },
-    )
+    conn.query_row(COUNTS_SQL, [], |r| {
+        Ok(Counts {
+            messages: r.get(0)?,
+            acks: r.get(1)?,
+            acks_sent: r.get(2)?,
+            outbox: r.get(3)?,
+            sent: r.get(4)?,
+            pending: r.get(5)?,
+            parked: r.get(6)?,
+        })
+    })
     .ok()
 }
+
+impl Counts {
+    /// A progress line on stderr, `at` from the daemon's start.
+    fn progress(&self, at: Duration) {
+        eprintln!(
+            "  ... {:>5.1} s: recorded {}, acks sent {} of {}, outbox sent {} pending {} parked {}",
+            at.as_secs_f64(),
+            self.messages,
+            self.acks_sent,
+            self.acks,
+            self.sent,
+            self.pending,
+            self.parked
+        );
+    }
+}
+
+/// What [`Counts`] holds, in its order; the same SQL on SQLite and PostgreSQL.
+const COUNTS_SQL: &str = "SELECT (SELECT count(*) FROM messages), \
+        (SELECT count(*) FROM outbox WHERE kind = 'ack'), \
+        (SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'sent'), \
+        (SELECT count(*) FROM outbox), \
+        (SELECT count(*) FROM outbox WHERE state = 'sent'), \
+        (SELECT count(*) FROM outbox WHERE state = 'pending'), \
+        (SELECT count(*) FROM outbox WHERE state NOT IN ('pending', 'sent'))";
 
 fn machine_facts() {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -527,6 +585,11 @@ fn main() {
         }
     });
     drop(rt);
+    // Part 4 looks into PostgreSQL with the blocking client, so it runs outside the runtime.
+    let instances_backlog = knob("UKETSUKE_BENCH_INSTANCES", 10_000) as usize;
+    if instances_backlog > 0 {
+        instances::compare(&stack, instances_backlog);
+    }
     println!("total time {:.1} s", started.elapsed().as_secs_f64());
     drop(stack);
 }
@@ -544,6 +607,9 @@ async fn bench(stack: &MailStack, n: usize, backlog: usize, poll: Duration, drai
     }
 }
 
+#[path = "mail/instances.rs"]
+mod instances;
+
 /// Part 3: SIGKILL at random instants while a backlog drains, then count what reached the
 /// mailboxes against what the outbox holds: every entry must arrive (nothing lost) and the
 /// surplus (the same Message-ID delivered twice) is what the kills cost.
@@ -552,27 +618,7 @@ async fn kills(stack: &MailStack, m: usize, kills: usize) {
     println!(
         "== 3. SIGKILL during a backlog: {m} reports, {kills} kills at 100-500 ms intervals, then one daemon drains the rest"
     );
-    let mut imap = RawImap::login(stack, SUPPORT).await;
-    let selected = imap.command(b"SELECT INBOX").await;
-    if !selected.iter().any(|l| l == "* 0 EXISTS") {
-        imap.command(b"STORE 1:* +FLAGS.SILENT (\\Deleted)").await;
-        imap.command(b"EXPUNGE").await;
-    }
-    imap.command(b"CLOSE").await;
-    for start in (0..m).step_by(200) {
-        let mut cmd = b"APPEND INBOX".to_vec();
-        for i in start..(start + 200).min(m) {
-            let raw = report(
-                &format!("kills-{}@{DOMAIN}", i % BACKLOG_SENDERS),
-                &format!("bench-kills-{i}@{DOMAIN}"),
-                &format!("強制終了 {i}: 操作方法"),
-            );
-            cmd.extend_from_slice(format!(" {{{}+}}\r\n", raw.len()).as_bytes());
-            cmd.extend_from_slice(&raw);
-        }
-        imap.command(&cmd).await;
-    }
-    imap.command(b"LOGOUT").await;
+    fill_backlog(stack, m, "kills", "強制終了").await;
     let team_before = count_of(stack, TEAM).await;
     let (config, db) = config_for(stack, "kills");
     let _ = std::fs::remove_file(&db);
@@ -834,35 +880,7 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
     println!();
     println!("== 2. backlog drain: {m} reports waiting in the support mailbox, a fresh daemon on a fresh database");
     // Empty the support mailbox (the latency reports) and fill it.
-    let t = Instant::now();
-    let mut imap = RawImap::login(stack, SUPPORT).await;
-    let caps = imap.command(b"CAPABILITY").await.join(" ");
-    assert!(caps.contains("LITERAL+") && caps.contains("MULTIAPPEND"), "{caps}");
-    let selected = imap.command(b"SELECT INBOX").await;
-    if !selected.iter().any(|l| l == "* 0 EXISTS") {
-        imap.command(b"STORE 1:* +FLAGS.SILENT (\\Deleted)").await;
-        imap.command(b"EXPUNGE").await;
-    }
-    imap.command(b"CLOSE").await;
-    let emptied = t.elapsed();
-    let t = Instant::now();
-    let mut bytes = 0usize;
-    for start in (0..m).step_by(200) {
-        let mut cmd = b"APPEND INBOX".to_vec();
-        for i in start..(start + 200).min(m) {
-            let raw = report(
-                &format!("backlog-{}@{DOMAIN}", i % BACKLOG_SENDERS),
-                &format!("bench-backlog-{i}@{DOMAIN}"),
-                &format!("バックログ {i}: 操作方法"),
-            );
-            bytes += raw.len();
-            cmd.extend_from_slice(format!(" {{{}+}}\r\n", raw.len()).as_bytes());
-            cmd.extend_from_slice(&raw);
-        }
-        imap.command(&cmd).await;
-    }
-    imap.command(b"LOGOUT").await;
-    let filled = t.elapsed();
+    let (emptied, filled, bytes) = fill_backlog(stack, m, "backlog", "バックログ").await;
     let in_box = count_of(stack, SUPPORT).await;
     println!(
         "  support INBOX emptied in {:.0} ms (login, SELECT, STORE \\Deleted, EXPUNGE); MULTIAPPEND (LITERAL+, 200 per command) of {m} messages ({:.1} MB) in {:.1} s = {:.0} messages/s; support INBOX holds {in_box}",
@@ -886,8 +904,9 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
     let mut samples = 0u64;
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = t0.elapsed();
         let Some(c) = counts(&db) else { continue };
+        // After the read: a read can wait (SQLite's busy timeout during a migration).
+        let now = t0.elapsed();
         samples += 1;
         if c.messages > 0 && first_recorded.is_none() {
             first_recorded = Some(now);
@@ -909,16 +928,7 @@ async fn drain(stack: &MailStack, m: usize, limit: Duration) {
         }
         last = c;
         if now >= next_report {
-            eprintln!(
-                "  ... {:>5.1} s: recorded {}, acks sent {} of {}, outbox sent {} pending {} parked {}",
-                now.as_secs_f64(),
-                c.messages,
-                c.acks_sent,
-                c.acks,
-                c.sent,
-                c.pending,
-                c.parked
-            );
+            c.progress(now);
             next_report += Duration::from_secs(10);
         }
         if all_recorded.is_some() && all_acks.is_some() && all_sent.is_some() {

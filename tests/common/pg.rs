@@ -25,9 +25,14 @@ fn client(url: &str) -> postgres::Client {
 
 impl PgDatabase {
     pub fn new(tag: &str) -> PgDatabase {
+        PgDatabase::on(&admin_url(), tag)
+    }
+
+    /// A fresh database on the server of `admin` (a URL of a user who may create databases).
+    pub fn on(admin: &str, tag: &str) -> PgDatabase {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         static SWEEP: std::sync::Once = std::sync::Once::new();
-        let admin = admin_url();
+        let admin = admin.to_string();
         SWEEP.call_once(|| sweep(&admin));
         let name = format!(
             "uketsuke_t_{}_p{}_{}",
