@@ -251,6 +251,14 @@ fn the_shared_outbox_is_claimed_by_one_instance_and_marked_sent_only_by_it() {
         // b's own claims come back to b; a's live ones do not.
         assert!(retry.iter().all(|j| !ids_a.contains(&j.id) || j.id == ja[1].id), "{location}");
         assert_eq!(retry.len(), 9, "{location}");
+        // Claiming is a sign of life: a's heartbeat is old, but it has just claimed again, so b
+        // (counting an instance dead after one second) takes none of a's entries.
+        std::thread::sleep(Duration::from_millis(1200));
+        let again = sa.claim_outbox(&a.id, now, claim, alive, 50).expect("claim");
+        assert_eq!(again.len(), 10, "{location}: a's own unsent entries come back to a");
+        let own = sb.claim_outbox(&b.id, now, claim, Duration::from_secs(1), 50).expect("claim");
+        assert!(own.iter().all(|j| !ids_a.contains(&j.id) || j.id == ja[1].id), "{location}: a has just claimed");
+        assert_eq!(own.len(), 9, "{location}");
         // a dies unheard: once it has not reported within `alive`, b takes its claims.
         std::thread::sleep(Duration::from_millis(1200));
         sb.heartbeat(&b).expect("heartbeat");

@@ -45,10 +45,18 @@ use tracing::{error, info, warn};
 /// Messages sent at the same time (each on its own connection).
 const PARALLEL_SENDS: usize = 8;
 
-/// How long a claimed batch of outbox entries stays this instance's. Entries not sent within
-/// half of it are claimed again before they are sent, so a pause (a stopped process, a slow
-/// server) never sends an entry whose claim may have passed to another instance.
+/// How long a claimed batch of outbox entries stays this instance's.
 const CLAIM: Duration = Duration::from_secs(120);
+
+/// How long after its claim was asked for an entry may still be sent. Another instance takes
+/// a claim over when it runs out (`CLAIM`) or when the claimant has not been heard from for a
+/// lease time (`dead_after`; claiming counts as being heard from). Entries not sent by then
+/// are claimed again before they are sent, so a pause (a stopped process, a slow server)
+/// never sends an entry whose claim may have passed to another instance. A fifth of the
+/// lease time is kept in hand, as for leases.
+fn sendable_within(dead_after: Duration) -> Duration {
+    (CLAIM / 2).min(dead_after - dead_after / 5)
+}
 
 /// The longest wait between two probes of a server that cannot be reached: recovery is
 /// noticed within this long (plus the connection's own set-up).
@@ -528,8 +536,9 @@ pub async fn run(daemon: Arc<Daemon>, settings: SmtpSettings) {
         // Several at once over the pooled connections: one message's round trips do not hold
         // up the next.
         let connections = &connections;
+        let within = sendable_within(daemon.dead_after());
         let mut results = futures::stream::iter(sendable.into_iter().map(|(job, message)| async move {
-            if claimed_at.elapsed() > CLAIM / 2 {
+            if claimed_at.elapsed() > within {
                 // Claimed too long ago to be sure it is still ours: claimed again next round.
                 return (job, None);
             }

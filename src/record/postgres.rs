@@ -34,6 +34,33 @@ pub struct PgStore {
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     /// The connection failed under a call: open a new one before the next.
     broken: bool,
+    /// This connection's prepared statements, by their SQL: each statement is parsed and
+    /// planned by the server once, not at every call (that would be a second round trip for
+    /// every query).
+    statements: Statements,
+}
+
+type Statements = std::collections::HashMap<String, postgres::Statement>;
+
+/// At most this many prepared statements are kept (the SQL of uketsuke is a fixed set, plus a
+/// few case filters); past it the cache starts over.
+const MAX_STATEMENTS: usize = 256;
+
+/// The prepared statement of `sql` on this connection, prepared at its first use.
+fn statement(
+    client: &mut impl postgres::GenericClient,
+    statements: &mut Statements,
+    sql: &str,
+) -> std::result::Result<postgres::Statement, postgres::Error> {
+    if let Some(prepared) = statements.get(sql) {
+        return Ok(prepared.clone());
+    }
+    let prepared = client.prepare(sql)?;
+    if statements.len() >= MAX_STATEMENTS {
+        statements.clear();
+    }
+    statements.insert(sql.to_string(), prepared.clone());
+    Ok(prepared)
 }
 
 /// Whether the connection itself is gone after `e` (not merely one statement refused).
@@ -98,7 +125,8 @@ impl PgStore {
         tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     ) -> Result<PgStore> {
         let client = open_client(config, &tls)?;
-        let mut store = PgStore { client: Some(client), config: config.clone(), tls, broken: false };
+        let mut store =
+            PgStore { client: Some(client), config: config.clone(), tls, broken: false, statements: Statements::new() };
         store.migrate()?;
         Ok(store)
     }
@@ -108,6 +136,8 @@ impl PgStore {
     /// a crash would lose it; nothing committed is.
     fn client(&mut self) -> Result<&mut Client> {
         if self.broken || self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            // Prepared statements belong to the connection that prepared them.
+            self.statements.clear();
             self.client = Some(open_client(&self.config, &self.tls)?);
             self.broken = false;
         }
@@ -145,17 +175,35 @@ impl PgStore {
     }
 
     fn query_opt(&mut self, context: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
-        let outcome = blocking(|| self.client().map(|c| c.query_opt(sql, params)));
+        let outcome = blocking(|| {
+            self.client()?;
+            let PgStore { client: Some(client), statements, .. } = &mut *self else {
+                return Err(StoreError::new("the PostgreSQL connection is closed"));
+            };
+            Ok(statement(client, statements, sql).and_then(|st| client.query_opt(&st, params)))
+        });
         self.settle(context, outcome)
     }
 
     fn query(&mut self, context: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
-        let outcome = blocking(|| self.client().map(|c| c.query(sql, params)));
+        let outcome = blocking(|| {
+            self.client()?;
+            let PgStore { client: Some(client), statements, .. } = &mut *self else {
+                return Err(StoreError::new("the PostgreSQL connection is closed"));
+            };
+            Ok(statement(client, statements, sql).and_then(|st| client.query(&st, params)))
+        });
         self.settle(context, outcome)
     }
 
     fn execute(&mut self, context: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
-        let outcome = blocking(|| self.client().map(|c| c.execute(sql, params)));
+        let outcome = blocking(|| {
+            self.client()?;
+            let PgStore { client: Some(client), statements, .. } = &mut *self else {
+                return Err(StoreError::new("the PostgreSQL connection is closed"));
+            };
+            Ok(statement(client, statements, sql).and_then(|st| client.execute(&st, params)))
+        });
         self.settle(context, outcome)
     }
 
@@ -260,7 +308,7 @@ impl Store for PgStore {
             loop {
                 attempt += 1;
                 self.client()?;
-                let PgStore { client, broken: store_broken, .. } = &mut *self;
+                let PgStore { client, broken: store_broken, statements, .. } = &mut *self;
                 let Some(client) = client.as_mut() else {
                     return Err(StoreError::new("the PostgreSQL connection is closed"));
                 };
@@ -271,7 +319,7 @@ impl Store for PgStore {
                         return Err(StoreError::new(describe("starting a write", &e)));
                     }
                 };
-                let mut tx = PgTx { tx, retry: false, broken: false };
+                let mut tx = PgTx { tx, statements, retry: false, broken: false };
                 let outcome = f(&mut tx);
                 let (retry, mut broken) = (tx.retry, tx.broken);
                 let result = match outcome {
@@ -405,11 +453,14 @@ impl Store for PgStore {
         limit: usize,
     ) -> Result<Vec<OutboxJob>> {
         let limit = limit as i64;
+        // Claiming is a sign of life (`alive`): the others take these claims over only a lease
+        // time after this moment, however late the last heartbeat was (the sender relies on it).
         let sql = format!(
             "WITH due AS (SELECT id FROM outbox WHERE state = 'pending' AND not_before <= $3 \
                AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until <= clock_timestamp() \
                  OR claimed_by NOT IN (SELECT id FROM instances WHERE seen_at > clock_timestamp() - make_interval(secs => $5))) \
                ORDER BY not_before, id LIMIT $4 FOR UPDATE SKIP LOCKED), \
+             alive AS (UPDATE instances SET seen_at = clock_timestamp() WHERE id = $1), \
              claimed AS (UPDATE outbox o SET claimed_by = $1, claimed_until = clock_timestamp() + make_interval(secs => $2) FROM due WHERE o.id = due.id \
                RETURNING o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, o.message_id) \
              SELECT {}, o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, \
@@ -746,6 +797,7 @@ impl Drop for PgStore {
 /// running the whole transaction again can cure.
 struct PgTx<'c> {
     tx: postgres::Transaction<'c>,
+    statements: &'c mut Statements,
     retry: bool,
     /// The connection broke under a statement.
     broken: bool,
@@ -761,21 +813,24 @@ impl PgTx<'_> {
     }
 
     fn query_opt(&mut self, context: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
-        match self.tx.query_opt(sql, params) {
+        let outcome = statement(&mut self.tx, self.statements, sql).and_then(|st| self.tx.query_opt(&st, params));
+        match outcome {
             Ok(r) => Ok(r),
             Err(e) => Err(self.note(context, e)),
         }
     }
 
     fn query(&mut self, context: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
-        match self.tx.query(sql, params) {
+        let outcome = statement(&mut self.tx, self.statements, sql).and_then(|st| self.tx.query(&st, params));
+        match outcome {
             Ok(r) => Ok(r),
             Err(e) => Err(self.note(context, e)),
         }
     }
 
     fn execute(&mut self, context: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
-        match self.tx.execute(sql, params) {
+        let outcome = statement(&mut self.tx, self.statements, sql).and_then(|st| self.tx.execute(&st, params));
+        match outcome {
             Ok(r) => Ok(r),
             Err(e) => Err(self.note(context, e)),
         }

@@ -105,6 +105,10 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("claiming outbox entries"))?;
+        // Claiming is a sign of life: the others take these claims over only a lease time after
+        // this moment, however late the last heartbeat was (the sender relies on it).
+        tx.execute("UPDATE instances SET seen_at = ?2 WHERE id = ?1", params![claimant, time_micros(clock)])
+            .map_err(err("claiming outbox entries"))?;
         tx.execute(
             "UPDATE outbox SET claimed_by = ?1, claimed_until = ?2 WHERE id IN (SELECT id FROM outbox \
              WHERE state = 'pending' AND not_before <= ?3 AND (claimed_by IS NULL OR claimed_by = ?1 \
