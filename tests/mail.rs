@@ -1059,7 +1059,14 @@ fn an_instance_cut_from_postgres_stops_before_its_lease_ends_and_another_takes_o
     assert_eq!(by_original.len(), 8, "{by_original:?}");
     assert!(!a.log().contains("panicked"), "{}", a.log());
     eprintln!("A stopped {:?} before its lease ran out", (expires - stopped).to_std().unwrap_or_default());
-    // A is still cut off: it is killed, not asked to stop.
-    drop(a);
+    // A is still cut off, its tasks waiting on the silent store: told to stop, it still stops,
+    // after the daemon's stop deadline (30 s), and says why.
+    let mut a = a;
+    unsafe_kill(a.child.id(), "TERM");
+    let exited = wait_for("A stops on SIGTERM though its store is silent", Duration::from_secs(45), || {
+        a.child.try_wait().ok().flatten()
+    });
+    assert!(exited.success(), "{exited}: {}", a.log());
+    assert!(a.log().contains("did not stop within 30 s"), "{}", a.log());
     b.terminate();
 }

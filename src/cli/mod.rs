@@ -493,7 +493,10 @@ fn run(args: cases::StoreArgs, log_json: bool, clock_file: Option<PathBuf>) -> E
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(crate::daemon::run(config, config_path, args.overrides.clone(), store, clock)) {
+    let outcome = runtime.block_on(crate::daemon::run(config, config_path, args.overrides.clone(), store, clock));
+    // Threads still inside a blocking call (a store that does not answer) are not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("uketsuke: {e}");
