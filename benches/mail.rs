@@ -24,7 +24,9 @@
 //!    senders); a daemon is started and SIGKILLed after 100-500 ms, N times over (the same
 //!    seed gives the same intervals), then one daemon drains the rest. Then the customers' and
 //!    the team's mailboxes are read: every outbox entry must have arrived (lost), and each
-//!    Message-ID that arrived more than once is a surplus that a kill caused.
+//!    Message-ID that arrived more than once is a surplus that a kill caused. After each kill
+//!    the bench notes the messages inside the window (Postfix's log shows the Message-ID, the
+//!    outbox has not marked it sent): every surplus must be one of them.
 //!
 //! 4. Several instances (`benches/mail/instances.rs`): the same backlog drained by one instance
 //!    on SQLite, one on PostgreSQL and three on PostgreSQL, in one run; then three on
@@ -34,7 +36,8 @@
 //! Run with `cargo bench --bench mail` (needs the mail servers: `scripts/mailstack install`;
 //! part 4 needs PostgreSQL: `$UKETSUKE_TEST_POSTGRES`, else `scripts/postgres start` is run).
 //! Knobs: UKETSUKE_BENCH_ACKS (300), UKETSUKE_BENCH_BACKLOG (10000), UKETSUKE_BENCH_POLL_MS
-//! (20), UKETSUKE_BENCH_KILLS (50; 0 skips part 3), UKETSUKE_BENCH_KILL_BACKLOG (1000),
+//! (20), UKETSUKE_BENCH_KILLS (50; 0 skips part 3), UKETSUKE_BENCH_KILL_BACKLOG (6000: enough that every
+//! kill finds the daemon sending),
 //! UKETSUKE_BENCH_INSTANCES (10000; 0 skips part 4), UKETSUKE_BENCH_FAILOVER_KILLS (3),
 //! UKETSUKE_BENCH_LEASE_S (15, the shipped lease time);
 //! 0 for ACKS or BACKLOG skips part 1 or 2. UKETSUKE_BENCH_DRAIN_LIMIT_S (300: the drain is
@@ -603,7 +606,7 @@ async fn bench(stack: &MailStack, n: usize, backlog: usize, poll: Duration, drai
     }
     let kills_n = knob("UKETSUKE_BENCH_KILLS", 50) as usize;
     if kills_n > 0 {
-        kills(stack, knob("UKETSUKE_BENCH_KILL_BACKLOG", 1000) as usize, kills_n).await;
+        kills(stack, knob("UKETSUKE_BENCH_KILL_BACKLOG", 6000) as usize, kills_n).await;
     }
 }
 
@@ -622,10 +625,19 @@ async fn kills(stack: &MailStack, m: usize, kills: usize) {
     let team_before = count_of(stack, TEAM).await;
     let (config, db) = config_for(stack, "kills");
     let _ = std::fs::remove_file(&db);
+    // What reached Postfix from here on (its cleanup logs each message's Message-ID while
+    // taking the DATA), to see which kills landed inside the window: a message that reached
+    // the server and that the outbox still holds as pending. (A message cut off mid-DATA is
+    // counted too, though Postfix drops it: the count is an upper bound.)
+    let postfix_log = stack.dir.join("log/postfix.log");
+    let log_from = std::fs::metadata(&postfix_log).map(|m| m.len()).unwrap_or(0);
+    let mut in_window_ids: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut per_kill: Vec<(usize, bool)> = Vec::with_capacity(kills);
     let mut rng = 0x5eed_u64;
     let t0 = Instant::now();
     for k in 0..kills {
         let log = stack.dir.join(format!("daemon-kills-{k}.log"));
+        let sent_before = counts(&db).map(|c| c.sent).unwrap_or(0);
         let mut daemon = Daemon::start(&config, &log);
         rng ^= rng << 13;
         rng ^= rng >> 7;
@@ -633,6 +645,15 @@ async fn kills(stack: &MailStack, m: usize, kills: usize) {
         tokio::time::sleep(Duration::from_millis(100 + rng % 401)).await;
         let _ = daemon.child.kill(); // SIGKILL
         let _ = daemon.child.wait();
+        // Postfix logs what it accepted a moment later.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let accepted = accepted_message_ids(&postfix_log, log_from);
+        let pending = pending_message_ids(&db);
+        let new: Vec<String> =
+            accepted.iter().filter(|id| pending.contains(*id) && !in_window_ids.contains(*id)).cloned().collect();
+        let sent_after = counts(&db).map(|c| c.sent).unwrap_or(0);
+        per_kill.push((new.len(), sent_after != sent_before || !new.is_empty()));
+        in_window_ids.extend(new);
     }
     let killed_for = t0.elapsed();
     let c = counts(&db).unwrap_or_default();
@@ -706,6 +727,41 @@ async fn kills(stack: &MailStack, m: usize, kills: usize) {
         (total - distinct) as f64 / kills as f64,
         (team - expected_team) as f64 / kills as f64
     );
+    let sending = per_kill.iter().filter(|(_, active)| *active).count();
+    let inside = per_kill.iter().filter(|(n, _)| *n > 0).count();
+    let most = per_kill.iter().map(|(n, _)| *n).max().unwrap_or(0);
+    let twice: std::collections::HashSet<&String> =
+        delivered.iter().filter(|(_, n)| **n > 1).map(|(id, _)| id).collect();
+    let outside = twice.iter().filter(|id| !in_window_ids.contains(id.trim_matches(['<', '>']))).count();
+    println!(
+        "  kills while the daemon was sending: {sending} of {kills}; inside the window (the message reached Postfix, the outbox had not marked it sent): {inside} kills, {} messages, at most {most} per kill; of the Message-IDs delivered twice, {} were such messages and {outside} were not",
+        in_window_ids.len(),
+        twice.len() - outside
+    );
+}
+
+/// The Message-IDs (without angle brackets) that reached Postfix, from its log after byte
+/// `from`.
+fn accepted_message_ids(log: &Path, from: u64) -> Vec<String> {
+    let text = std::fs::read(log).unwrap_or_default();
+    let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default()).into_owned();
+    text.lines()
+        .filter_map(|l| l.split_once(": message-id=").map(|(_, id)| id.trim().trim_matches(['<', '>']).to_string()))
+        .collect()
+}
+
+/// The Message-IDs (without angle brackets) of the outbox entries still pending.
+fn pending_message_ids(db: &Path) -> std::collections::HashSet<String> {
+    let Ok(conn) = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return Default::default();
+    };
+    let _ = conn.busy_timeout(Duration::from_secs(5));
+    let Ok(mut stmt) = conn.prepare("SELECT our_message_id FROM outbox WHERE state = 'pending'") else {
+        return Default::default();
+    };
+    stmt.query_map([], |r| r.get::<_, String>(0))
+        .map(|rows| rows.flatten().map(|id| id.trim_matches(['<', '>']).to_string()).collect())
+        .unwrap_or_default()
 }
 
 struct Sample {
