@@ -4,9 +4,10 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
-use common::TestDir;
+use chrono::Utc;
+use common::mail::report;
 use common::pg::PgDatabase;
+use common::{TestDir, at};
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -21,17 +22,6 @@ fn config() -> &'static Config {
         Config::load(None, &Overrides { profile: Some("three-priority".into()), customers: None })
             .expect("shipped config")
     })
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
-}
-
-fn mail(from: &str, id: &str, subject: &str, body: &str) -> Vec<u8> {
-    format!(
-        "From: {from}\r\nTo: support@uketsuke.example.jp\r\nSubject: {subject}\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\nMessage-ID: <{id}>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{body}\r\n"
-    )
-    .into_bytes()
 }
 
 fn ingest(store: &mut impl Store, raw: Vec<u8>, when: &str) -> record::Outcome {
@@ -84,7 +74,7 @@ fn postgres_records_like_sqlite_duplicates_and_raw_bytes_included() {
     let mut store = open(&location);
     let first = ingest(
         &mut store,
-        mail("yamada@acme.example.jp", "a1@acme", "ログイン不可", CORRECT),
+        report("yamada@acme.example.jp", "a1@acme", "ログイン不可", CORRECT),
         "2026-11-25T11:00:00+09:00",
     );
     assert_eq!(first.case.as_deref(), Some("CASE-2026-000001"));
@@ -92,14 +82,14 @@ fn postgres_records_like_sqlite_duplicates_and_raw_bytes_included() {
     assert_eq!(first.enqueued, vec![OutboxKind::Ack, OutboxKind::Handover]);
     let again = ingest(
         &mut store,
-        mail("yamada@acme.example.jp", "a1@acme", "ログイン不可", CORRECT),
+        report("yamada@acme.example.jp", "a1@acme", "ログイン不可", CORRECT),
         "2026-11-25T12:00:00+09:00",
     );
     assert!(again.duplicate);
     assert_eq!(store.counts().expect("counts"), (1, 1, 2));
     let held = ingest(
         &mut store,
-        mail("kato@sakura-logi.example.jp", "h1@sakura", "質問", "教えてください"),
+        report("kato@sakura-logi.example.jp", "h1@sakura", "質問", "教えてください"),
         "2026-11-28T03:00:00+09:00",
     );
     assert_eq!((held.case.as_deref(), held.action.as_str()), (Some("CASE-2026-000002"), "hold"));
@@ -141,14 +131,14 @@ fn concurrent_instances_number_cases_without_gaps_and_record_a_mail_once() {
                     for i in 0..15 {
                         let o = ingest(
                             &mut store,
-                            mail("yamada@acme.example.jp", &format!("n{t}-{i}@acme"), "障害", CORRECT),
+                            report("yamada@acme.example.jp", &format!("n{t}-{i}@acme"), "障害", CORRECT),
                             "2026-11-25T11:00:00+09:00",
                         );
                         numbers.push(o.case.expect("a case"));
                         // The same mail, fetched by every instance at once: one message.
                         let shared = ingest(
                             &mut store,
-                            mail("yamada@acme.example.jp", &format!("same-{i}@acme"), "障害", CORRECT),
+                            report("yamada@acme.example.jp", &format!("same-{i}@acme"), "障害", CORRECT),
                             "2026-11-25T11:00:00+09:00",
                         );
                         numbers.push(shared.case.expect("a case"));
@@ -228,7 +218,7 @@ fn the_shared_outbox_is_claimed_by_one_instance_and_marked_sent_only_by_it() {
         for i in 0..10 {
             // Ten senders: no acknowledgment is held back by the per-sender limit.
             let from = format!("user{i}@acme.example.jp");
-            ingest(&mut sa, mail(&from, &format!("o{i}@acme"), "障害", CORRECT), "2026-11-25T11:00:00+09:00");
+            ingest(&mut sa, report(&from, &format!("o{i}@acme"), "障害", CORRECT), "2026-11-25T11:00:00+09:00");
         }
         let now = at("2026-11-25T11:00:00+09:00");
         let claim = Duration::from_secs(60);
@@ -273,7 +263,7 @@ fn a_postgres_store_survives_its_connection_being_killed() {
     let db = PgDatabase::new("terminate");
     let location = StoreLocation::from_argument(&db.url).expect("a PostgreSQL URL");
     let mut store = open(&location);
-    ingest(&mut store, mail("yamada@acme.example.jp", "t1@acme", "障害", CORRECT), "2026-11-25T11:00:00+09:00");
+    ingest(&mut store, report("yamada@acme.example.jp", "t1@acme", "障害", CORRECT), "2026-11-25T11:00:00+09:00");
     let mut admin = db.client();
     let killed: i64 = admin
         .query_one(
@@ -286,7 +276,8 @@ fn a_postgres_store_survives_its_connection_being_killed() {
     // The first call after may fail (the connection died under it); the store reconnects.
     let _ = store.counts();
     assert_eq!(store.counts().expect("reconnected").0, 1);
-    let o = ingest(&mut store, mail("yamada@acme.example.jp", "t2@acme", "障害", CORRECT), "2026-11-25T11:00:00+09:00");
+    let o =
+        ingest(&mut store, report("yamada@acme.example.jp", "t2@acme", "障害", CORRECT), "2026-11-25T11:00:00+09:00");
     assert_eq!(o.case.as_deref(), Some("CASE-2026-000002"));
 }
 

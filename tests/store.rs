@@ -5,7 +5,8 @@
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{ChildGuard, TestDir};
+use common::mail::report as mail;
+use common::{ChildGuard, TestDir, at};
 use rusqlite::Connection;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -29,17 +30,6 @@ fn config(profile: &str) -> &'static Config {
 /// A fresh folder for one test's database, removed when the test ends.
 fn temp_dir(name: &str) -> TestDir {
     TestDir::new(&format!("store-{name}"))
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
-}
-
-fn mail(from: &str, id: &str, subject: &str, body: &str) -> Vec<u8> {
-    format!(
-        "From: {from}\r\nTo: support@uketsuke.example.jp\r\nSubject: {subject}\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\nMessage-ID: <{id}>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{body}\r\n"
-    )
-    .into_bytes()
 }
 
 /// Records raw mails through the same path `ingest` uses, in one transaction.

@@ -27,6 +27,18 @@ pub use sqlite::SqliteStore;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
+/// The columns of a case, in the order both backends read them into a [`CaseRecord`].
+pub(crate) const CASE_COLUMNS: &str = "id, number, state, customer_id, reporter, language, reply_language, priority, subject, \
+    repro_steps, error_messages, description, expected_result, circumstances, missing, clock, clock_start, \
+    release_at, response_due, reasons, created_at, updated_at, change_request, awaiting_confirmation";
+
+/// [`CASE_COLUMNS`] of the table `c`, for a join, and how many they are (the joined columns
+/// after them start at that index).
+pub(crate) static JOINED_CASE_COLUMNS: std::sync::LazyLock<(String, usize)> = std::sync::LazyLock::new(|| {
+    let columns: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
+    (columns.join(", "), columns.len())
+});
+
 /// What went wrong in the store; always says what to do.
 #[derive(Debug)]
 pub struct StoreError {

@@ -13,6 +13,7 @@
 //! run it off the async workers (`block_in_place`), as they do SQLite.
 
 use super::model::*;
+use super::{CASE_COLUMNS, JOINED_CASE_COLUMNS};
 use super::{Instance, InstanceStatus, Lease, Result, Store, StoreError, Tx};
 use crate::terms::Language;
 use chrono::{DateTime, Utc};
@@ -237,18 +238,6 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
-const CASE_COLUMNS: &str = "id, number, state, customer_id, reporter, language, reply_language, priority, subject, \
-    repro_steps, error_messages, description, expected_result, circumstances, missing, clock, clock_start, \
-    release_at, response_due, reasons, created_at, updated_at, change_request, awaiting_confirmation";
-
-/// How many columns [`case_from_row`] reads.
-const CASE_COLUMN_COUNT: usize = 24;
-
-/// [`CASE_COLUMNS`] of the table `c`, for a join.
-fn qualified_case_columns() -> String {
-    CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
-}
-
 fn case_from_row(r: &Row) -> Result<CaseRecord> {
     let state: String = get(r, 2)?;
     Ok(CaseRecord {
@@ -466,7 +455,7 @@ impl Store for PgStore {
              SELECT {}, o.id, o.case_id, o.kind, o.recipient, o.language, o.our_message_id, o.attempts, \
                m.sender, m.subject, m.message_id, m.received_at, m.raw \
              FROM claimed o JOIN messages m ON m.id = o.message_id LEFT JOIN cases c ON c.id = o.case_id ORDER BY o.id",
-            qualified_case_columns()
+            JOINED_CASE_COLUMNS.0
         );
         let rows = self.query(
             "claiming outbox entries",
@@ -479,7 +468,7 @@ impl Store for PgStore {
                     Some(_) => Some(case_from_row(r)?),
                     None => None,
                 };
-                let j = CASE_COLUMN_COUNT;
+                let j = JOINED_CASE_COLUMNS.1;
                 Ok(OutboxJob {
                     id: get(r, j)?,
                     case_id: get(r, j + 1)?,

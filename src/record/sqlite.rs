@@ -6,6 +6,7 @@
 //! and case numbers are allocated inside the same transaction, so they are never reused.
 
 use super::model::*;
+use super::{CASE_COLUMNS, JOINED_CASE_COLUMNS};
 use super::{Instance, InstanceStatus, Lease, Result, Store, StoreError, Tx};
 use crate::terms::Language;
 use chrono::{DateTime, Utc};
@@ -126,7 +127,7 @@ impl Store for SqliteStore {
                      m.sender, m.subject, m.message_id, m.received_at, m.raw \
                      FROM outbox o JOIN messages m ON m.id = o.message_id LEFT JOIN cases c ON c.id = o.case_id \
                      WHERE o.claimed_by = ?1 AND o.claimed_until = ?2 AND o.state = 'pending' ORDER BY o.id",
-                    qualified_case_columns()
+                    JOINED_CASE_COLUMNS.0
                 ))
                 .map_err(err("reading claimed outbox entries"))?;
             let rows = stmt
@@ -135,7 +136,7 @@ impl Store for SqliteStore {
                         Some(_) => Some(case_from_row(r)?),
                         None => None,
                     };
-                    let j = CASE_COLUMN_COUNT;
+                    let j = JOINED_CASE_COLUMNS.1;
                     Ok(OutboxJob {
                         id: r.get(j)?,
                         case_id: r.get(j + 1)?,
@@ -575,18 +576,6 @@ impl Store for SqliteStore {
             .map_err(err("reading an event"))?;
         Ok(Some(CaseDetail { case, messages, outbox, events }))
     }
-}
-
-const CASE_COLUMNS: &str = "id, number, state, customer_id, reporter, language, reply_language, priority, subject, \
-    repro_steps, error_messages, description, expected_result, circumstances, missing, clock, clock_start, \
-    release_at, response_due, reasons, created_at, updated_at, change_request, awaiting_confirmation";
-
-/// How many columns [`case_from_row`] reads.
-const CASE_COLUMN_COUNT: usize = 24;
-
-/// [`CASE_COLUMNS`] of the table `c`, for a join.
-fn qualified_case_columns() -> String {
-    CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
 }
 
 /// A lease time, to the microsecond (leases last seconds, and are compared as text).

@@ -15,6 +15,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub mod mail;
 pub mod pg;
 
+/// An RFC 3339 time, in UTC.
+pub fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&chrono::Utc)
+}
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
