@@ -63,9 +63,15 @@ impl std::fmt::Display for MimeError {
 /// The MIME parser, told to read structurally only the headers uketsuke uses: the MIME
 /// headers, From, Date and the message IDs. The rest (Subject, which is decoded here from its
 /// raw bytes, Received, To, the list headers ...) stay raw, which spares most of the parse.
+///
+/// Content-Transfer-Encoding is skipped, so mail-parser finds every part's bounds but undoes
+/// no base64 or quoted-printable: uketsuke decodes only the parts it reads ([`transfer`]),
+/// and measures the others (a screenshot's size is counted from its base64, never decoded).
+/// Decoding every attachment cost more than all the rest of the parse.
 static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| {
     MessageParser::new()
         .with_mime_headers()
+        .ignore_header(HeaderName::ContentTransferEncoding)
         .header_address(HeaderName::From)
         .header_date(HeaderName::Date)
         .header_id(HeaderName::MessageId)
@@ -154,20 +160,18 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     Ok(parsed)
 }
 
-/// `text` with every CR LF made a LF, in place (a lone CR stays).
+/// `text` with every CR LF made a LF (a lone CR stays): the pieces between the CR LFs are
+/// copied whole, found by memchr, and stay UTF-8 without being checked again.
 fn without_crs_before_newlines(text: String) -> String {
-    let mut bytes = text.into_bytes();
-    let mut kept = 0;
-    for i in 0..bytes.len() {
-        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-            continue;
-        }
-        bytes[kept] = bytes[i];
-        kept += 1;
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for at in memchr::memmem::find_iter(text.as_bytes(), b"\r\n") {
+        // `at` is the ASCII CR, so both ends of the piece are character boundaries.
+        out.push_str(&text[from..at]);
+        from = at + 1;
     }
-    bytes.truncate(kept);
-    // Only ASCII CRs were taken out, so the text is still UTF-8.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    out.push_str(&text[from..]);
+    out
 }
 
 /// The body texts found in a message, in message order.
@@ -293,11 +297,19 @@ fn read_parts(
                 n.ends_with(".log") || n.ends_with(".txt")
             });
         // A part that ran on over the parts after it is as long as its own bytes.
-        let size = repaired.get(id).and_then(Option::as_ref).map_or_else(|| part.len(), |r| r.raw_len);
+        let size = match (repaired.get(id).and_then(Option::as_ref), &part.body) {
+            (Some(r), _) => r.raw_len,
+            (None, PartType::Message(_)) => part.len(),
+            (None, _) => decoded_len(body_of(raw, part), transfer(raw, part)),
+        };
         let text =
             (is_log && size <= max_log_bytes && !matches!(part.body, PartType::Message(_))).then(|| match &part.body {
                 PartType::Text(_) | PartType::Html(_) => text_of(id, &mut parsed.warnings),
-                _ => charset::decode(part.contents(), None).text,
+                _ => {
+                    let body = body_of(raw, part);
+                    let bytes = transfer_decode(body, transfer(raw, part));
+                    charset::decode(bytes.as_deref().unwrap_or(body), None).text
+                }
             });
         parsed.attachments.push(Attachment { filename, content_type, size, text });
     }
@@ -364,16 +376,15 @@ fn repair(
         content = content.strip_suffix(b"\n").unwrap_or(content);
         content = content.strip_suffix(b"\r").unwrap_or(content);
     }
-    let encoding = part.content_transfer_encoding().map(|e| e.trim().to_ascii_lowercase());
-    let decoded = match encoding.as_deref() {
-        Some("base64") => mail_parser::decoders::base64::base64_decode(content).or_else(|| {
+    let decoded = match transfer(raw, part) {
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(content).or_else(|| {
             // Cut short mid-group: the whole groups there are.
             let clean: Vec<u8> =
                 content.iter().copied().filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/')).collect();
             mail_parser::decoders::base64::base64_decode(&clean[..clean.len() / 4 * 4])
         }),
-        Some("quoted-printable") => mail_parser::decoders::quoted_printable::quoted_printable_decode(content),
-        _ => None,
+        Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(content),
+        Encoding::None => None,
     };
     let bytes = decoded.unwrap_or_else(|| content.to_vec());
     let label = part.content_type().and_then(|ct| ct.attribute("charset"));
@@ -618,7 +629,8 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
     // UTF-8 and ASCII parts that mail-parser decoded cleanly need no second pass (most mail
     // from phones and web mailers). Anything doubtful is decoded again from the raw bytes.
     let label = part.content_type().and_then(|ct| ct.attribute("charset")).map(str::to_ascii_lowercase);
-    if let PartType::Text(text) | PartType::Html(text) = &part.body {
+    let encoding = transfer(raw, part);
+    if let (PartType::Text(text) | PartType::Html(text), Encoding::None) = (&part.body, encoding) {
         // mail-parser decodes these labels as we would (its ISO-2022-JP and Shift_JIS tables
         // cover the NEC and IBM extensions); a wrong label shows as U+FFFD or a stray ESC.
         let plain_label = matches!(
@@ -634,19 +646,18 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
             return capped(text, warnings).to_string();
         }
     }
-    let whole = raw.get(part.offset_body as usize..part.offset_end as usize).unwrap_or_default();
+    let whole = body_of(raw, part);
     // A long encoded body is decoded only as far as is read: cut at a line end, where
     // base64 and quoted-printable lines end whole.
-    let body = if whole.len() > 2 * MAX_TEXT_BYTES && part.encoding != Encoding::None {
+    let body = if whole.len() > 2 * MAX_TEXT_BYTES && encoding != Encoding::None {
         let prefix = &whole[..2 * MAX_TEXT_BYTES];
         &prefix[..prefix.iter().rposition(|&b| b == b'\n').map_or(prefix.len(), |i| i + 1)]
     } else {
         whole
     };
-    let mut bytes = match part.encoding {
-        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
-        Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(body),
+    let mut bytes = match encoding {
         Encoding::None => Some(body[..body.len().min(MAX_TEXT_BYTES + 4)].to_vec()),
+        encoded => transfer_decode(body, encoded),
     };
     let Some(bytes) = bytes.as_mut() else {
         // The transfer encoding is broken; mail-parser's best effort is better than nothing.
@@ -674,6 +685,68 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
         text.truncate(text.floor_char_boundary(MAX_TEXT_BYTES));
     }
     text
+}
+
+/// A part's raw body, still transfer-encoded.
+fn body_of<'r>(raw: &'r [u8], part: &mail_parser::MessagePart<'_>) -> &'r [u8] {
+    let start = (part.offset_body as usize).min(raw.len());
+    raw.get(start..part.offset_end as usize).unwrap_or(&raw[start..])
+}
+
+/// How a part's body is transfer-encoded, from its raw Content-Transfer-Encoding header (the
+/// last one, as mail-parser would read it): `base64`, `quoted-printable`, or as written
+/// (7bit, 8bit, binary, none, or a value no one knows).
+fn transfer(raw: &[u8], part: &mail_parser::MessagePart<'_>) -> Encoding {
+    let Some(header) = part.headers.iter().rev().find(|h| h.name == HeaderName::ContentTransferEncoding) else {
+        return Encoding::None;
+    };
+    let value = raw.get(header.offset_start as usize..header.offset_end as usize).unwrap_or_default();
+    let value = value.trim_ascii_start();
+    let token =
+        &value[..value.iter().position(|b| b.is_ascii_whitespace() || matches!(b, b';' | b'(')).unwrap_or(value.len())];
+    if token.eq_ignore_ascii_case(b"base64") {
+        Encoding::Base64
+    } else if token.eq_ignore_ascii_case(b"quoted-printable") {
+        Encoding::QuotedPrintable
+    } else {
+        Encoding::None
+    }
+}
+
+/// A body with its transfer encoding undone; `None` when it is not encoded, or is broken.
+fn transfer_decode(body: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
+    match encoding {
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
+        Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(body),
+        Encoding::None => None,
+    }
+}
+
+/// How many bytes a body holds once its transfer encoding is undone, counted without
+/// decoding it: every four base64 letters are three bytes (the padding is no letter);
+/// quoted-printable's `=XX` is one byte and its soft line breaks are none.
+fn decoded_len(body: &[u8], encoding: Encoding) -> usize {
+    match encoding {
+        Encoding::None => body.len(),
+        Encoding::Base64 => {
+            // Counted in blocks of at most 255 into a byte, which the compiler turns into
+            // vector compares: a 30 MB attachment is measured in a few milliseconds.
+            let letters: usize = body
+                .chunks(255)
+                .map(|block| {
+                    let n: u8 = block.iter().map(|&b| u8::from(is_base64_letter(b))).fold(0, u8::wrapping_add);
+                    usize::from(n)
+                })
+                .sum();
+            letters / 4 * 3 + (letters % 4).saturating_sub(1)
+        }
+        Encoding::QuotedPrintable => transfer_decode(body, encoding).map_or(body.len(), |b| b.len()),
+    }
+}
+
+/// A letter of the base64 alphabet (A-Z a-z 0-9 + /).
+fn is_base64_letter(b: u8) -> bool {
+    b.wrapping_sub(b'A') < 26 || b.wrapping_sub(b'a') < 26 || b.wrapping_sub(b'0') < 10 || b == b'+' || b == b'/'
 }
 
 /// The most text read from one part for the incident items, in bytes of UTF-8. A report's
@@ -725,6 +798,43 @@ mod tests {
             assert_eq!(without_crs_before_newlines(text.to_string()), text.replace("\r\n", "\n"), "{text:?}");
         }
         assert_eq!(without_crs_before_newlines("a\rb\r\r\nc".into()), "a\rb\r\nc");
+    }
+
+    #[test]
+    fn attachments_are_measured_without_being_decoded_and_logs_are_decoded() {
+        // Every length from 0 to 300 bytes, so that every padding and every line cut occurs.
+        let b64 = |data: &[u8]| {
+            let mut out = String::new();
+            for chunk in data.chunks(3) {
+                const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+                let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+                for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+                    out.push(if i <= chunk.len() { A[(n >> shift) as usize & 63] as char } else { '=' });
+                }
+            }
+            out.as_bytes().chunks(76).map(|l| String::from_utf8_lossy(l).into_owned()).collect::<Vec<_>>().join("\r\n")
+        };
+        for len in 0..300usize {
+            let data: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
+            let encoded = b64(&data);
+            assert_eq!(decoded_len(encoded.as_bytes(), Encoding::Base64), len, "{len}");
+            let raw = format!(
+                "From: a@acme.example.jp\r\nSubject: x\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+                 本文\r\n--b\r\nContent-Type: image/png; name=\"s.png\"\r\nContent-Transfer-Encoding: Base64\r\n\r\n\
+                 {encoded}\r\n--b\r\nContent-Type: application/octet-stream; name=\"app.log\"\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+                b64("ERROR 認証に失敗しました\n".as_bytes())
+            );
+            let parsed = parse(raw.as_bytes(), 1 << 20).expect("parses");
+            assert_eq!(parsed.body, "本文", "{len}");
+            assert_eq!(parsed.attachments[0].size, len, "{len}");
+            assert_eq!(parsed.attachments[1].text.as_deref(), Some("ERROR 認証に失敗しました\n"), "{len}");
+        }
+        // Quoted-printable: =XX is one byte, a soft line break none.
+        assert_eq!(decoded_len(b"a=3Db=\r\nc=\nd", Encoding::QuotedPrintable), 5);
+        assert_eq!(decoded_len(b"as written", Encoding::None), 10);
     }
 
     #[test]
