@@ -45,6 +45,8 @@ struct LabelLine {
 /// opens. Every later step reads these instead of matching the line again.
 struct Line<'a> {
     text: &'a str,
+    /// The same, trimmed at both ends (trimmed once: most steps look at it).
+    trimmed: &'a str,
     kinds: Kinds,
     label: Option<LabelLine>,
 }
@@ -64,8 +66,7 @@ struct Kinds {
     step: bool,
 }
 
-fn kinds(line: &str, rules: &Understanding) -> Kinds {
-    let trimmed = line.trim();
+fn kinds(line: &str, trimmed: &str, rules: &Understanding) -> Kinds {
     if trimmed.is_empty() {
         return Kinds::default();
     }
@@ -97,16 +98,17 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
     // Each line up to the first quoted earlier message, classified once.
     let mut lines: Vec<Line<'_>> = Vec::with_capacity(all.len());
     for (i, &text) in all.iter().enumerate() {
-        let kinds = kinds(text, rules);
+        let trimmed = text.trim();
+        let kinds = kinds(text, trimmed, rules);
         if kinds.reply || outlook_header_block(&all, i) {
             break;
         }
-        lines.push(Line { text, kinds, label: parse_label(text.trim(), rules) });
+        lines.push(Line { text, trimmed, kinds, label: parse_label(trimmed, rules) });
     }
     let end = own_text_end(&lines, rules);
     let own: Vec<&Line<'_>> = lines[..end]
         .iter()
-        .filter(|l| !rules.quote_prefixes.iter().any(|p| l.text.trim_start().starts_with(p.as_str())))
+        .filter(|l| !rules.quote_prefixes.iter().any(|p| l.trimmed.starts_with(p.as_str())))
         .collect();
 
     let own_text: Vec<&str> = own.iter().map(|l| l.text).collect();
@@ -122,7 +124,7 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
 
     for entry in own.iter() {
         let line = entry.text;
-        let trimmed = line.trim();
+        let trimmed = entry.trimmed;
         if pending_customer_id && !trimmed.is_empty() {
             pending_customer_id = false;
             if reading.customer_id.is_none() {
@@ -445,9 +447,9 @@ fn own_text_end(lines: &[Line<'_>], rules: &Understanding) -> usize {
 /// or a closing courtesy line, that reads like a name, a company or contact details ("森",
 /// "渡辺 健太 / パートナーコンサルティング株式会社").
 fn trailing_name_block(lines: &[Line<'_>], rules: &Understanding) -> Option<usize> {
-    let last = lines.iter().rposition(|l| !l.text.trim().is_empty())?;
+    let last = lines.iter().rposition(|l| !l.trimmed.is_empty())?;
     let mut start = last;
-    while start > 0 && !lines[start - 1].text.trim().is_empty() && !lines[start - 1].kinds.courtesy {
+    while start > 0 && !lines[start - 1].trimmed.is_empty() && !lines[start - 1].kinds.courtesy {
         start -= 1;
     }
     let block: Vec<&str> = lines[start..=last].iter().map(|l| l.text).collect();

@@ -99,7 +99,11 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
         if name == "subject" && parsed.subject.is_empty() {
             parsed.subject = header::decode_header(value);
         }
-        parsed.headers.push((name, String::from_utf8_lossy(value).trim().to_string()));
+        let value = match std::str::from_utf8(value) {
+            Ok(text) => text.trim().to_string(),
+            Err(_) => String::from_utf8_lossy(value).trim().to_string(),
+        };
+        parsed.headers.push((name, value));
     }
     if !parsed.headers.iter().any(|(n, _)| KNOWN_HEADERS.contains(&n.as_str())) {
         return Err(MimeError::NotAMessage);

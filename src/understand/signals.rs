@@ -33,17 +33,19 @@ pub fn detect(parsed: &Parsed, rules: &Understanding, us: &MailIdentity) -> Vec<
     };
     let loop_header = us.loop_header.to_ascii_lowercase();
     for (name, value) in &parsed.headers {
-        let value_lc = value.trim().to_ascii_lowercase();
+        let value = value.trim();
         match name.as_str() {
             "auto-submitted" => {
                 // "no" (possibly with parameters/comments) is a human.
-                let token = value_lc.split(|c: char| c == ';' || c == '(' || c.is_whitespace()).next().unwrap_or("");
-                if !token.is_empty() && token != "no" {
+                let token = value.split(|c: char| c == ';' || c == '(' || c.is_whitespace()).next().unwrap_or("");
+                if !token.is_empty() && !token.eq_ignore_ascii_case("no") {
                     add(Signal::AutoSubmitted);
                 }
             }
-            "precedence" if rules.ignore_precedence.contains(&value_lc) => add(Signal::Precedence),
-            "return-path" if value_lc.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace()).is_empty() => {
+            "precedence" if rules.ignore_precedence.iter().any(|p| p.eq_ignore_ascii_case(value)) => {
+                add(Signal::Precedence)
+            }
+            "return-path" if value.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace()).is_empty() => {
                 add(Signal::NullReturnPath)
             }
             n if n == loop_header => add(Signal::LoopHeader),

@@ -83,6 +83,17 @@ fn simple_line(line: &str) -> Option<Option<String>> {
             i += run;
             continue;
         }
+        // Kanji (U+4000-U+9FFF, lead bytes E4-E9) and hiragana U+3040-U+307F (E3 81) are
+        // their own NFKC and no dash: copied as bytes, without decoding the character.
+        if matches!(bytes[i], 0xE4..=0xE9) || (bytes[i] == 0xE3 && bytes.get(i + 1) == Some(&0x81)) {
+            let next = (i + 3).min(bytes.len());
+            if let Some(o) = &mut out {
+                o.push_str(line.get(i..next)?);
+            }
+            prev = Some('\u{4E00}');
+            i = next;
+            continue;
+        }
         let c = line[i..].chars().next()?;
         let at = i;
         i += c.len_utf8();
@@ -199,12 +210,17 @@ impl Letters {
         let bytes = text.as_bytes();
         let (mut i, mut n) = (0, 0);
         while i < bytes.len() && n < budget {
-            n += 1;
             if bytes[i].is_ascii() {
-                self.latin += usize::from(bytes[i].is_ascii_alphabetic());
-                i += 1;
+                // A run of ASCII at once (within the budget): its letters are counted by a
+                // loop the compiler turns into vector compares.
+                let end = bytes.len().min(i.saturating_add(budget - n));
+                let run = bytes[i..end].iter().position(|b| !b.is_ascii()).unwrap_or(end - i);
+                self.latin += bytes[i..i + run].iter().filter(|b| b.is_ascii_alphabetic()).count();
+                i += run;
+                n += run;
                 continue;
             }
+            n += 1;
             // Kana and kanji are all three bytes long in UTF-8: their code point is read from
             // the bytes, without decoding anything else.
             let width = match bytes[i] {
