@@ -297,7 +297,14 @@ pub fn label_key(label: &str) -> String {
 /// The first character of [`normalized_label_key`] of `label`, without building the key.
 pub fn normalized_label_key_start(label: &str) -> Option<char> {
     let c = label.chars().find(|c| !c.is_whitespace())?;
-    Some(if c.is_ascii() { c.to_ascii_lowercase() } else { c.to_lowercase().next().unwrap_or(c) })
+    Some(if c.is_ascii() {
+        c.to_ascii_lowercase()
+    } else if ('\u{3000}'..='\u{9FFF}').contains(&c) {
+        // Kana, kanji and CJK punctuation have no case (as in the key).
+        c
+    } else {
+        c.to_lowercase().next().unwrap_or(c)
+    })
 }
 
 /// [`label_key`] of text that is already NFKC-normalised: lower case, without spaces.

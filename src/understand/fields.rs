@@ -592,11 +592,18 @@ fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine>
     if first.is_none_or(|c| rules.label_starts.binary_search(&c).is_err()) || label.chars().count() > 40 {
         return None;
     }
-    // Longer than any label even without its spaces, and no trailing parenthetical or stop
-    // to cut: prose, passed over without a key.
-    if !label.ends_with([')', '.', '。'])
-        && label.len() > rules.longest_label
-        && label.bytes().filter(|b| !b.is_ascii_whitespace()).count() > rules.longest_label
+    // Longer than any label even without its spaces, once the trailing parenthetical and
+    // stops the key loses are cut as below: prose ("お世話になっております。"), passed over
+    // without a key. (The text is NFKC already, so its bytes are the key's, spaces aside.)
+    let mut core = label;
+    if core.ends_with(')')
+        && let Some(open) = core.rfind('(')
+    {
+        core = &core[..open];
+    }
+    let core = core.trim_end_matches(|c: char| c == '.' || c == '。' || c.is_whitespace());
+    if core.len() > rules.longest_label
+        && core.chars().filter(|c| !c.is_whitespace()).map(char::len_utf8).sum::<usize>() > rules.longest_label
     {
         return None;
     }
@@ -717,6 +724,31 @@ mod tests {
         assert_eq!(declared_word("Sev1").as_deref(), Some("1"));
         assert_eq!(declared_word("１").as_deref(), Some("1"));
         assert_eq!(declared_word("レベル１").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_heading_with_a_parenthetical_or_a_stop_is_still_its_label_and_a_sentence_is_none() {
+        let rules = rules();
+        // The body is NFKC-normalised before labels are read: （必須） arrives as (必須).
+        for (line, kind) in [
+            ("再現手順(必須)", LabelKind::Item(Item::ReproSteps)),
+            ("再現手順 。", LabelKind::Item(Item::ReproSteps)),
+            (
+                "発生している問題(できるだけ詳しくご記入ください、画面名や操作の順番も含めて)",
+                LabelKind::Item(Item::Description),
+            ),
+            ("Special circumstances (if any)", LabelKind::Item(Item::Circumstances)),
+            ("Expected result.", LabelKind::ExpectedResult),
+        ] {
+            assert_eq!(parse_label(line, &rules).map(|l| l.kind), Some(kind), "{line:?}");
+        }
+        for line in [
+            "お世話になっております。",
+            "本日朝から以下の事象が発生しており、業務に影響が出ております。",
+            "Thanks (really).",
+        ] {
+            assert!(parse_label(line, &rules).is_none(), "{line:?}");
+        }
     }
 
     #[test]
