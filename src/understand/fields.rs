@@ -543,7 +543,7 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
     }
     // "重要度レベル 1": a priority label followed by its value after a space. Most lines
     // start with no priority label's first letter and are passed over without a key.
-    let first = stripped.chars().next().and_then(|c| c.to_lowercase().next());
+    let first = normalized_label_key_start(stripped);
     if !rules.priority_labels.iter().any(|p| p.chars().next() == first) {
         return None;
     }
@@ -603,7 +603,7 @@ fn classify(label: &str, rest: &str, rules: &Understanding) -> Option<LabelLine>
     }
     let core = core.trim_end_matches(|c: char| c == '.' || c == '。' || c.is_whitespace());
     if core.len() > rules.longest_label
-        && core.chars().filter(|c| !c.is_whitespace()).map(char::len_utf8).sum::<usize>() > rules.longest_label
+        && core.bytes().filter(|b| !b.is_ascii_whitespace()).count() > rules.longest_label
     {
         return None;
     }
