@@ -68,17 +68,36 @@ impl std::fmt::Display for MimeError {
 /// no base64 or quoted-printable: uketsuke decodes only the parts it reads ([`transfer`]),
 /// and measures the others (a screenshot's size is counted from its base64, never decoded).
 /// Decoding every attachment cost more than all the rest of the parse.
-static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| {
-    MessageParser::new()
-        .with_mime_headers()
-        .ignore_header(HeaderName::ContentTransferEncoding)
+static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| parser(false));
+
+/// [`PARSER`] that lets mail-parser undo transfer encodings, for the rare message that
+/// attaches another message in base64 or quoted-printable: mail-parser finds the end of such
+/// a part only once it is decoded ([`parse_message`]).
+static DECODING_PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| parser(true));
+
+fn parser(decoding: bool) -> MessageParser {
+    let parser = MessageParser::new().with_mime_headers();
+    let parser = if decoding { parser } else { parser.ignore_header(HeaderName::ContentTransferEncoding) };
+    parser
         .header_address(HeaderName::From)
         .header_date(HeaderName::Date)
         .header_id(HeaderName::MessageId)
         .header_id(HeaderName::InReplyTo)
         .header_id(HeaderName::References)
         .default_header_raw()
-});
+}
+
+/// Parses with [`PARSER`], or again with [`DECODING_PARSER`] when a part is a message in a
+/// transfer encoding (read as it is, its encoded lines would run over the parts after it).
+fn parse_message(bytes: &[u8]) -> Option<mail_parser::Message<'_>> {
+    let message = PARSER.parse(bytes)?;
+    let raw = message.raw_message();
+    let encoded_message = message.parts.iter().any(|p| {
+        p.content_type().is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("message"))
+            && transfer(raw, p) != Encoding::None
+    });
+    if encoded_message { DECODING_PARSER.parse(bytes) } else { Some(message) }
+}
 
 const KNOWN_HEADERS: [&str; 9] =
     ["from", "to", "date", "subject", "message-id", "received", "content-type", "mime-version", "return-path"];
@@ -87,7 +106,7 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(MimeError::Empty);
     }
-    let message = PARSER.parse(raw).ok_or(MimeError::NotAMessage)?;
+    let message = parse_message(raw).ok_or(MimeError::NotAMessage)?;
     let mut parsed = Parsed::default();
     let raw = message.raw_message();
 
@@ -326,7 +345,7 @@ fn read_parts(
     {
         let mut again = format!("Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n").into_bytes();
         again.extend_from_slice(rest);
-        if let Some(message) = PARSER.parse(&again) {
+        if let Some(message) = parse_message(&again) {
             read_parts(&message, message.raw_message(), max_log_bytes, parsed, found, depth + 1);
         }
     }
@@ -692,9 +711,11 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
 }
 
 /// A part's raw body, still transfer-encoded.
+/// Empty when mail-parser gave the part no end (a multipart, a nested message).
 fn body_of<'r>(raw: &'r [u8], part: &mail_parser::MessagePart<'_>) -> &'r [u8] {
     let start = (part.offset_body as usize).min(raw.len());
-    raw.get(start..part.offset_end as usize).unwrap_or(&raw[start..])
+    let end = (part.offset_end as usize).clamp(start, raw.len());
+    &raw[start..end]
 }
 
 /// How a part's body is transfer-encoded, from its raw Content-Transfer-Encoding header (the
@@ -726,9 +747,9 @@ fn transfer_decode(body: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
     }
 }
 
-/// How many bytes a body holds once its transfer encoding is undone, counted without
-/// decoding it: every four base64 letters are three bytes (the padding is no letter);
-/// quoted-printable's `=XX` is one byte and its soft line breaks are none.
+/// How many bytes a body holds once its transfer encoding is undone. Base64 is counted without
+/// decoding it: every four letters are three bytes (the padding is no letter). Quoted-printable
+/// (rare outside text) is decoded to be counted.
 fn decoded_len(body: &[u8], encoding: Encoding) -> usize {
     match encoding {
         Encoding::None => body.len(),
@@ -836,6 +857,21 @@ mod tests {
             assert_eq!(parsed.attachments[0].size, len, "{len}");
             assert_eq!(parsed.attachments[1].text.as_deref(), Some("ERROR 認証に失敗しました\n"), "{len}");
         }
+        // A forwarded message sent in base64 is one attachment of its own size, and the part
+        // after it is still read.
+        let forwarded = b"From: b@globex.example.com\r\nSubject: fwd\r\n\r\nhello\r\n";
+        let inner = b64(forwarded.as_slice());
+        let raw = format!(
+            "From: a@acme.example.jp\r\nSubject: x\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+             転送します\r\n--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n{inner}\r\n\
+             --b\r\nContent-Type: text/plain; name=\"app.log\"\r\n\r\nERROR 500\r\n--b--\r\n"
+        );
+        let parsed = parse(raw.as_bytes(), 1 << 20).expect("parses");
+        assert_eq!(parsed.body, "転送します");
+        let kinds: Vec<(&str, usize)> = parsed.attachments.iter().map(|a| (a.content_type.as_str(), a.size)).collect();
+        assert_eq!(kinds, [("message/rfc822", forwarded.len()), ("text/plain", 9)]);
+        assert_eq!(parsed.attachments[1].text.as_deref(), Some("ERROR 500"));
         // Quoted-printable: =XX is one byte, a soft line break none.
         assert_eq!(decoded_len(b"a=3Db=\r\nc=\nd", Encoding::QuotedPrintable), 5);
         assert_eq!(decoded_len(b"as written", Encoding::None), 10);
