@@ -320,17 +320,17 @@ fn read_parts(
                 n.ends_with(".log") || n.ends_with(".txt")
             });
         // A part that ran on over the parts after it is as long as its own bytes.
+        let (body, encoding) = (body_of(raw, part), transfer(raw, part));
         let size = match (repaired.get(id).and_then(Option::as_ref), &part.body) {
             (Some(r), _) => r.raw_len,
             (None, PartType::Message(_)) => part.len(),
-            (None, _) => decoded_len(body_of(raw, part), transfer(raw, part)),
+            (None, _) => decoded_len(body, encoding),
         };
         let text =
             (is_log && size <= max_log_bytes && !matches!(part.body, PartType::Message(_))).then(|| match &part.body {
                 PartType::Text(_) | PartType::Html(_) => text_of(id, &mut parsed.warnings),
                 _ => {
-                    let body = body_of(raw, part);
-                    let bytes = transfer_decode(body, transfer(raw, part));
+                    let bytes = transfer_decode(body, encoding);
                     charset::decode(bytes.as_deref().unwrap_or(body), None).text
                 }
             });
