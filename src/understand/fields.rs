@@ -94,7 +94,7 @@ fn kinds(line: &str, trimmed: &str, rules: &Understanding) -> Kinds {
 pub fn read(body: &str, rules: &Understanding) -> Reading {
     // Normalised once, whole: NFKC and the dash rule never reach across a line break.
     let normalized = normalize_cow(body);
-    let all: Vec<&str> = normalized.lines().map(str::trim_end).collect();
+    let all = trimmed_lines(&normalized);
     // Each line up to the first quoted earlier message, classified once.
     let mut lines: Vec<Line<'_>> = Vec::with_capacity(all.len());
     for (i, &text) in all.iter().enumerate() {
@@ -489,6 +489,31 @@ fn trailing_name_block(lines: &[Line<'_>], rules: &Understanding) -> Option<usiz
     (block.iter().all(|l| plain(l)) && block.iter().any(|l| name_like(l))).then_some(start)
 }
 
+/// The lines of `text` as `str::lines` gives them, each trimmed at the end; found with a
+/// vectorised search for line breaks, and trimmed byte-wise where a line ends in ASCII.
+fn trimmed_lines<'a>(text: &'a str) -> Vec<&'a str> {
+    let mut lines: Vec<&str> = Vec::with_capacity(text.len() / 32 + 1);
+    let mut start = 0;
+    let mut push = |line: &'a str| {
+        let bytes = line.as_bytes();
+        let mut end = bytes.len();
+        while end > 0 && matches!(bytes[end - 1], b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C) {
+            end -= 1;
+        }
+        // A line ending in a non-ASCII character may end in Unicode white space (U+3000).
+        let kept = &line[..end];
+        lines.push(if end > 0 && bytes[end - 1] >= 0x80 { kept.trim_end() } else { kept });
+    };
+    for newline in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        push(&text[start..newline]);
+        start = newline + 1;
+    }
+    if start < text.len() {
+        push(&text[start..]);
+    }
+    lines
+}
+
 /// Outlook's quoted header: `From:`/`差出人:` followed closely by `Sent:`/`送信日時:` etc.
 fn outlook_header_block(lines: &[&str], i: usize) -> bool {
     const FROM: [&str; 3] = ["from:", "差出人:", "送信者:"];
@@ -520,6 +545,14 @@ fn parse_label(line: &str, rules: &Understanding) -> Option<LabelLine> {
             .into_iter()
             .find(|&(open, _)| open == first)
     });
+    // Outside brackets every way below reads the label from the start of the line, so a line
+    // whose first letter begins no label is none (most prose), whatever follows.
+    if opened.is_none()
+        && !stripped.starts_with('#')
+        && normalized_label_key_start(stripped).is_none_or(|c| rules.label_starts.binary_search(&c).is_err())
+    {
+        return None;
+    }
     if let Some((open, close)) = opened {
         let inner = &stripped[open.len_utf8()..];
         if let Some(end) = inner.find(close) {
@@ -714,6 +747,27 @@ mod tests {
 
     fn rules() -> Understanding {
         crate::config::Config::load(None, &Default::default()).expect("embedded config").understanding
+    }
+
+    #[test]
+    fn lines_are_split_and_trimmed_as_str_lines_would() {
+        let texts = [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\r\nb\r\n",
+            "a\n\n\nb",
+            "  x  \t\n\x0b\n",
+            "全角\u{3000}\u{3000}\nNEL\u{85}\n",
+            "\r\n\r",
+            "末尾 \u{3000} ",
+            "x\u{2003}y\u{2003}",
+        ];
+        for text in texts {
+            let expected: Vec<&str> = text.lines().map(str::trim_end).collect();
+            assert_eq!(trimmed_lines(text), expected, "{text:?}");
+        }
     }
 
     #[test]

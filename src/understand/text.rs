@@ -15,25 +15,31 @@ pub fn normalize_cow(text: &str) -> Cow<'_, str> {
     // Line by line: NFKC (the costly part) only for the lines that need it. No rule here
     // reaches across a line break.
     let mut out: Option<String> = None;
+    // A changed line is mapped here, one buffer for all lines.
+    let mut mapped = String::new();
     let mut offset = 0;
     for (i, line) in text.split('\n').enumerate() {
-        let changed = match simple_line(line) {
-            Some(mapped) => mapped,
-            None => Some(normalize_line(line)),
+        let changed: Option<&str> = match simple_line(line, &mut mapped) {
+            Some(false) => None,
+            Some(true) => Some(&mapped),
+            None => {
+                mapped = normalize_line(line);
+                Some(&mapped)
+            }
         };
         match (&mut out, changed) {
             (None, None) => {}
             (None, Some(new)) => {
                 let mut o = String::with_capacity(text.len() + 8);
                 o.push_str(&text[..offset]);
-                o.push_str(&new);
+                o.push_str(new);
                 out = Some(o);
             }
             (Some(o), changed) => {
                 if i > 0 {
                     o.push('\n');
                 }
-                o.push_str(changed.as_deref().unwrap_or(line));
+                o.push_str(changed.unwrap_or(line));
             }
         }
         offset += line.len() + 1;
@@ -65,17 +71,18 @@ fn simple_nfkc(c: char) -> Option<char> {
     }
 }
 
-/// A line whose characters are all [`simple_nfkc`]: `Some(None)` when it stays as it is,
-/// `Some(Some(text))` when it changes; `None` when it needs [`normalize_line`].
-fn simple_line(line: &str) -> Option<Option<String>> {
-    let mut out: Option<String> = None;
+/// A line whose characters are all [`simple_nfkc`]: `Some(false)` when it stays as it is,
+/// `Some(true)` when it changes, into `mapped` (cleared first); `None` when it needs
+/// [`normalize_line`].
+fn simple_line(line: &str, mapped: &mut String) -> Option<bool> {
+    let mut out: Option<&mut String> = None;
     let mut prev: Option<char> = None;
     let bytes = line.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         // ASCII, most of many lines, stays as it is.
         if bytes[i].is_ascii() {
-            let run = bytes[i..].iter().position(|b| !b.is_ascii()).unwrap_or(bytes.len() - i);
+            let run = ascii_len(&bytes[i..]);
             if let Some(o) = &mut out {
                 o.push_str(&line[i..i + run]);
             }
@@ -83,9 +90,18 @@ fn simple_line(line: &str) -> Option<Option<String>> {
             i += run;
             continue;
         }
-        // Kanji (U+4000-U+9FFF, lead bytes E4-E9) and hiragana U+3040-U+307F (E3 81) are
-        // their own NFKC and no dash: copied as bytes, without decoding the character.
-        if matches!(bytes[i], 0xE4..=0xE9) || (bytes[i] == 0xE3 && bytes.get(i + 1) == Some(&0x81)) {
+        // Kanji (U+4000-U+9FFF, lead bytes E4-E9), hiragana and katakana (U+3040-U+30FF,
+        // E3 81-83) are their own NFKC and no dash: copied as bytes, without decoding the
+        // character. Not so the sound marks U+3099-U+309C and U+309F (E3 82 99-9C, 9F), ヿ
+        // U+30FF (E3 83 BF) and the long vowel mark ー U+30FC (E3 83 BC), a dash between
+        // ASCII letters: those take the way below.
+        let own = match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (0xE4..=0xE9, _, _) | (0xE3, Some(0x81), _) => true,
+            (0xE3, Some(0x82), Some(&b)) => !matches!(b, 0x99..=0x9C | 0x9F),
+            (0xE3, Some(0x83), Some(&b)) => !matches!(b, 0xBC | 0xBF),
+            _ => false,
+        };
+        if own {
             let next = (i + 3).min(bytes.len());
             if let Some(o) = &mut out {
                 o.push_str(line.get(i..next)?);
@@ -106,16 +122,32 @@ fn simple_line(line: &str) -> Option<Option<String>> {
             m = '-';
         }
         if m != c && out.is_none() {
-            let mut o = String::with_capacity(line.len());
-            o.push_str(&line[..at]);
-            out = Some(o);
+            mapped.clear();
+            mapped.push_str(&line[..at]);
+            out = Some(&mut *mapped);
         }
         if let Some(o) = &mut out {
             o.push(m);
         }
         prev = Some(m);
     }
-    Some(out)
+    Some(out.is_some())
+}
+
+/// How many bytes at the start of `bytes` are ASCII, eight at a time.
+fn ascii_len(bytes: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+        if word & 0x8080_8080_8080_8080 != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && bytes[i].is_ascii() {
+        i += 1;
+    }
+    i
 }
 
 /// [`normalize`] of text that needs it.
@@ -214,7 +246,7 @@ impl Letters {
                 // A run of ASCII at once (within the budget): its letters are counted by a
                 // loop the compiler turns into vector compares.
                 let end = bytes.len().min(i.saturating_add(budget - n));
-                let run = bytes[i..end].iter().position(|b| !b.is_ascii()).unwrap_or(end - i);
+                let run = ascii_len(&bytes[i..end]);
                 self.latin += bytes[i..i + run].iter().filter(|b| b.is_ascii_alphabetic()).count();
                 i += run;
                 n += run;
@@ -293,7 +325,7 @@ mod tests {
         // Characters of every kind the quick path handles or hands over, mixed at random
         // (a fixed seed): the result must be what NFKC and the dash rule give.
         let pool: Vec<char> =
-            "aZ09-: 　ＡＣＭＥ－０１２ｚ（）：！？ーｰｶﾞﾞ゙ か゚がガ漢字。、「」【】・※→■★éÅ×①⑳‐–—―−…℃㈱ﾟ\u{301}\u{3099}\t"
+            "aZ09-: 　ＡＣＭＥ－０１２ｚ（）：！？ーｰｶﾞﾞ゙ か゚がガ漢字。、「」【】・※→■★éÅ×①⑳‐–—―−…℃㈱ﾟ\u{301}\u{3099}\t゛゜ゟヿ゠ヾァンヴヶヷヺ・ヽむゞ"
                 .chars()
                 .collect();
         let mut seed = 0x2545_f491_u64;
@@ -309,6 +341,9 @@ mod tests {
             assert_eq!(normalize(&text), reference(&text), "{text:?}");
             let two = format!("{text}\nＩＤ：{text}");
             assert_eq!(normalize(&two), reference(&two), "{two:?}");
+            // ASCII runs long enough to be read eight bytes at a time.
+            let long = format!("Steps to reproduce:{text}then more plain ASCII text-ー{text}");
+            assert_eq!(normalize(&long), reference(&long), "{long:?}");
         }
         assert!(matches!(normalize_cow("ログインできません\nError 500"), Cow::Borrowed(_)));
     }
