@@ -24,7 +24,7 @@ pub struct Understanding {
     /// Folded label text and what it labels, longest first.
     pub labels: Vec<(String, LabelKind)>,
     /// The same, for lookups by exact key.
-    pub label_index: std::collections::HashMap<String, LabelKind>,
+    pub label_index: std::collections::HashMap<String, LabelKind, std::hash::BuildHasherDefault<LabelHasher>>,
     pub priority_labels: Vec<String>,
     /// The longest label or priority label key, in bytes: longer text is no label (a line of
     /// prose is passed over without building its key).
@@ -83,6 +83,31 @@ impl LineKinds {
         // Larger limits than one kind's set needs: this set holds all of them.
         let set = regex::RegexSetBuilder::new(&patterns).size_limit(64 << 20).dfa_size_limit(16 << 20).build().ok()?;
         Some(LineKinds { set, reply, signature, courtesy, error, step })
+    }
+}
+
+/// FNV-1a, for the label index: its keys are a few dozen short labels from the operator's own
+/// config, and a line of a report is looked up in it many times; the default hasher, built to
+/// stand up to keys chosen by an attacker, costs more than the lookup itself here (nothing a
+/// customer writes is ever inserted).
+#[derive(Debug, Clone, Copy)]
+pub struct LabelHasher(u64);
+
+impl Default for LabelHasher {
+    fn default() -> Self {
+        LabelHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for LabelHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

@@ -112,7 +112,9 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
         .collect();
 
     let own_text: Vec<&str> = own.iter().map(|l| l.text).collect();
-    let mut reading = Reading { own_text: own_text.join("\n").trim().to_string(), ..Reading::default() };
+    let mut own_text = own_text.join("\n");
+    trim_in_place(&mut own_text);
+    let mut reading = Reading { own_text, ..Reading::default() };
     // Each block's lines, with whether the line is a courtesy line.
     let mut blocks: Vec<(LabelKind, Vec<(&str, bool)>)> = Vec::new();
     let mut free: Vec<&str> = Vec::new();
@@ -331,7 +333,15 @@ fn tidy<'a>(lines: impl Iterator<Item = &'a str>) -> String {
         }
         out.push_str(line.trim_start_matches(['\u{3000}']));
     }
-    out.trim().to_string()
+    trim_in_place(&mut out);
+    out
+}
+
+/// `text.trim()`, without a copy.
+fn trim_in_place(text: &mut String) {
+    text.truncate(text.trim_end().len());
+    let lead = text.len() - text.trim_start().len();
+    text.drain(..lead);
 }
 
 /// Courtesy lines and signature starts are short; a long line is content whatever it ends
@@ -705,7 +715,7 @@ fn inline_customer_id(line: &str, rules: &Understanding) -> Option<String> {
         if *kind != LabelKind::Item(Item::CustomerId) || label.chars().count() < 3 {
             continue;
         }
-        if let Some(pos) = compact.find(label.as_str()) {
+        if let Some(pos) = memchr::memmem::find(compact.as_bytes(), label.as_bytes()) {
             return find_customer_id(&compact[pos + label.len()..], rules);
         }
     }

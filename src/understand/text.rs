@@ -214,15 +214,15 @@ static SIMPLIFIED_ONLY_SORTED: std::sync::LazyLock<Vec<char>> = std::sync::LazyL
 
 pub fn is_japanese(text: &str) -> bool {
     let mut letters = Letters::default();
-    letters.count(text, usize::MAX);
+    letters.count(text, usize::MAX, true);
     letters.japanese()
 }
 
 /// [`is_japanese`] of a subject and the first `limit` characters of a text, read in place.
 pub fn is_japanese_sample(subject: &str, text: &str, limit: usize) -> bool {
     let mut letters = Letters::default();
-    letters.count(subject, usize::MAX);
-    letters.count(text, limit);
+    letters.count(subject, usize::MAX, false);
+    letters.count(text, limit, true);
     letters.japanese()
 }
 
@@ -237,8 +237,11 @@ struct Letters {
 }
 
 impl Letters {
-    /// Counts the first `budget` characters of `text` (ASCII a byte at a time).
-    fn count(&mut self, text: &str, budget: usize) {
+    /// Counts the first `budget` characters of `text` (ASCII a byte at a time). `last`: no
+    /// text is counted after this one, so the count may stop as soon as the rest cannot
+    /// change [`Self::japanese`] (kana seen, and more Japanese than all the Latin letters
+    /// the rest could hold).
+    fn count(&mut self, text: &str, budget: usize, last: bool) {
         let bytes = text.as_bytes();
         let (mut i, mut n) = (0, 0);
         while i < bytes.len() && n < budget {
@@ -265,7 +268,13 @@ impl Letters {
             {
                 let c = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
                 match c {
-                    0x3040..=0x30FF | 0xFF66..=0xFF9F => self.kana += 1,
+                    0x3040..=0x30FF | 0xFF66..=0xFF9F => {
+                        self.kana += 1;
+                        let rest = (budget - n).min(bytes.len() - i);
+                        if last && (self.kana * 3 + self.kanji * 2) * 2 >= self.latin.saturating_add(rest) {
+                            return;
+                        }
+                    }
                     0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF => {
                         self.kanji += 1;
                         self.simplified = self.simplified
@@ -346,6 +355,30 @@ mod tests {
             assert_eq!(normalize(&long), reference(&long), "{long:?}");
         }
         assert!(matches!(normalize_cow("ログインできません\nError 500"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_language_count_stops_early_only_when_the_rest_cannot_change_it() {
+        let pool =
+            ["ログイン", "できません", "障害", "们", "Error ", "login failed again ", "。", "\n", "认证错误", "x"];
+        let mut seed = 0x9e37_79b9_u64;
+        for _ in 0..5_000 {
+            let mut parts = Vec::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                parts.push(pool[(seed % pool.len() as u64) as usize]);
+            }
+            let text = parts.concat();
+            let subject = parts.get(..2).map(|p| p.concat()).unwrap_or_default();
+            for limit in [5, 40, 4000] {
+                let mut full = Letters::default();
+                full.count(&subject, usize::MAX, false);
+                full.count(&text, limit, false);
+                assert_eq!(is_japanese_sample(&subject, &text, limit), full.japanese(), "{subject:?} {text:?} {limit}");
+            }
+        }
     }
 
     #[test]
