@@ -111,8 +111,7 @@ pub fn read(body: &str, rules: &Understanding) -> Reading {
         .filter(|l| !rules.quote_prefixes.iter().any(|p| l.trimmed.starts_with(p.as_str())))
         .collect();
 
-    let own_text: Vec<&str> = own.iter().map(|l| l.text).collect();
-    let mut own_text = own_text.join("\n");
+    let mut own_text = own.iter().map(|l| l.text).collect::<Vec<_>>().join("\n");
     trim_in_place(&mut own_text);
     let mut reading = Reading { own_text, ..Reading::default() };
     // Each block's lines, with whether the line is a courtesy line.

@@ -237,7 +237,7 @@ struct Letters {
 }
 
 impl Letters {
-    /// Counts the first `budget` characters of `text` (ASCII a byte at a time). `last`: no
+    /// Counts the first `budget` characters of `text` (ASCII a run at a time). `last`: no
     /// text is counted after this one, so the count may stop as soon as the rest cannot
     /// change [`Self::japanese`] (kana seen, and more Japanese than all the Latin letters
     /// the rest could hold).
