@@ -12,6 +12,8 @@
 //! the Japanese ones, by how much each reads like its language, so a Chinese mail without a
 //! label is not taken for EUC-JP. UTF-16 and UTF-7 parts are decoded, not left as bytes.
 
+use std::borrow::Cow;
+
 use encoding_rs::{BIG5, EUC_JP, EUC_KR, Encoding, GB18030, SHIFT_JIS, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 /// What a charset label names, after aliases are resolved.
@@ -95,6 +97,17 @@ pub struct Decoded {
 /// Decodes `bytes` declared as `label`, detecting the real charset when the label is missing,
 /// unknown or contradicted by the bytes. Never fails: undecodable bytes become U+FFFD.
 pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
+    decode_cow(Cow::Borrowed(bytes), label)
+}
+
+/// [`decode`] of bytes that are already the caller's own (a part just freed of its transfer
+/// encoding): UTF-8 and ASCII text becomes the string without being copied.
+pub fn decode_owned(bytes: Vec<u8>, label: Option<&str>) -> Decoded {
+    decode_cow(Cow::Owned(bytes), label)
+}
+
+fn decode_cow(owned: Cow<'_, [u8]>, label: Option<&str>) -> Decoded {
+    let bytes: &[u8] = &owned;
     let declared = family(label);
     let seven_bit = bytes.is_ascii();
     let has_jis_escape = seven_bit && looks_like_iso2022jp(bytes);
@@ -154,7 +167,7 @@ pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
         _ => None,
     };
     if let Some(mut decoded) = trusted {
-        decoded.text = decode_as(decoded.charset, bytes);
+        decoded.text = decode_as(decoded.charset, owned);
         return decoded;
     }
 
@@ -180,13 +193,24 @@ pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
         Family::Unknown => Some(format!("unknown charset label {shown:?}; detected {charset}")),
         _ => Some(format!("charset label {shown:?} does not fit the bytes; decoded as {charset}")),
     };
-    Decoded { text: decode_as(charset, bytes), charset, warning }
+    Decoded { text: decode_as(charset, owned), charset, warning }
 }
 
-fn decode_as(charset: &str, bytes: &[u8]) -> String {
+fn decode_as(charset: &str, owned: Cow<'_, [u8]>) -> String {
+    let bytes: &[u8] = &owned;
     match charset {
         "ISO-2022-JP (CP50221)" => decode_iso2022jp(bytes),
-        "US-ASCII" | "UTF-8" => String::from_utf8_lossy(bytes).into_owned(),
+        // Valid text (nearly always) is checked by the standard library's fast path, which
+        // reads ASCII a word at a time, and owned bytes become the string without a copy.
+        "US-ASCII" | "UTF-8" => match owned {
+            Cow::Owned(bytes) => {
+                String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
+            Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => text.to_owned(),
+                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+            },
+        },
         "CP932" => SHIFT_JIS.decode_without_bom_handling(bytes).0.into_owned(),
         "EUC-JP" => EUC_JP.decode_without_bom_handling(bytes).0.into_owned(),
         "UTF-16LE" | "UTF-16BE" => {
@@ -207,9 +231,12 @@ fn clean(encoding: &'static Encoding, bytes: &[u8]) -> bool {
 
 /// ESC sequences that designate JIS character sets in ISO-2022-JP.
 fn looks_like_iso2022jp(bytes: &[u8]) -> bool {
-    bytes
-        .windows(3)
-        .any(|w| w[0] == 0x1b && matches!((w[1], w[2]), (b'$', b'B') | (b'$', b'@') | (b'(', b'I') | (b'$', b'(')))
+    memchr::memchr_iter(0x1b, bytes).any(|at| {
+        matches!(
+            (bytes.get(at + 1), bytes.get(at + 2)),
+            (Some(b'$'), Some(b'B' | b'@' | b'(')) | (Some(b'('), Some(b'I'))
+        )
+    })
 }
 
 /// UTF-8 with at most a few broken sequences: real multi-byte characters, and at most one

@@ -53,8 +53,12 @@ pub fn decode_header(raw: &[u8]) -> String {
 
 fn flush(pending: &mut Option<(Option<String>, Vec<u8>)>, out: &mut String) {
     if let Some((charset, bytes)) = pending.take() {
-        let decoded = charset::decode(&bytes, charset.as_deref());
-        out.push_str(&decoded.text);
+        let decoded = charset::decode_owned(bytes, charset.as_deref());
+        if out.is_empty() {
+            *out = decoded.text;
+        } else {
+            out.push_str(&decoded.text);
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 //! too often missing or wrong to trust. HTML-only messages are read through
 //! [`html`](super::html).
 
+use std::borrow::Cow;
+
 use super::{charset, header, html};
 use chrono::{DateTime, FixedOffset, TimeZone};
 use mail_parser::{Encoding, HeaderName, MessageParser, MimeHeaders, PartType};
@@ -329,10 +331,10 @@ fn read_parts(
         let text =
             (is_log && size <= max_log_bytes && !matches!(part.body, PartType::Message(_))).then(|| match &part.body {
                 PartType::Text(_) | PartType::Html(_) => text_of(id, &mut parsed.warnings),
-                _ => {
-                    let bytes = transfer_decode(body, encoding);
-                    charset::decode(bytes.as_deref().unwrap_or(body), None).text
-                }
+                _ => match transfer_decode(body, encoding) {
+                    Some(bytes) => charset::decode_owned(bytes, None).text,
+                    None => charset::decode(body, None).text,
+                },
             });
         parsed.attachments.push(Attachment { filename, content_type, size, text });
     }
@@ -678,11 +680,12 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
     } else {
         whole
     };
-    let mut bytes = match encoding {
-        Encoding::None => Some(body[..body.len().min(MAX_TEXT_BYTES + 4)].to_vec()),
-        encoded => transfer_decode(body, encoded),
+    // Unencoded text is decoded straight from the message; decoded bytes are handed over.
+    let bytes = match encoding {
+        Encoding::None => Some(Cow::Borrowed(&body[..body.len().min(MAX_TEXT_BYTES + 4)])),
+        encoded => transfer_decode(body, encoded).map(Cow::Owned),
     };
-    let Some(bytes) = bytes.as_mut() else {
+    let Some(mut bytes) = bytes else {
         // The transfer encoding is broken; mail-parser's best effort is better than nothing.
         warnings.push("a text part has a broken transfer encoding; its text may be incomplete".into());
         return capped(part.text_contents().unwrap_or_default(), warnings).to_string();
@@ -694,10 +697,13 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
         if !warnings.contains(&warning) {
             warnings.push(warning);
         }
-        bytes.truncate(MAX_TEXT_BYTES + 4);
+        bytes.to_mut().truncate(MAX_TEXT_BYTES + 4);
     }
     let label = part.content_type().and_then(|ct| ct.attribute("charset"));
-    let decoded = charset::decode(bytes, label);
+    let decoded = match bytes {
+        Cow::Borrowed(bytes) => charset::decode(bytes, label),
+        Cow::Owned(bytes) => charset::decode_owned(bytes, label),
+    };
     if let Some(w) = decoded.warning
         && !warnings.contains(&w)
     {
