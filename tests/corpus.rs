@@ -212,3 +212,55 @@ fn broken_input_gives_an_error_or_a_best_effort_report() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The line gates (one search over a whole text instead of one per line) are only a shortcut:
+/// every report, of the corpus and of mails written to test the gate's edges, is the same
+/// with them and without them.
+#[test]
+fn the_line_gates_change_no_report() {
+    let gated = config("three-priority");
+    assert!(gated.understanding.line_kinds.gate.is_some(), "the shipped patterns have a gate");
+    assert!(gated.understanding.error_gate.is_some(), "the shipped error patterns have a gate");
+    let mut ungated = gated.clone();
+    ungated.understanding.line_kinds.gate = None;
+    ungated.understanding.error_gate = None;
+
+    let log = "INFO  start\r\nERROR [main] c.e.Export - failed\r\n\tat c.e.Export.run(Export.java:42)\r\n\
+               Caused by: java.io.IOException: disk full\r\n  ... 3 more\r\nINFO  retry\r\n\r\n\
+               exit status 2\r\nINFO lone\rcarriage return\r\nE1234 at the end";
+    let body = "お世話になっております。\r\n  1. ログインする\r\n  2. 開く\r\n\
+                「接続できません」というエラーが出ます。   \r\nError: boom  \r\n\u{3000}\r\n\
+                以上、よろしくお願いいたします。\r\n--  \r\n山田\r\n";
+    let crafted = format!(
+        "From: Yamada <yamada@acme.example.jp>\r\nTo: support@uketsuke.example.jp\r\nSubject: gate\r\n\
+         Date: Wed, 25 Nov 2026 11:00:00 +0900\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n--b\r\n\
+         Content-Type: text/plain; charset=us-ascii; name=\"app.log\"\r\n\
+         Content-Disposition: attachment; filename=\"app.log\"\r\n\r\n{log}\r\n--b--\r\n"
+    );
+    let mut mails: Vec<(String, Vec<u8>)> = vec![("crafted".into(), crafted.into_bytes())];
+    for dir in ["mail", "broken"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(dir);
+        for entry in std::fs::read_dir(&root).expect("corpus") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|x| x == "eml") {
+                mails.push((path.display().to_string(), std::fs::read(&path).expect("read")));
+            }
+        }
+    }
+    assert!(mails.len() > 80, "the corpus is there");
+    let mut differ = Vec::new();
+    for (name, raw) in &mails {
+        let with = understand_mail(raw, gated).map(|r| serde_json::to_value(r).expect("json"));
+        let without = understand_mail(raw, &ungated).map(|r| serde_json::to_value(r).expect("json"));
+        if format!("{with:?}") != format!("{without:?}") {
+            differ.push(name.clone());
+        }
+    }
+    assert!(differ.is_empty(), "the gates changed these reports: {differ:?}");
+    // The crafted mail exercises what it is meant to: errors from the log and the body.
+    let report = understand_mail(&mails[0].1, gated).expect("crafted");
+    let errors = report.fields.error_messages.join("\n");
+    assert!(errors.contains("disk full") && errors.contains("exit status 2"), "{errors}");
+}

@@ -5,6 +5,7 @@
 
 use super::reader::{self, Section, Source, TableRef};
 use crate::terms::Item;
+use crate::understand::line_gate::LineGate;
 use crate::understand::text::fold;
 use regex::{Regex, RegexSet};
 
@@ -34,6 +35,9 @@ pub struct Understanding {
     pub signature_starts: RegexSet,
     pub courtesy: RegexSet,
     pub error_lines: RegexSet,
+    /// [`Self::error_lines`] as one search over a whole attached log (`None` when the set is
+    /// too large for it: then every line is asked about).
+    pub error_gate: Option<LineGate>,
     /// The same patterns, for pulling out a `text` group (`None` for those without one).
     pub error_patterns: Vec<Option<Regex>>,
     pub max_log_bytes: usize,
@@ -61,6 +65,9 @@ pub struct LineKinds {
     pub courtesy: std::ops::Range<usize>,
     pub error: std::ops::Range<usize>,
     pub step: usize,
+    /// The same patterns as one search over the whole text: the lines it passes over match
+    /// none of them (`None` when too large: then every line is asked about).
+    pub gate: Option<LineGate>,
 }
 
 impl LineKinds {
@@ -82,7 +89,8 @@ impl LineKinds {
         patterns.push(step_line.as_str());
         // Larger limits than one kind's set needs: this set holds all of them.
         let set = regex::RegexSetBuilder::new(&patterns).size_limit(64 << 20).dfa_size_limit(16 << 20).build().ok()?;
-        Some(LineKinds { set, reply, signature, courtesy, error, step })
+        let gate = LineGate::new(&patterns);
+        Some(LineKinds { set, reply, signature, courtesy, error, step, gate })
     }
 }
 
@@ -285,6 +293,7 @@ pub fn read(source: &mut Source, text: &str) -> Option<Understanding> {
         quote_prefixes,
         signature_starts: signature_starts?,
         courtesy: courtesy?,
+        error_gate: error_lines.as_ref().and_then(|set| LineGate::new(set.patterns())),
         error_lines: error_lines?,
         error_patterns,
         max_log_bytes,

@@ -10,6 +10,7 @@ use super::text::{fold, normalize_cow};
 use crate::config::Understanding;
 use crate::config::understanding::{LabelKind, normalized_label_key as label_key, normalized_label_key_start};
 use crate::terms::Item;
+use crate::understand::line_gate::LineGate;
 use serde::Serialize;
 
 /// The incident items found, as the customer wrote them (after NFKC normalisation).
@@ -66,14 +67,16 @@ struct Kinds {
     step: bool,
 }
 
-fn kinds(line: &str, trimmed: &str, rules: &Understanding) -> Kinds {
+/// `gated`: the line gate stopped on this line, so it matches (when it is not indented);
+/// otherwise a plain search first says whether anything matches, at less cost than
+/// collecting every pattern that matches (most lines are prose and match nothing).
+fn kinds(line: &str, trimmed: &str, gated: bool, rules: &Understanding) -> Kinds {
     if trimmed.is_empty() {
         return Kinds::default();
     }
     let k = &rules.line_kinds;
-    // Most lines are prose and match nothing: a plain search says so at less cost than
-    // collecting every pattern that matches.
-    if !k.set.is_match(line) && (trimmed.len() == line.len() || !k.set.is_match(trimmed)) {
+    let indented = trimmed.len() != line.len();
+    if (!gated || indented) && !k.set.is_match(line) && (!indented || !k.set.is_match(trimmed)) {
         return Kinds::default();
     }
     let raw = k.set.matches(line);
@@ -91,15 +94,62 @@ fn kinds(line: &str, trimmed: &str, rules: &Understanding) -> Kinds {
     }
 }
 
+/// The lines of a text as the line gate sees them: joined by line feeds, with where each
+/// starts, and where the gate stops next. Without a gate every line may match.
+struct Gated<'r> {
+    gate: Option<&'r LineGate>,
+    joined: String,
+    starts: Vec<usize>,
+    next: Option<usize>,
+}
+
+impl<'r> Gated<'r> {
+    fn new(lines: &[&str], rules: &'r Understanding) -> Self {
+        let gate = rules.line_kinds.gate.as_ref();
+        let (mut joined, mut starts) = (String::new(), Vec::new());
+        if let Some(gate) = gate {
+            joined.reserve(lines.iter().map(|l| l.len() + 1).sum());
+            starts.reserve(lines.len());
+            for line in lines {
+                starts.push(joined.len());
+                joined.push_str(line);
+                joined.push('\n');
+            }
+            let next = gate.next_hit(&joined, 0);
+            return Gated { gate: Some(gate), joined, starts, next };
+        }
+        Gated { gate: None, joined, starts, next: None }
+    }
+
+    /// Whether line `i` may match a line pattern; asked of every line in order.
+    fn may_match(&mut self, i: usize) -> bool {
+        let Some(gate) = self.gate else { return true };
+        // The line feed after line `i`: a match in the line ends at most there.
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.joined.len()) - 1;
+        if self.next.is_some_and(|hit| hit <= end) {
+            self.next = gate.next_hit(&self.joined, end + 1);
+            return true;
+        }
+        false
+    }
+}
+
 pub fn read(body: &str, rules: &Understanding) -> Reading {
     // Normalised once, whole: NFKC and the dash rule never reach across a line break.
     let normalized = normalize_cow(body);
     let all = trimmed_lines(&normalized);
+    let mut gated = Gated::new(&all, rules);
     // Each line up to the first quoted earlier message, classified once.
     let mut lines: Vec<Line<'_>> = Vec::with_capacity(all.len());
     for (i, &text) in all.iter().enumerate() {
         let trimmed = text.trim();
-        let kinds = kinds(text, trimmed, rules);
+        // An indented line is also matched trimmed, which the gate does not see.
+        let may_match = gated.may_match(i);
+        let kinds = if may_match || trimmed.len() != text.len() {
+            kinds(text, trimmed, may_match && gated.gate.is_some(), rules)
+        } else {
+            Kinds::default()
+        };
         if kinds.reply || outlook_header_block(&all, i) {
             break;
         }

@@ -13,6 +13,7 @@ mod entities;
 pub mod fields;
 pub mod header;
 pub mod html;
+pub mod line_gate;
 pub mod mime;
 pub mod signals;
 pub mod text;
@@ -301,8 +302,26 @@ fn format_case(c: &regex::Captures<'_>, config: &Config) -> String {
 fn log_errors(log: &str, rules: &Understanding) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut run: Vec<&str> = Vec::new();
-    for line in log.lines() {
-        if rules.error_lines.is_match(line) {
+    // Most lines of a log are not errors: the gate passes over them in one search, and only
+    // the lines it stops on are matched in full. The lines are those of `str::lines`.
+    let gate = rules.error_gate.as_ref();
+    let mut next_hit = gate.and_then(|gate| gate.next_hit(log, 0));
+    let mut from = 0;
+    while from < log.len() {
+        let newline = memchr::memchr(b'\n', &log.as_bytes()[from..]).map(|at| from + at);
+        let stop = newline.unwrap_or(log.len());
+        let line = &log[from..stop];
+        let line = if newline.is_some() { line.strip_suffix('\r').unwrap_or(line) } else { line };
+        from = stop + 1;
+        let may_match = match gate {
+            Some(gate) if next_hit.is_some_and(|hit| hit <= stop) => {
+                next_hit = gate.next_hit(log, from);
+                true
+            }
+            Some(_) => false,
+            None => true,
+        };
+        if may_match && rules.error_lines.is_match(line) {
             run.push(line.trim_end());
         } else if !run.is_empty() {
             out.push(text::normalize(&run.join("\n")));
