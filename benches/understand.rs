@@ -20,7 +20,9 @@
 //! Environment knobs: `UKETSUKE_BENCH_SYNTHETIC` (number of synthetic messages, default
 //! 2000), `UKETSUKE_BENCH_ROUNDS` (default 7), `UKETSUKE_BENCH_SEED` (default 0x5eed), and
 //! `UKETSUKE_BENCH_PROFILE` (set: only understand_mail, `ROUNDS` times, for a profiler; set
-//! to a group's name, such as `plain euc-jp/8bit`, only that group's messages).
+//! to a group's name, such as `plain euc-jp/8bit`, only that group's messages) and
+//! `UKETSUKE_BENCH_PROFILE_BARE` (set as well: the bare parse instead, to compare the two
+//! under an instruction counter such as cachegrind, which no other load on the machine sways).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -1039,8 +1041,13 @@ fn main() {
     if let Some(group) = std::env::var_os("UKETSUKE_BENCH_PROFILE") {
         let group = group.to_string_lossy();
         let chosen = groups.iter().find(|(k, _)| *k == group).map_or(&messages, |(_, ms)| ms);
+        let bare = std::env::var_os("UKETSUKE_BENCH_PROFILE_BARE").is_some();
         for _ in 0..rounds {
-            black_box(time_understand(chosen, &config));
+            if bare {
+                black_box(time_bare(chosen));
+            } else {
+                black_box(time_understand(chosen, &config));
+            }
         }
         return;
     }
