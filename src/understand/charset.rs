@@ -451,6 +451,12 @@ fn western_score(text: &str) -> (i64, bool) {
 /// eight-bit) survive. JIS X 0208 pairs are converted to Shift_JIS and decoded as CP932 in one
 /// pass, which is where those extension characters live.
 pub fn decode_iso2022jp(bytes: &[u8]) -> String {
+    iso2022jp(bytes, true)
+}
+
+/// [`decode_iso2022jp`]; `runs`: ASCII and JIS X 0208 runs are taken whole rather than a byte
+/// at a time (the same text either way, which a test checks).
+fn iso2022jp(bytes: &[u8], runs: bool) -> String {
     #[derive(Clone, Copy, PartialEq)]
     enum Mode {
         Ascii,
@@ -470,6 +476,27 @@ pub fn decode_iso2022jp(bytes: &[u8]) -> String {
     let mut shifted = false; // SO ... SI: half-width katakana (CP50222)
     let mut i = 0;
     while i < bytes.len() {
+        // The runs most of a text is made of, taken whole: ASCII up to the next escape, shift
+        // or eight-bit byte, and JIS X 0208 pairs up to the next byte outside 0x21-0x7E.
+        if runs && !shifted && mode == Mode::Ascii {
+            let run = bytes[i..].iter().position(|&b| b >= 0x80 || matches!(b, 0x1b | 0x0e | 0x0f));
+            let end = run.map_or(bytes.len(), |n| i + n);
+            sjis.extend_from_slice(&bytes[i..end]);
+            i = end;
+            if i == bytes.len() {
+                break;
+            }
+        } else if runs && !shifted && mode == Mode::Jis0208 {
+            while let [j1 @ 0x21..=0x7e, j2 @ 0x21..=0x7e, ..] = bytes[i..] {
+                let (s1, s2) = jis_to_sjis(j1, j2);
+                sjis.push(s1);
+                sjis.push(s2);
+                i += 2;
+            }
+            if i == bytes.len() {
+                break;
+            }
+        }
         let b = bytes[i];
         if b == 0x1b {
             let rest = &bytes[i + 1..];
@@ -541,6 +568,49 @@ fn jis_to_sjis(j1: u8, j2: u8) -> (u8, u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso2022jp_read_in_runs_gives_what_reading_byte_by_byte_gives() {
+        // Pieces a sender could put together in any order, the broken ones too.
+        let pieces: [&[u8]; 24] = [
+            b"\x1b$B",
+            b"\x1b(B",
+            b"\x1b(J",
+            b"\x1b(I",
+            b"\x1b$(D",
+            b"\x1b&@\x1b$B",
+            b"\x1b$(Q",
+            b"\x1b",
+            b"\x1b$",
+            b"\x0e",
+            b"\x0f",
+            b"\r\n",
+            b"\n",
+            b"ascii text ",
+            b"~\\",
+            b"0123",
+            b">c32",
+            b"%m%0",
+            b"-!-\"",
+            b"y!",
+            b"\x7f\x21",
+            b"\xb1\xb2",
+            b"\x80\xff",
+            b"6@6E",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let n = (next() % 12) as usize;
+            let text: Vec<u8> = (0..n).flat_map(|_| pieces[(next() % pieces.len() as u64) as usize].to_vec()).collect();
+            assert_eq!(decode_iso2022jp(&text), iso2022jp(&text, false), "{text:?}");
+        }
+    }
 
     fn jis(text: &str) -> Vec<u8> {
         // Encode through CP932 and on to JIS, as Outlook's CP50220 encoder does: IBM extension

@@ -89,16 +89,100 @@ fn parser(decoding: bool) -> MessageParser {
         .default_header_raw()
 }
 
+/// A message as mail-parser took it apart, and whether mail-parser decoded the text of its
+/// text parts (`false` for a [`single_text_part`]: that text is decoded from the raw bytes).
+struct Taken<'x> {
+    message: mail_parser::Message<'x>,
+    texts_decoded: bool,
+}
+
 /// Parses with [`PARSER`], or again with [`DECODING_PARSER`] when a part is a message in a
-/// transfer encoding (read as it is, its encoded lines would run over the parts after it).
-fn parse_message(bytes: &[u8]) -> Option<mail_parser::Message<'_>> {
+/// transfer encoding (read as it is, its encoded lines would run over the parts after it). A
+/// message of one text part is read without mail-parser's pass over the body.
+fn parse_message(bytes: &[u8]) -> Option<Taken<'_>> {
+    if let Some(message) = single_text_part(bytes) {
+        return Some(Taken { message, texts_decoded: false });
+    }
     let message = PARSER.parse(bytes)?;
     let raw = message.raw_message();
     let encoded_message = message.parts.iter().any(|p| {
         p.content_type().is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("message"))
             && transfer(raw, p) != Encoding::None
     });
-    if encoded_message { DECODING_PARSER.parse(bytes) } else { Some(message) }
+    let message = if encoded_message { DECODING_PARSER.parse(bytes)? } else { message };
+    Some(Taken { message, texts_decoded: true })
+}
+
+/// A message that is one text part (text/plain, text/html, or no Content-Type at all, not
+/// attached), as [`PARSER`] would give it but for the part's text, which is left empty: the
+/// headers are parsed by mail-parser itself, and the body is everything after them. Spared:
+/// mail-parser's byte-by-byte walk over the body and its decoding of the charset, which
+/// [`decode_part`] does again from the raw bytes anyway. Most reports are such messages.
+/// `None` for every other message (multipart, message/rfc822, an attachment, headers with no
+/// blank line after them): those are left to mail-parser whole.
+///
+/// The choices are mail-parser's own for a message's first part: a missing Content-Type is
+/// text/plain, and a text part not marked as an attachment is both the text and the HTML body.
+fn single_text_part(bytes: &[u8]) -> Option<mail_parser::Message<'_>> {
+    use mail_parser::GetHeader;
+    if names_a_multipart_or_message(bytes) {
+        // Not one text part: spare parsing the headers twice.
+        return None;
+    }
+    let mut stream = mail_parser::parsers::MessageStream::new(bytes);
+    let mut headers = Vec::new();
+    if !stream.parse_headers(&PARSER, &mut headers) || headers.is_empty() {
+        return None;
+    }
+    let html = match headers.header_value(&HeaderName::ContentType) {
+        None => false,
+        Some(value) => {
+            let ct = value.as_content_type()?;
+            match (ct.ctype(), ct.subtype()) {
+                ("text", Some("plain")) => false,
+                ("text", Some("html")) => true,
+                _ => return None,
+            }
+        }
+    };
+    let attached = headers
+        .header_value(&HeaderName::ContentDisposition)
+        .is_some_and(|d| d.as_content_type().is_some_and(|ct| ct.is_attachment()));
+    if attached {
+        return None;
+    }
+    let empty = std::borrow::Cow::Borrowed("");
+    let part = mail_parser::MessagePart {
+        headers,
+        is_encoding_problem: false,
+        body: if html { PartType::Html(empty) } else { PartType::Text(empty) },
+        encoding: Encoding::None,
+        offset_header: 0,
+        offset_body: u32::try_from(stream.offset()).ok()?,
+        offset_end: u32::try_from(bytes.len()).ok()?,
+    };
+    Some(mail_parser::Message {
+        html_body: vec![0],
+        text_body: vec![0],
+        attachments: Vec::new(),
+        parts: vec![part],
+        raw_message: std::borrow::Cow::Borrowed(bytes),
+    })
+}
+
+/// Whether the raw header block names a `multipart/` or `message/` type anywhere: then the
+/// message is left to mail-parser whole without first being tried as [`single_text_part`].
+/// Only a shortcut: a header that merely mentions such a type costs the short way, never
+/// changes what is read (the parsed Content-Type decides).
+fn names_a_multipart_or_message(bytes: &[u8]) -> bool {
+    let end = [&b"\n\n"[..], b"\n\r\n"].iter().filter_map(|blank| memchr::memmem::find(bytes, blank)).min();
+    let head = &bytes[..end.unwrap_or(bytes.len())];
+    memchr::memchr_iter(b'/', head).any(|at| {
+        let before = &head[..at];
+        [&b"multipart"[..], b"message"]
+            .iter()
+            .any(|ty| before.len() >= ty.len() && before[before.len() - ty.len()..].eq_ignore_ascii_case(ty))
+    })
 }
 
 const KNOWN_HEADERS: [&str; 9] =
@@ -108,7 +192,12 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(MimeError::Empty);
     }
-    let message = parse_message(raw).ok_or(MimeError::NotAMessage)?;
+    read_message(parse_message(raw).ok_or(MimeError::NotAMessage)?, max_log_bytes)
+}
+
+/// Everything [`Parsed`] holds, read from a message mail-parser took apart.
+fn read_message(taken: Taken<'_>, max_log_bytes: usize) -> Result<Parsed, MimeError> {
+    let Taken { message, texts_decoded } = taken;
     let mut parsed = Parsed::default();
     let raw = message.raw_message();
 
@@ -173,7 +262,7 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
 
     // The body: text parts as written; HTML parts only when there is no text alternative.
     let mut found = Found::default();
-    read_parts(&message, raw, max_log_bytes, &mut parsed, &mut found, 0);
+    read_parts(&message, texts_decoded, raw, max_log_bytes, &mut parsed, &mut found, 0);
     let texts = distinct(found.texts);
     if texts.is_empty() && found.empty_text_alternative && !found.htmls.is_empty() {
         parsed.warnings.push("the plain-text alternative is empty; the text was read from the HTML part".into());
@@ -217,8 +306,10 @@ const MAX_RECOVERIES: usize = 4;
 /// Reads the body texts and the attachments of one parsed message. A text part whose boundary
 /// never came is re-read from the raw bytes ([`repair`]); the parts after it, swallowed by
 /// mail-parser, are parsed again from there.
+#[allow(clippy::too_many_arguments)]
 fn read_parts(
     message: &mail_parser::Message<'_>,
+    texts_decoded: bool,
     raw: &[u8],
     max_log_bytes: usize,
     parsed: &mut Parsed,
@@ -251,7 +342,7 @@ fn read_parts(
     }
     let text_of = |id: usize, warnings: &mut Vec<String>| match repaired.get(id).and_then(Option::as_ref) {
         Some(r) => capped(&r.text, warnings).to_string(),
-        None => decode_part(raw, &parts[id], warnings),
+        None => decode_part(raw, &parts[id], texts_decoded, warnings),
     };
 
     // Text parts that mail-parser filed among the attachments only because their boundary
@@ -347,8 +438,8 @@ fn read_parts(
     {
         let mut again = format!("Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n").into_bytes();
         again.extend_from_slice(rest);
-        if let Some(message) = parse_message(&again) {
-            read_parts(&message, message.raw_message(), max_log_bytes, parsed, found, depth + 1);
+        if let Some(Taken { message, texts_decoded }) = parse_message(&again) {
+            read_parts(&message, texts_decoded, message.raw_message(), max_log_bytes, parsed, found, depth + 1);
         }
     }
 }
@@ -650,12 +741,19 @@ fn scan_decoded(text: &str) -> (bool, bool) {
 }
 
 /// Decodes a text part from its raw bytes: transfer encoding, then charset (with detection).
-fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut Vec<String>) -> String {
+/// `parser_decoded`: mail-parser decoded the part's charset, and its text may be taken as it is.
+fn decode_part(
+    raw: &[u8],
+    part: &mail_parser::MessagePart<'_>,
+    parser_decoded: bool,
+    warnings: &mut Vec<String>,
+) -> String {
     // UTF-8 and ASCII parts that mail-parser decoded cleanly need no second pass (most mail
     // from phones and web mailers). Anything doubtful is decoded again from the raw bytes.
     let label = part.content_type().and_then(|ct| ct.attribute("charset")).map(str::to_ascii_lowercase);
     let encoding = transfer(raw, part);
-    if let (PartType::Text(text) | PartType::Html(text), Encoding::None) = (&part.body, encoding) {
+    if let (true, PartType::Text(text) | PartType::Html(text), Encoding::None) = (parser_decoded, &part.body, encoding)
+    {
         // mail-parser decodes these labels as we would (its ISO-2022-JP and Shift_JIS tables
         // cover the NEC and IBM extensions); a wrong label shows as U+FFFD or a stray ESC.
         let plain_label = matches!(
@@ -688,6 +786,12 @@ fn decode_part(raw: &[u8], part: &mail_parser::MessagePart<'_>, warnings: &mut V
     let Some(mut bytes) = bytes else {
         // The transfer encoding is broken; mail-parser's best effort is better than nothing.
         warnings.push("a text part has a broken transfer encoding; its text may be incomplete".into());
+        if !parser_decoded {
+            // The text as it stands, still encoded, as mail-parser would have given it.
+            let label = part.content_type().and_then(|ct| ct.attribute("charset"));
+            let raw_text = charset::decode(&body[..body.len().min(MAX_TEXT_BYTES)], label).text;
+            return capped(&raw_text, warnings).to_string();
+        }
         return capped(part.text_contents().unwrap_or_default(), warnings).to_string();
     };
     // Only the first MAX_TEXT_BYTES are read (a few more, so that a character cut at the end
@@ -1084,5 +1188,81 @@ mod tests {
         for case in cases {
             let _ = parse(format!("{HEAD}{case}").as_bytes(), 1 << 20);
         }
+    }
+
+    /// Every message of one text part is read the short way exactly as mail-parser's whole
+    /// parse reads it: the same headers, the same body bounds, the same part kind, and in the
+    /// end the same [`Parsed`], over the corpus and crafted edge cases.
+    #[test]
+    fn a_single_text_part_is_read_as_the_whole_parse_reads_it() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let mut messages: Vec<Vec<u8>> = Vec::new();
+        for dir in ["mail", "broken"] {
+            let mut paths: Vec<_> =
+                std::fs::read_dir(root.join(dir)).expect("corpus").flatten().map(|e| e.path()).collect();
+            paths.sort();
+            messages.extend(
+                paths
+                    .iter()
+                    .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                    .filter_map(|p| std::fs::read(p).ok()),
+            );
+        }
+        let head = "From: Yamada <yamada@acme.example.jp>\r\nSubject: =?UTF-8?B?6Zqc5a6z?=\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\n";
+        let crafted = [
+            format!("{head}\r\nno Content-Type at all\r\n"),
+            format!("{head}Content-Type: text/html; charset=utf-8\r\n\r\n<p>障害&uuml;</p>\r\n"),
+            format!("{head}Content-Type: TEXT/Plain; charset=\"ISO-2022-JP\"\r\n\r\n\x1b$B>c32\x1b(B\r\n"),
+            format!("{head}Content-Type: text/plain\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nlog\r\n"),
+            format!("{head}Content-Type: text/plain\r\nContent-Disposition: inline\r\n\r\ninline text\r\n"),
+            format!("{head}Content-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\n"),
+            format!(
+                "{head}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n6Zqc5a6z\r\n"
+            ),
+            format!(
+                "{head}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n!!not base64!!\r\n"
+            ),
+            format!(
+                "{head}Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9=9A=9C=\r\n=E5=AE=B3\r\n"
+            ),
+            format!("{head}Content-Type: text/plain\r\n\r\n"),
+            format!("{head}Content-Type: text/plain\r\n"),
+            format!("{head}Content-Type: text/plain\r\n\r\n\r\n\r\n"),
+            format!("{head}Content-Type: message/rfc822\r\n\r\n{head}\r\ninner\r\n"),
+            format!("{head}Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\ntext\r\n--b--\r\n"),
+            format!("{head}Content-Type: text/plain\r\n\r\n--b\r\nnot a boundary here\r\n"),
+            head.replace("\r\n", "\n") + "Content-Type: text/plain; charset=utf-8\n\n障害\n",
+            format!("  \r\n{head}\r\nleading blank line\r\n"),
+        ];
+        messages.extend(crafted.iter().map(|c| c.clone().into_bytes()));
+        // Shift_JIS bytes, unencoded (障害).
+        let sjis = format!("{head}Content-Type: text/plain; charset=shift_jis\r\n\r\n");
+        messages.push([sjis.as_bytes(), b"\x8f\xe1\x8a\x51\r\n"].concat());
+        let mut short = 0;
+        for raw in &messages {
+            let Some(fast) = single_text_part(raw) else { continue };
+            short += 1;
+            let full = PARSER.parse(raw.as_slice()).expect("mail-parser parses what the short way read");
+            let name = String::from_utf8_lossy(&raw[..raw.len().min(300)]).into_owned();
+            assert_eq!(full.parts.len(), 1, "{name}");
+            let (a, b) = (&fast.parts[0], &full.parts[0]);
+            assert_eq!(a.headers, b.headers, "{name}");
+            assert_eq!(
+                (a.offset_header, a.offset_body, a.offset_end),
+                (b.offset_header, b.offset_body, b.offset_end),
+                "{name}"
+            );
+            assert_eq!(a.is_encoding_problem, b.is_encoding_problem, "{name}");
+            assert_eq!(std::mem::discriminant(&a.body), std::mem::discriminant(&b.body), "{name}");
+            assert_eq!(
+                (&fast.text_body, &fast.html_body, &fast.attachments),
+                (&full.text_body, &full.html_body, &full.attachments),
+                "{name}"
+            );
+            let fast = read_message(Taken { message: fast, texts_decoded: false }, 1 << 20).expect("reads");
+            let full = read_message(Taken { message: full, texts_decoded: true }, 1 << 20).expect("reads");
+            assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{name}");
+        }
+        assert!(short > messages.len() / 3, "the short way was taken for only {short} of {} messages", messages.len());
     }
 }
