@@ -175,8 +175,10 @@ fn single_text_part(bytes: &[u8]) -> Option<mail_parser::Message<'_>> {
 /// Only a shortcut: a header that merely mentions such a type costs the short way, never
 /// changes what is read (the parsed Content-Type decides).
 fn names_a_multipart_or_message(bytes: &[u8]) -> bool {
-    let end = [&b"\n\n"[..], b"\n\r\n"].iter().filter_map(|blank| memchr::memmem::find(bytes, blank)).min();
-    let head = &bytes[..end.unwrap_or(bytes.len())];
+    // The blank line after the headers: CR LF mail has no LF LF before it, so that is looked
+    // for only in front of the first CR LF CR LF, never through a whole long body.
+    let head = memchr::memmem::find(bytes, b"\n\r\n").map_or(bytes, |end| &bytes[..end]);
+    let head = memchr::memmem::find(head, b"\n\n").map_or(head, |end| &head[..end]);
     memchr::memchr_iter(b'/', head).any(|at| {
         let before = &head[..at];
         [&b"multipart"[..], b"message"]
@@ -197,7 +199,7 @@ pub fn parse(raw: &[u8], max_log_bytes: usize) -> Result<Parsed, MimeError> {
 
 /// Everything [`Parsed`] holds, read from a message mail-parser took apart.
 fn read_message(taken: Taken<'_>, max_log_bytes: usize) -> Result<Parsed, MimeError> {
-    let Taken { message, texts_decoded } = taken;
+    let message = &taken.message;
     let mut parsed = Parsed::default();
     let raw = message.raw_message();
 
@@ -262,7 +264,7 @@ fn read_message(taken: Taken<'_>, max_log_bytes: usize) -> Result<Parsed, MimeEr
 
     // The body: text parts as written; HTML parts only when there is no text alternative.
     let mut found = Found::default();
-    read_parts(&message, texts_decoded, raw, max_log_bytes, &mut parsed, &mut found, 0);
+    read_parts(&taken, raw, max_log_bytes, &mut parsed, &mut found, 0);
     let texts = distinct(found.texts);
     if texts.is_empty() && found.empty_text_alternative && !found.htmls.is_empty() {
         parsed.warnings.push("the plain-text alternative is empty; the text was read from the HTML part".into());
@@ -306,16 +308,15 @@ const MAX_RECOVERIES: usize = 4;
 /// Reads the body texts and the attachments of one parsed message. A text part whose boundary
 /// never came is re-read from the raw bytes ([`repair`]); the parts after it, swallowed by
 /// mail-parser, are parsed again from there.
-#[allow(clippy::too_many_arguments)]
 fn read_parts(
-    message: &mail_parser::Message<'_>,
-    texts_decoded: bool,
+    taken: &Taken<'_>,
     raw: &[u8],
     max_log_bytes: usize,
     parsed: &mut Parsed,
     found: &mut Found,
     depth: usize,
 ) {
+    let message = &taken.message;
     let parts = &message.parts;
     let mut repaired: Vec<Option<Repaired>> = Vec::new();
     repaired.resize_with(parts.len(), || None);
@@ -342,7 +343,7 @@ fn read_parts(
     }
     let text_of = |id: usize, warnings: &mut Vec<String>| match repaired.get(id).and_then(Option::as_ref) {
         Some(r) => capped(&r.text, warnings).to_string(),
-        None => decode_part(raw, &parts[id], texts_decoded, warnings),
+        None => decode_part(raw, &parts[id], taken.texts_decoded, warnings),
     };
 
     // Text parts that mail-parser filed among the attachments only because their boundary
@@ -438,8 +439,8 @@ fn read_parts(
     {
         let mut again = format!("Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n").into_bytes();
         again.extend_from_slice(rest);
-        if let Some(Taken { message, texts_decoded }) = parse_message(&again) {
-            read_parts(&message, texts_decoded, message.raw_message(), max_log_bytes, parsed, found, depth + 1);
+        if let Some(again) = parse_message(&again) {
+            read_parts(&again, again.message.raw_message(), max_log_bytes, parsed, found, depth + 1);
         }
     }
 }
@@ -788,6 +789,7 @@ fn decode_part(
         warnings.push("a text part has a broken transfer encoding; its text may be incomplete".into());
         if !parser_decoded {
             // The text as it stands, still encoded, as mail-parser would have given it.
+            // The label as written (a warning quotes it).
             let label = part.content_type().and_then(|ct| ct.attribute("charset"));
             let raw_text = charset::decode(&body[..body.len().min(MAX_TEXT_BYTES)], label).text;
             return capped(&raw_text, warnings).to_string();
