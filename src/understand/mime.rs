@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::{charset, header, html};
+use super::{charset, header, html, multipart};
 use chrono::{DateTime, FixedOffset, TimeZone};
 use mail_parser::{Encoding, HeaderName, MessageParser, MimeHeaders, PartType};
 use serde::Serialize;
@@ -90,7 +90,8 @@ fn parser(decoding: bool) -> MessageParser {
 }
 
 /// A message as mail-parser took it apart, and whether mail-parser decoded the text of its
-/// text parts (`false` for a [`single_text_part`]: that text is decoded from the raw bytes).
+/// text parts (`false` for a [`single_text_part`] and a [`multipart::walk`]: that text is
+/// decoded from the raw bytes).
 struct Taken<'x> {
     message: mail_parser::Message<'x>,
     texts_decoded: bool,
@@ -98,9 +99,13 @@ struct Taken<'x> {
 
 /// Parses with [`PARSER`], or again with [`DECODING_PARSER`] when a part is a message in a
 /// transfer encoding (read as it is, its encoded lines would run over the parts after it). A
-/// message of one text part is read without mail-parser's pass over the body.
+/// message of one text part, and a well-formed multipart, are read without mail-parser's pass
+/// over the bodies.
 fn parse_message(bytes: &[u8]) -> Option<Taken<'_>> {
     if let Some(message) = single_text_part(bytes) {
+        return Some(Taken { message, texts_decoded: false });
+    }
+    if let Some(message) = multipart::walk(bytes, &PARSER) {
         return Some(Taken { message, texts_decoded: false });
     }
     let message = PARSER.parse(bytes)?;
@@ -1195,8 +1200,8 @@ mod tests {
     /// Every message of one text part is read the short way exactly as mail-parser's whole
     /// parse reads it: the same headers, the same body bounds, the same part kind, and in the
     /// end the same [`Parsed`], over the corpus and crafted edge cases.
-    #[test]
-    fn a_single_text_part_is_read_as_the_whole_parse_reads_it() {
+    /// Every message of the test corpus, good and broken.
+    fn corpus_messages() -> Vec<Vec<u8>> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
         let mut messages: Vec<Vec<u8>> = Vec::new();
         for dir in ["mail", "broken"] {
@@ -1210,6 +1215,42 @@ mod tests {
                     .filter_map(|p| std::fs::read(p).ok()),
             );
         }
+        assert!(messages.len() > 20, "the corpus is missing");
+        messages
+    }
+
+    /// `fast` (a message read without mail-parser's pass over the bodies) holds the parts of
+    /// `raw` as mail-parser's whole parse does, and reads as the same report.
+    fn assert_read_as_the_whole_parse(raw: &[u8], fast: mail_parser::Message<'_>) {
+        let full = PARSER.parse(raw).expect("mail-parser parses what the short way read");
+        let name = String::from_utf8_lossy(&raw[..raw.len().min(300)]).into_owned();
+        assert_eq!(fast.parts.len(), full.parts.len(), "{name}");
+        for (a, b) in fast.parts.iter().zip(&full.parts) {
+            assert_eq!(a.headers, b.headers, "{name}");
+            assert_eq!(
+                (a.offset_header, a.offset_body, a.offset_end),
+                (b.offset_header, b.offset_body, b.offset_end),
+                "{name}"
+            );
+            assert_eq!(a.is_encoding_problem, b.is_encoding_problem, "{name}");
+            assert_eq!(std::mem::discriminant(&a.body), std::mem::discriminant(&b.body), "{name}");
+            if let (PartType::Multipart(x), PartType::Multipart(y)) = (&a.body, &b.body) {
+                assert_eq!(x, y, "{name}");
+            }
+        }
+        assert_eq!(
+            (&fast.text_body, &fast.html_body, &fast.attachments),
+            (&full.text_body, &full.html_body, &full.attachments),
+            "{name}"
+        );
+        let fast = read_message(Taken { message: fast, texts_decoded: false }, 1 << 20).expect("reads");
+        let full = read_message(Taken { message: full, texts_decoded: true }, 1 << 20).expect("reads");
+        assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{name}");
+    }
+
+    #[test]
+    fn a_single_text_part_is_read_as_the_whole_parse_reads_it() {
+        let mut messages = corpus_messages();
         let head = "From: Yamada <yamada@acme.example.jp>\r\nSubject: =?UTF-8?B?6Zqc5a6z?=\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\n";
         let crafted = [
             format!("{head}\r\nno Content-Type at all\r\n"),
@@ -1244,27 +1285,111 @@ mod tests {
         for raw in &messages {
             let Some(fast) = single_text_part(raw) else { continue };
             short += 1;
-            let full = PARSER.parse(raw.as_slice()).expect("mail-parser parses what the short way read");
-            let name = String::from_utf8_lossy(&raw[..raw.len().min(300)]).into_owned();
-            assert_eq!(full.parts.len(), 1, "{name}");
-            let (a, b) = (&fast.parts[0], &full.parts[0]);
-            assert_eq!(a.headers, b.headers, "{name}");
-            assert_eq!(
-                (a.offset_header, a.offset_body, a.offset_end),
-                (b.offset_header, b.offset_body, b.offset_end),
-                "{name}"
-            );
-            assert_eq!(a.is_encoding_problem, b.is_encoding_problem, "{name}");
-            assert_eq!(std::mem::discriminant(&a.body), std::mem::discriminant(&b.body), "{name}");
-            assert_eq!(
-                (&fast.text_body, &fast.html_body, &fast.attachments),
-                (&full.text_body, &full.html_body, &full.attachments),
-                "{name}"
-            );
-            let fast = read_message(Taken { message: fast, texts_decoded: false }, 1 << 20).expect("reads");
-            let full = read_message(Taken { message: full, texts_decoded: true }, 1 << 20).expect("reads");
-            assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{name}");
+            assert_read_as_the_whole_parse(raw, fast);
         }
         assert!(short > messages.len() / 3, "the short way was taken for only {short} of {} messages", messages.len());
+    }
+
+    #[test]
+    fn a_multipart_is_found_part_by_part_as_the_whole_parse_finds_it() {
+        let mut messages = corpus_messages();
+        let head = "From: Yamada <yamada@acme.example.jp>\r\nSubject: =?UTF-8?B?6Zqc5a6z?=\r\nDate: Wed, 25 Nov 2026 11:00:00 +0900\r\nMIME-Version: 1.0\r\n";
+        let mixed = |body: &str| format!("{head}Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n{body}");
+        let text = "Content-Type: text/plain; charset=utf-8\r\n\r\n障害が出ています\r\n";
+        let html = "Content-Type: text/html; charset=utf-8\r\n\r\n<p>障害&uuml;</p>\r\n";
+        let png =
+            "Content-Type: image/png; name=\"s.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n";
+        let log = "Content-Type: text/plain; name=\"app.log\"\r\nContent-Disposition: attachment; filename=\"app.log\"\r\n\r\nERROR x\r\n";
+        // Shapes that are read here, and shapes that are left to mail-parser (those must give
+        // None, or else the same parts).
+        let walked = [
+            mixed(&format!("preamble\r\n--b1\r\n{text}--b1\r\n{png}--b1\r\n{log}--b1--\r\nepilogue\r\n")),
+            format!(
+                "{head}Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\n{text}--b2\r\n{html}--b2--\r\n"
+            ),
+            format!("{head}Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\n{html}--b2--\r\n"),
+            format!("{head}Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\n{text}--b2--\r\n"),
+            format!(
+                "{head}Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\nContent-Type: text/plain\r\n\r\n \r\n--b2\r\n{html}--b2--\r\n"
+            ),
+            mixed(&format!(
+                "--b1\r\nContent-Type: multipart/alternative; boundary=\"b2\"\r\n\r\n--b2\r\n{text}--b2\r\n{html}--b2--\r\n\r\n--b1\r\n{png}--b1--\r\n"
+            )),
+            format!(
+                "{head}Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\n{text}--b2\r\nContent-Type: multipart/related; boundary=b3\r\n\r\n--b3\r\n{html}--b3\r\n{png}--b3\r\nContent-Type: image/gif\r\n\r\nGIF89a\r\n--b3--\r\n--b2--\r\n"
+            ),
+            format!("{head}Content-Type: multipart/related; boundary=b3\r\n\r\n--b3\r\n{html}--b3\r\n{png}--b3--\r\n"),
+            mixed(&format!("--b1\r\n{html}--b1\r\nContent-Type: text/plain\r\n\r\n-- \r\nfooter\r\n--b1--\r\n")),
+            mixed(&format!(
+                "--b1\r\n{text}--b1\r\n{text}--b1\r\n{log}--b1\r\nContent-Type: text/plain; name=a.txt\r\n\r\nnamed\r\n--b1--\r\n"
+            )),
+            mixed("--b1\r\n\r\nno headers at all\r\n--b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n--b1--\r\n"),
+            mixed(
+                "--b1\r\nContent-Type: text/plain\r\n\r\nends mid-line--b1\r\nContent-Type: text/plain\r\n\r\nnext\r\n--b1--",
+            ),
+            mixed(
+                "--b1  \r\nContent-Type: text/plain\r\n\r\nspace after the boundary\r\n--b1\t\r\n\r\nand a tab\r\n--b1--\r\n",
+            ),
+            mixed("--b1\r\nContent-Type: text/plain\r\n\r\nboundary as a prefix\r\n--b1x\r\n\r\nafter\r\n--b1--\r\n"),
+            format!(
+                "{head}Content-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: text/plain\n\nLF only\n--b1\nContent-Type: text/html\n\n<b>x</b>\n--b1--\n"
+            ),
+            format!(
+                "{head}Content-Type: multipart/signed; boundary=s; protocol=\"application/pgp-signature\"\r\n\r\n--s\r\n{text}--s\r\nContent-Type: application/pgp-signature\r\n\r\nsig\r\n--s--\r\n"
+            ),
+            format!(
+                "{head}Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\n{text}--b2\r\nContent-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\n--b2\r\n{html}--b2--\r\n"
+            ),
+            format!(
+                "{head}Content-Type: Multipart/Mixed; Boundary=\"B1\"\r\n\r\n--B1\r\nContent-Type: Text/Plain\r\n\r\nupper case\r\n--B1--\r\n"
+            ),
+            format!(
+                "{head}Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\nContent-Type: multipart/alternative; boundary=b4\r\n\r\n--b4\r\n{text}--b4\r\n{html}--b4--\r\n--b2\r\n{html}--b2--\r\n"
+            ),
+            mixed(&format!(
+                "--b1\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n\x1b$B>c32\x1b(B\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n6Zqc5a6z\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9=9A=9C=\r\n=E5=AE=B3\r\n--b1\r\n{html}--b1--\r\n"
+            )),
+            mixed(&format!(
+                "--b1\r\n{text}--b1\r\nContent-Type: text/plain\r\nContent-Disposition: inline\r\n\r\ninline\r\n--b1--\r\n"
+            )),
+            mixed(&format!("--b1\r\nContent-Type: image/jpeg\r\n\r\nJFIF\r\n--b1\r\n{text}--b1--\r\n")),
+        ];
+        let left = [
+            mixed(&format!("--b1\r\n{text}--b1\r\nContent-Type: message/rfc822\r\n\r\n{head}\r\ninner\r\n--b1--\r\n")),
+            mixed(&format!("--b1\r\n{text}--b1\r\n{png}")),
+            mixed(&format!(
+                "--b1\r\nContent-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\n{text}--b1\r\n{png}--b1--\r\n"
+            )),
+            format!("{head}Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\n{head}\r\ndigest\r\n--d--\r\n"),
+            format!("{head}Content-Type: multipart/mixed\r\n\r\n--b1\r\n{text}--b1--\r\n"),
+            format!("{head}Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n{text}----\r\n"),
+            format!("{head}Content-Type: multipart/mixed; boundary=b1\r\n\r\nno boundary ever\r\n"),
+            mixed(&format!("--b1\r\n{text}--b1\r\nContent-Type: text/plain")),
+        ];
+        let mut crafted_walked = 0;
+        for raw in &walked {
+            if let Some(fast) = multipart::walk(raw.as_bytes(), &PARSER) {
+                crafted_walked += 1;
+                assert_read_as_the_whole_parse(raw.as_bytes(), fast);
+            }
+        }
+        assert!(
+            crafted_walked >= walked.len() - 1,
+            "only {crafted_walked} of {} crafted multiparts were walked",
+            walked.len()
+        );
+        for raw in &left {
+            assert!(multipart::walk(raw.as_bytes(), &PARSER).is_none(), "{raw}");
+        }
+        messages.extend(walked.iter().chain(&left).map(|m| m.clone().into_bytes()));
+        let mut corpus_walked = 0;
+        for raw in &messages {
+            if let Some(fast) = multipart::walk(raw, &PARSER) {
+                corpus_walked += 1;
+                assert_read_as_the_whole_parse(raw, fast);
+            }
+        }
+        // The corpus's Gmail, iPhone, Thunderbird and Outlook multiparts are walked too.
+        assert!(corpus_walked >= crafted_walked + 6, "only {corpus_walked} messages were walked");
     }
 }

@@ -15,6 +15,7 @@ pub mod header;
 pub mod html;
 pub mod line_gate;
 pub mod mime;
+mod multipart;
 pub mod signals;
 pub mod text;
 
